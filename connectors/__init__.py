@@ -1,0 +1,1 @@
+"""Connectors: where facts come from (report files, GitHub, GitLab) and where feedback goes."""

@@ -1,0 +1,5 @@
+"""The `gatekeeper` command."""
+
+from gatekeeper.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,75 @@
+"""The Typer application, its global options, and the one place that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from gatekeeper import __version__, logs
+from gatekeeper.cli import inspect_cmd
+from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
+
+app = typer.Typer(
+    name="gatekeeper",
+    help="Release quality gate for CI, and a signed evidence store for ISO 9001 audits.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _State:
+    verbose = False
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gatekeeper {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global_options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress and show tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Release quality gate for CI, and a signed evidence store for ISO 9001 audits."""
+    _State.verbose = verbose
+    logs.configure(verbose)
+
+
+app.command("inspect")(inspect_cmd.inspect)
+
+
+def main() -> None:
+    """Entry point: runs the app and turns every error into one line on stderr and an exit code."""
+    try:
+        app()
+    except GatekeeperError as error:
+        if _State.verbose:
+            traceback.print_exc()
+        print(f"error: {logs.SECRETS.mask(str(error))}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as error:  # a bug: still one line unless --verbose
+        if _State.verbose:
+            traceback.print_exc()
+        print(
+            f"error: internal error ({type(error).__name__}: {logs.SECRETS.mask(str(error))}); "
+            "run with --verbose for details and report it",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_BAD_INPUT)

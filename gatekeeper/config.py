@@ -1,0 +1,56 @@
+"""Settings: defaults < environment (`GATEKEEPER_*`) < flags; built by a function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".gatekeeper")
+
+
+class Settings(BaseSettings):
+    """Every setting of the CLI and the service, one place."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEKEEPER_", extra="ignore", frozen=True)
+
+    # reports
+    max_report_bytes: int = Field(
+        default=512 * 1024 * 1024, gt=0, description="Largest report file accepted, in bytes."
+    )
+
+    # embedded default and database
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Where the embedded default keeps gatekeeper.db and the signing key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; PostgreSQL in production (postgresql+psycopg://).",
+    )
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    log_origin: str = Field(
+        default="gatekeeper.local/log", description="Origin line of the signed checkpoints."
+    )
+
+    # client side
+    token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
+    submit_url: str | None = None
+
+    def database_url_or_default(self) -> str:
+        """The configured database URL, or the SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'gatekeeper.db').resolve()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with flag values (those not None) on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)

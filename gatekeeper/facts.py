@@ -1,0 +1,209 @@
+"""The evidence model: what the gate knows about one change or release.
+
+Every section is optional. A section (or a single fact) that no source provided is *missing*,
+and `Facts.missing` says why, keyed by the dotted fact name policies use. Missing is never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MESSAGE_LIMIT = 4096
+"""Failure messages are capped at this many characters; counts never are."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Frozen):
+    """One input the facts came from: a report file or a provider API (ISO 9001 7.1.5)."""
+
+    kind: Literal["report", "provider", "facts-file"]
+    location: str
+    format: str
+    producer: str | None = None
+
+
+class Subject(_Frozen):
+    """What is judged: repository, commit and ref, and the PR/MR when there is one."""
+
+    provider: str | None = None
+    repo: str | None = None
+    commit: str | None = None
+    ref: str | None = None
+    number: int | None = None
+    url: str | None = None
+
+
+class TestFailure(_Frozen):
+    """One test that failed or errored, as a reviewer needs to find it."""
+
+    __test__ = False  # not a pytest test class
+
+    suite: str = ""
+    name: str
+    classname: str = ""
+    file: str | None = None
+    line: int | None = None
+    message: str = ""
+    kind: Literal["failure", "error"] = "failure"
+
+
+class TestSummary(_Frozen):
+    """Counts over every test case; a failed-then-passed test is passed and flaky."""
+
+    __test__ = False
+
+    total: int = Field(ge=0)
+    passed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    errors: int = Field(ge=0)
+    skipped: int = Field(ge=0)
+    flaky: int = Field(ge=0, default=0)
+    duration_s: float = Field(ge=0, default=0.0)
+    failures: tuple[TestFailure, ...] = ()
+
+
+class PatchCoverage(_Frozen):
+    """Coverage on the lines a diff adds or changes; `rate` is None when nothing is measurable."""
+
+    lines_valid: int = Field(ge=0)
+    lines_covered: int = Field(ge=0)
+    rate: float | None = None
+    unmatched_paths: tuple[str, ...] = ()
+
+
+class Coverage(_Frozen):
+    """Line and branch coverage recomputed from per-line data."""
+
+    lines_valid: int = Field(ge=0)
+    lines_covered: int = Field(ge=0)
+    line_rate: float | None = None
+    branches_valid: int | None = Field(default=None, ge=0)
+    branches_covered: int | None = Field(default=None, ge=0)
+    branch_rate: float | None = None
+    patch: PatchCoverage | None = None
+
+
+class Reviews(_Frozen):
+    """Approvals as Gatekeeper counts them: on the head commit, never the author's own."""
+
+    approvals: int = Field(ge=0)
+    changes_requested: int = Field(ge=0, default=0)
+    approvers: tuple[str, ...] = ()
+    codeowners_approved: bool | None = None
+    stale_approvals: int = Field(ge=0, default=0)
+
+
+class Check(_Frozen):
+    """A CI check run, commit status or pipeline job on the head commit."""
+
+    name: str
+    status: str
+    conclusion: str | None = None
+
+
+class Checks(_Frozen):
+    """Every check on the head commit, and those that did not succeed."""
+
+    runs: tuple[Check, ...] = ()
+    failed: tuple[Check, ...] = ()
+
+
+class Commit(_Frozen):
+    sha: str
+    author: str | None = None
+    message: str = ""
+
+
+class Change(_Frozen):
+    """The PR/MR as the change record (ISO 9001 8.5.6)."""
+
+    title: str | None = None
+    branch: str | None = None
+    base_ref: str | None = None
+    labels: tuple[str, ...] = ()
+    author: str | None = None
+    linked_issues: tuple[str, ...] = ()
+    commits: tuple[Commit, ...] = ()
+    files: tuple[str, ...] = ()
+    event: str | None = None
+
+
+SECTIONS = ("subject", "tests", "coverage", "reviews", "checks", "change")
+
+
+class Facts(_Frozen):
+    """Everything the sources gave; absent sections and facts are listed in `missing` with why."""
+
+    subject: Subject | None = None
+    tests: TestSummary | None = None
+    coverage: Coverage | None = None
+    reviews: Reviews | None = None
+    checks: Checks | None = None
+    change: Change | None = None
+    missing: dict[str, str] = Field(default_factory=dict)
+    sources: tuple[Source, ...] = ()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON shape of `--format json`: sections present only when a source gave them."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+
+    def missing_reason(self, name: str) -> str | None:
+        """Why fact `name` (or the section holding it) is missing, or None if it is not recorded."""
+        parts = name.split(".")
+        for depth in range(len(parts), 0, -1):
+            reason = self.missing.get(".".join(parts[:depth]))
+            if reason is not None:
+                return reason
+        return None
+
+
+# Which input provides which section: used in the sentences for missing facts.
+PROVIDED_BY: Mapping[str, str] = {
+    "subject": "the CI context or --provider",
+    "tests": "a JUnit XML report (--report) or a GitLab pipeline test report",
+    "coverage.patch": "a coverage report plus --diff FILE or --base REF",
+    "coverage": "a coverage report (Cobertura, LCOV, JaCoCo, coverage.py JSON, Go coverprofile)",
+    "reviews": "--provider github|gitlab",
+    "checks": "--provider github|gitlab",
+    "change": "--provider github|gitlab",
+}
+
+
+def provided_by(name: str) -> str:
+    """The input a user should add to provide fact `name`."""
+    parts = name.split(".")
+    for depth in range(len(parts), 0, -1):
+        hint = PROVIDED_BY.get(".".join(parts[:depth]))
+        if hint is not None:
+            return hint
+    return "a source that provides it"
+
+
+def _leaf_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
+    for field_name, info in model.model_fields.items():
+        name = f"{prefix}.{field_name}"
+        yield name
+        annotation = info.annotation
+        for candidate in getattr(annotation, "__args__", (annotation,)):
+            if isinstance(candidate, type) and issubclass(candidate, _Frozen):
+                if candidate in (TestFailure, Check, Commit):
+                    continue
+                yield from _leaf_names(candidate, name)
+
+
+def fact_names() -> tuple[str, ...]:
+    """Every dotted fact name a policy may address (sections and their fields)."""
+    names: list[str] = []
+    for section in SECTIONS:
+        names.append(section)
+        model = Facts.model_fields[section].annotation
+        for candidate in getattr(model, "__args__", (model,)):
+            if isinstance(candidate, type) and issubclass(candidate, _Frozen):
+                names.extend(_leaf_names(candidate, section))
+    return tuple(names)

@@ -1,0 +1,44 @@
+"""Facts as plain text for a terminal."""
+
+from __future__ import annotations
+
+from gatekeeper.facts import Facts
+
+
+def _percent(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+def facts_as_text(facts: Facts) -> str:
+    """A short, readable summary of every section that is present, and why others are missing."""
+    lines: list[str] = []
+    if facts.tests is not None:
+        t = facts.tests
+        lines.append(
+            f"tests     {t.total} total, {t.passed} passed, {t.failed} failed, {t.errors} errors, "
+            f"{t.skipped} skipped, {t.flaky} flaky, {t.duration_s:.3f}s"
+        )
+        for failure in t.failures[:20]:
+            where = f" ({failure.file}:{failure.line})" if failure.file and failure.line else ""
+            ident = ".".join(p for p in (failure.classname, failure.name) if p)
+            lines.append(f"  {failure.kind:<8}{ident}{where}")
+        if len(t.failures) > 20:
+            lines.append(f"  ... and {len(t.failures) - 20} more")
+    if facts.coverage is not None:
+        c = facts.coverage
+        lines.append(f"coverage  lines {c.lines_covered}/{c.lines_valid} ({_percent(c.line_rate)})")
+        if c.branches_valid is not None:
+            lines.append(
+                f"          branches {c.branches_covered}/{c.branches_valid} "
+                f"({_percent(c.branch_rate)})"
+            )
+        if c.patch is not None:
+            p = c.patch
+            lines.append(f"          patch {p.lines_covered}/{p.lines_valid} ({_percent(p.rate)})")
+            for path in p.unmatched_paths:
+                lines.append(f"          report path not in the diff: {path}")
+    for name, reason in sorted(facts.missing.items()):
+        lines.append(f"missing   {name}: {reason}")
+    for source in facts.sources:
+        lines.append(f"source    {source.format}: {source.location}")
+    return "\n".join(lines) if lines else "no facts"
