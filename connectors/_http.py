@@ -9,6 +9,7 @@ side, backs off with jitter on connection errors, 5xx and 429, honours `Retry-Af
 from __future__ import annotations
 
 import logging
+import random
 import time
 from types import TracebackType
 from typing import Any, Self
@@ -72,6 +73,15 @@ class CountingRetry(Retry):
         if error is not None and response is None:
             self.stats.record_request(method or "GET")  # an attempt that never got a response
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_backoff_time(self) -> float:
+        """Exponential backoff from the first retry on, plus jitter, capped at max_delay."""
+        tries = len(self.history)
+        if tries == 0:
+            return 0.0
+        policy = self.policy
+        jitter = random.uniform(0, policy.jitter)  # noqa: S311 - spreading retries, not a secret
+        return float(min(policy.max_delay, policy.base_delay * 2 ** (tries - 1) + jitter))
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         wait = self.required_wait(response)

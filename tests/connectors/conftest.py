@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.github import GitHub
+from connectors.gitlab import GitLab
 from connectors.interface import RetryPolicy
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
@@ -63,3 +64,8 @@ def fake_gitlab() -> Iterator[FakeGitLab]:
 def github_client(fake: FakeGitHub, policy: RetryPolicy) -> GitHub:
     """A real PyGithub-backed connector pointed at the fake."""
     return GitHub(api_url=fake.url, token=TOKEN, repo=fake.repo, retry=policy)
+
+
+def gitlab_client(fake: FakeGitLab, policy: RetryPolicy) -> GitLab:
+    """A real python-gitlab-backed connector pointed at the fake."""
+    return GitLab(api_url=fake.server_url, token=TOKEN, repo=fake.repo, retry=policy)
