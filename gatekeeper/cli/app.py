@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import inspect_cmd
+from gatekeeper.cli import collect_cmd, inspect_cmd
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ def _global_options(
 
 
 app.command("inspect")(inspect_cmd.inspect)
+app.command("collect")(collect_cmd.collect)
 
 
 def main() -> None:
@@ -58,7 +59,7 @@ def main() -> None:
         app()
     except GatekeeperError as error:
         if _State.verbose:
-            traceback.print_exc()
+            print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(f"error: {logs.SECRETS.mask(str(error))}", file=sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
@@ -66,7 +67,7 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # a bug: still one line unless --verbose
         if _State.verbose:
-            traceback.print_exc()
+            print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(
             f"error: internal error ({type(error).__name__}: {logs.SECRETS.mask(str(error))}); "
             "run with --verbose for details and report it",

@@ -61,10 +61,13 @@ def test_check_run_sends_annotations_fifty_per_request(
     fake_github: FakeGitHub, policy: RetryPolicy
 ) -> None:
     """120 failures with file and line become 120 annotations in 1 create and 2 updates."""
-    failures = tuple(
-        TestFailure(name=f"test_{i}", file="tests/test_x.py", line=i + 1, message="boom")
-        for i in range(120)
-    ) + (TestFailure(name="no_location", message="no file"),)
+    failures = (
+        *(
+            TestFailure(name=f"test_{i}", file="tests/test_x.py", line=i + 1, message="boom")
+            for i in range(120)
+        ),
+        TestFailure(name="no_location", message="no file"),
+    )
     gh = github_client(fake_github, policy)
     gh.publisher(number=7, commit=fake_github.head).publish(_feedback(failures=failures))
     [run] = fake_github.created_check_runs
@@ -73,8 +76,11 @@ def test_check_run_sends_annotations_fifty_per_request(
     assert len(run["annotations"]) == 120
     assert fake_github.count("POST", "/check-runs") == 1
     assert fake_github.count("PATCH", "/check-runs/") == 2
-    sizes = [len(r.body["output"]["annotations"]) for r in fake_github.requests
-             if "/check-runs" in r.path]
+    sizes = [
+        len(r.body["output"]["annotations"])
+        for r in fake_github.requests
+        if "/check-runs" in r.path
+    ]
     assert sizes == [50, 50, 20]
 
 

@@ -44,8 +44,9 @@ def test_429_honours_retry_after(
     fake_github: FakeGitHub, policy: RetryPolicy, sleeps: SleepLog
 ) -> None:
     """A 429 with Retry-After waits exactly what the server asked, then succeeds."""
-    fake_github.fail(429, headers={"Retry-After": "7"}, path_contains="/reviews",
-                     body={"message": "slow down"})
+    fake_github.fail(
+        429, headers={"Retry-After": "7"}, path_contains="/reviews", body={"message": "slow down"}
+    )
     github_client(fake_github, policy).collector(7).collect()
     assert sleeps.waits == [7]
 
@@ -65,8 +66,9 @@ def test_secondary_rate_limit_with_retry_after(
     fake_github: FakeGitHub, policy: RetryPolicy, sleeps: SleepLog
 ) -> None:
     """A secondary rate limit's Retry-After header is honoured."""
-    fake_github.fail(403, body=SECONDARY_LIMIT, headers={"Retry-After": "11"},
-                     path_contains="/files")
+    fake_github.fail(
+        403, body=SECONDARY_LIMIT, headers={"Retry-After": "11"}, path_contains="/files"
+    )
     github_client(fake_github, policy).collector(7).collect()
     assert sleeps.waits == [11]
 
@@ -76,8 +78,11 @@ def test_spent_primary_limit_waits_until_reset(
 ) -> None:
     """A 429 with X-RateLimit-Remaining 0 waits until X-RateLimit-Reset."""
     reset = int(time.time()) + 20
-    fake_github.fail(429, path_contains="/commits",
-                     headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+    fake_github.fail(
+        429,
+        path_contains="/commits",
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+    )
     github_client(fake_github, policy).collector(7).collect()
     assert len(sleeps.waits) == 1
     assert 15 <= sleeps.waits[0] <= 22

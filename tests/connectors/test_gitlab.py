@@ -21,9 +21,11 @@ from tests.fakes.gitlab import FakeGitLab, user
 
 
 def _collect(fake: FakeGitLab, policy: RetryPolicy, **options: bool) -> Facts:
-    return gitlab_client(fake, policy).collector(
-        fake.number, options=CollectOptions(**options)
-    ).collect()
+    return (
+        gitlab_client(fake, policy)
+        .collector(fake.number, options=CollectOptions(**options))
+        .collect()
+    )
 
 
 def test_merge_request_facts_on_a_self_managed_url(
@@ -102,10 +104,22 @@ def test_approval_rules_become_checks(fake_gitlab: FakeGitLab, policy: RetryPoli
     """Each approval rule is a check; one short of its required approvals has failed."""
     fake_gitlab.approve("jdoe")
     fake_gitlab.rules = [
-        {"id": 1, "name": "Ruby", "rule_type": "regular", "approvals_required": 2,
-         "approved_by": [user("jdoe")], "approved": True},
-        {"id": 2, "name": "Docs", "rule_type": "regular", "approvals_required": 1,
-         "approved_by": [user("jdoe")], "approved": True},
+        {
+            "id": 1,
+            "name": "Ruby",
+            "rule_type": "regular",
+            "approvals_required": 2,
+            "approved_by": [user("jdoe")],
+            "approved": True,
+        },
+        {
+            "id": 2,
+            "name": "Docs",
+            "rule_type": "regular",
+            "approvals_required": 1,
+            "approved_by": [user("jdoe")],
+            "approved": True,
+        },
     ]
     checks = _collect(fake_gitlab, policy).checks
     assert checks is not None
@@ -151,7 +165,9 @@ def test_pipeline_jobs_tests_and_coverage(fake_gitlab: FakeGitLab, policy: Retry
     assert facts.tests is not None
     assert (facts.tests.total, facts.tests.passed, facts.tests.errors) == (9, 5, 4)
     assert [f.name for f in facts.tests.failures] == [
-        "Error testcase 1", "Error testcase 2", "Error testcase 3"
+        "Error testcase 1",
+        "Error testcase 2",
+        "Error testcase 3",
     ]
     assert facts.tests.failures[0].file == "/path/file.ext"
     assert facts.coverage is not None
@@ -171,9 +187,7 @@ def test_no_head_pipeline_means_missing_checks(
     assert "no head pipeline" in facts.missing["checks"]
 
 
-def test_a_502_then_success(
-    fake_gitlab: FakeGitLab, policy: RetryPolicy, sleeps: SleepLog
-) -> None:
+def test_a_502_then_success(fake_gitlab: FakeGitLab, policy: RetryPolicy, sleeps: SleepLog) -> None:
     """A 502 is retried with backoff; the client counts every attempt."""
     fake_gitlab.fail(502, path_contains="/approvals", times=1)
     gl = gitlab_client(fake_gitlab, policy)
@@ -192,8 +206,7 @@ def test_persistent_5xx_is_a_clear_error(fake_gitlab: FakeGitLab, policy: RetryP
 
 def test_403_names_the_scope(fake_gitlab: FakeGitLab, policy: RetryPolicy) -> None:
     """A 403 on the MR names the scope the token lacks and the project."""
-    fake_gitlab.fail(403, body={"message": "403 Forbidden"}, path_contains="/commits",
-                     times=None)
+    fake_gitlab.fail(403, body={"message": "403 Forbidden"}, path_contains="/commits", times=None)
     with pytest.raises(ProviderPermissionError, match="read_api") as caught:
         _collect(fake_gitlab, policy)
     assert "group/app" in str(caught.value)
@@ -201,15 +214,21 @@ def test_403_names_the_scope(fake_gitlab: FakeGitLab, policy: RetryPolicy) -> No
 
 def test_job_token_is_sent_as_job_token(fake_gitlab: FakeGitLab, policy: RetryPolicy) -> None:
     """CI_JOB_TOKEN goes in the JOB-TOKEN header."""
-    gl = GitLab(api_url=fake_gitlab.server_url + "/api/v4", token=TOKEN, repo="group/app",
-                job_token=True, retry=policy)
+    gl = GitLab(
+        api_url=fake_gitlab.server_url + "/api/v4",
+        token=TOKEN,
+        repo="group/app",
+        job_token=True,
+        retry=policy,
+    )
     gl.collector(fake_gitlab.number).collect()
     assert fake_gitlab.requests[0].headers.get("job-token") == TOKEN
 
 
 def _feedback(body: str) -> Feedback:
-    return Feedback(verdict="fail", policy="mr", summary="1 rule failed",
-                    render=lambda limit: fit(body, limit))
+    return Feedback(
+        verdict="fail", policy="mr", summary="1 rule failed", render=lambda limit: fit(body, limit)
+    )
 
 
 def test_note_is_sticky_status_set_and_dotenv_written(
@@ -249,8 +268,10 @@ def test_read_only_token_writes_become_notices(
 ) -> None:
     """403 on the note and the status are notices, not errors."""
     fake_gitlab.fail(403, body={"message": "403 Forbidden"}, method="POST", times=None)
-    result = gitlab_client(fake_gitlab, policy).publisher(
-        number=fake_gitlab.number, commit=fake_gitlab.head
-    ).publish(_feedback("x"))
+    result = (
+        gitlab_client(fake_gitlab, policy)
+        .publisher(number=fake_gitlab.number, commit=fake_gitlab.head)
+        .publish(_feedback("x"))
+    )
     assert result.written == {}
     assert len(result.notices) == 2
