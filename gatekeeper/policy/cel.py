@@ -8,20 +8,29 @@ for every fact: an operator applied to the wrong types fails there, at load time
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cel
 from pydantic import BaseModel
 
 from gatekeeper.facts import SECTIONS, Facts
 
+if TYPE_CHECKING:
+    import cel
+
 _POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
 _EXPECTING = re.compile(r" expecting \{[^}]{60,}\}")
+
+
+@functools.cache
+def _cel() -> Any:
+    """The library, imported on first use: its package import pulls in a REPL (~0.3 s)."""
+    return importlib.import_module("cel")
 
 
 class CelError(Exception):
@@ -67,7 +76,7 @@ def _first_line(text: str) -> str:
 def compile_expression(source: str) -> CelProgram:
     """Compile and type-check `source`; raises CelError with the position within it."""
     try:
-        program = cel.compile(source)
+        program = _cel().compile(source)
     except Exception as error:  # the library raises ValueError for syntax errors
         text = str(error)
         match = _POSITION.search(text)
@@ -113,12 +122,15 @@ def build_activation(facts: Facts, read: frozenset[str]) -> Activation:
             continue
         exclude = {"failures"} if section == "tests" and "tests.failures" not in read else None
         variables[section] = value.model_dump(mode="json", exclude=exclude)
-    return Activation(cel.Context(variables))
+    return Activation(_cel().Context(variables))
 
 
 @functools.cache
 def _probe_context() -> cel.Context:
-    return cel.Context({section: _sample(_annotation(Facts, section)) for section in SECTIONS})
+    context: cel.Context = _cel().Context(
+        {section: _sample(_annotation(Facts, section)) for section in SECTIONS}
+    )
+    return context
 
 
 def _annotation(model: type[BaseModel], name: str) -> Any:

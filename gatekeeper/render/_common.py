@@ -12,13 +12,13 @@ MARKS: dict[Outcome, str] = {
     "pass": "✓",
     "skipped": "-",
 }
-WORDS: dict[Outcome, str] = {
-    "fail": "failed",
-    "error": "errors",
-    "warn": "warnings",
-    "waived": "waived",
-    "pass": "passed",
-    "skipped": "skipped",
+WORDS: dict[Outcome, tuple[str, str]] = {
+    "fail": ("failed", "failed"),
+    "error": ("error", "errors"),
+    "warn": ("warning", "warnings"),
+    "waived": ("waived", "waived"),
+    "pass": ("passed", "passed"),
+    "skipped": ("skipped", "skipped"),
 }
 
 
@@ -29,9 +29,9 @@ def ordered(rules: tuple[RuleResult, ...]) -> list[RuleResult]:
 
 
 def summary(verdict: Verdict) -> str:
-    """'2 failed, 1 warnings, 5 passed' over the outcomes that occur."""
+    """'2 failed, 1 warning, 5 passed' over the outcomes that occur."""
     counts = verdict.counts()
-    parts = [f"{count} {WORDS[outcome]}" for outcome, count in counts.items() if count]
+    parts = [f"{n} {WORDS[outcome][n != 1]}" for outcome, n in counts.items() if n]
     return ", ".join(parts) if parts else "no rules"
 
 

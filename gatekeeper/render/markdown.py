@@ -16,6 +16,7 @@ CELL_LIMIT = 300
 FAILURE_LIMIT = 200
 FAILURES_LISTED = 50
 _URGENT = ("fail", "error")
+_WRAPPERS = 140  # table head, the failures <details> block and blank lines
 
 
 def _escape(text: str, limit: int) -> str:
@@ -123,7 +124,7 @@ def verdict_markdown(verdict: Verdict, facts: Facts | None, *, limit: int | None
 def _fit(parts: _Parts, rules: list[RuleResult], failure_lines: list[str], limit: int) -> str:
     """Keep failed rules, then test failures, then other rules, within `limit` characters."""
     parts.cut_rules, parts.cut_failures = len(rules), len(failure_lines)
-    budget = limit - len(_assemble(parts, limit)) - 200  # table and section wrappers
+    budget = limit - len(_assemble(parts, limit)) - _WRAPPERS
     urgent = [rule for rule in rules if rule.outcome in _URGENT]
     other = [rule for rule in rules if rule.outcome not in _URGENT]
     kept_rules: set[str] = set()

@@ -49,8 +49,10 @@ def _failures(facts: Facts | None) -> list[RenderableType]:
     for failure in failures[:FAILURES_SHOWN]:
         ident = ".".join(part for part in (failure.classname, failure.name) if part)
         where = f" ({failure.file}:{failure.line})" if failure.file and failure.line else ""
-        first = failure.message.splitlines()[0] if failure.message else ""
-        lines.append(Text(f"  {failure.kind:<8}{ident}{where}  {first}"[:300]))
+        lines.append(Text(f"  {failure.kind:<8}{ident}{where}", no_wrap=True, overflow="ellipsis"))
+        if failure.message.strip():
+            first = failure.message.strip().splitlines()[0]
+            lines.append(Text(f"          {first}", no_wrap=True, overflow="ellipsis"))
     if len(failures) > FAILURES_SHOWN:
         lines.append(Text(f"  ... and {len(failures) - FAILURES_SHOWN} more"))
     return lines

@@ -86,3 +86,28 @@ def test_pull_request_policy_passes_a_good_change() -> None:
     assert (
         run(load_policy("pull-request"), facts(coverage=cov, reviews=reviews(0))).verdict == "fail"
     )
+
+
+def test_readme_cel_examples_compile() -> None:
+    """Every `expr:` example in policies/README.md compiles and type-checks."""
+    from gatekeeper.policy.cel import compile_expression
+
+    readme = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
+    examples = [
+        yaml.safe_load(line.strip())["expr"]
+        for line in readme.splitlines()
+        if line.startswith("expr: ")
+    ]
+    assert len(examples) >= 5
+    for example in examples:
+        compile_expression(example)
+
+
+def test_readme_lists_every_fact() -> None:
+    """policies/README.md names every fact section and field policies may use."""
+    from gatekeeper.facts import fact_names
+
+    readme = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
+    for name in fact_names():
+        leaf = name.rsplit(".", 1)[-1]
+        assert f"`{name}`" in readme or f".{leaf}`" in readme or f"`{name}." in readme, name
