@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     provider_max_total_wait: float = Field(
         default=300.0, ge=0, description="Bound on all retry waits of one command, in seconds."
     )
+    provider_write_interval: float = Field(
+        default=1.0, ge=0, description="Pause between writes to GitHub (against abuse limits), s."
+    )
 
     def database_url_or_default(self) -> str:
         """The configured database URL, or the SQLite file under the data directory."""

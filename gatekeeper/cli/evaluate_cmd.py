@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,8 @@ from rich.console import Console
 
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
+from gatekeeper.cli._provider import Session, optional_target, verdict_feedback
+from gatekeeper.cli.collect_cmd import ProviderChoice
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
 from gatekeeper.facts import SECTIONS, Facts
@@ -43,13 +46,16 @@ def gather_facts(
     diff: Path | None,
     base: str | None,
     settings: Settings,
+    provider: Facts | None = None,
 ) -> Facts:
-    """Facts from a saved facts file and/or report files (reports win where both give a section)."""
+    """Facts from a provider, a saved facts file and report files; later ones win per section."""
     if diff is not None and base is not None:
         raise UsageError("give either --diff FILE or --base REF, not both")
-    if not reports and facts_file is None:
-        raise UsageError("give --report PATH (repeatable) or --facts FILE")
-    facts = load_facts_file(facts_file) if facts_file is not None else Facts()
+    if not reports and facts_file is None and provider is None:
+        raise UsageError("give --report PATH (repeatable), --facts FILE or --provider")
+    facts = provider or Facts()
+    if facts_file is not None:
+        facts = combine(facts, load_facts_file(facts_file))
     if reports:
         facts = combine(
             facts, collect_report_facts(reports, diff=diff, base=base, settings=settings)
@@ -95,11 +101,25 @@ def evaluate_command(
         VerdictFormat, typer.Option("--format", help="Output format.")
     ] = VerdictFormat.text,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    provider: Annotated[
+        ProviderChoice | None, typer.Option("--provider", help="Facts and feedback from/to it.")
+    ] = None,
+    api_url: Annotated[str | None, typer.Option("--api-url", help="Provider API URL.")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME on the provider.")] = None,
+    pr: Annotated[int | None, typer.Option("--pr", help="Pull request number or MR iid.")] = None,
+    no_feedback: Annotated[
+        bool, typer.Option("--no-feedback", help="Write nothing back to the provider or CI.")
+    ] = False,
 ) -> None:
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad policy or input."""
     settings = load_settings()
     loaded = load_policy(policy)
-    facts = gather_facts(reports or [], facts_file, diff=diff, base=base, settings=settings)
+    target = optional_target(provider, api_url=api_url, repo=repo, number=pr, env=os.environ)
+    session = Session(target, settings) if target is not None else None
+    given = session.collect() if session is not None and session.can_collect else None
+    facts = gather_facts(
+        reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
+    )
     verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
     if output is not None:
         _write(output, render(verdict, facts, output_format))
@@ -107,4 +127,7 @@ def evaluate_command(
         Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
     else:
         typer.echo(render(verdict, facts, output_format), nl=False)
+    if session is not None and target is not None and not no_feedback:
+        head = facts.subject.commit if facts.subject is not None else None
+        session.publish(verdict_feedback(verdict, facts, target), head=head)
     raise typer.Exit(exit_code(verdict))

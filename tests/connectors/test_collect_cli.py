@@ -12,7 +12,11 @@ from tests.connectors.conftest import TOKEN
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 
-FAST = {"GATEKEEPER_PROVIDER_ATTEMPTS": "2", "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01"}
+FAST = {
+    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
+    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
+    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
+}
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
