@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -19,7 +20,13 @@ from urllib3 import BaseHTTPResponse
 from urllib3.connectionpool import ConnectionPool
 from urllib3.util.retry import Retry
 
-from connectors.interface import RateLimitError, RequestStats, RetryPolicy
+from connectors.interface import (
+    ProviderError,
+    ProviderPermissionError,
+    RateLimitError,
+    RequestStats,
+    RetryPolicy,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -134,3 +141,47 @@ def counting_session(policy: RetryPolicy, stats: RequestStats, **retry: Any) -> 
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a connector works, for the sentences of its errors."""
+
+    provider: str  # "GitHub" | "GitLab"
+    repo: str
+    api_url: str
+    token_hint: str  # what to do about a refused token
+    noun: str = "repository"
+
+
+def status_error(
+    place: Place,
+    status: int,
+    message: str,
+    *,
+    doing: str,
+    permission: str,
+    write: bool,
+    requests_sent: int,
+) -> ProviderError:
+    """One sentence for an HTTP error status: 401/403/404 name the token, permission or repo."""
+    who = place.provider
+    if status == 401:
+        text = f"{who} refused the token (401 {message or 'Unauthorized'}) while {doing}: "
+        text += place.token_hint
+    elif status == 403:
+        text = (
+            f"{who} refused {doing} (403 {message or 'Forbidden'}): the token lacks the "
+            f"'{permission}' permission on {place.repo}"
+        )
+    elif status == 404:
+        text = (
+            f"{who} found nothing while {doing} (404): check that {place.repo} is the right "
+            f"{place.noun} at {place.api_url} and that the token can see it ('{permission}')"
+        )
+    else:
+        return ProviderError(
+            f"{who} answered {status} {message} while {doing} "
+            f"(after {requests_sent} request(s) with retries)"
+        )
+    return ProviderPermissionError(text, status=status, write=write)

@@ -21,7 +21,13 @@ from github.Repository import Repository
 from requests import RequestException
 
 from connectors import _codeowners
-from connectors._http import CountingRetry, WaitBudgetExceededError, rate_limit_error
+from connectors._http import (
+    CountingRetry,
+    Place,
+    WaitBudgetExceededError,
+    rate_limit_error,
+    status_error,
+)
 from connectors._reviews import RawReview, count_reviews, is_bot, linked_issues
 from connectors.interface import (
     GITHUB_CHECK_SUMMARY_LIMIT,
@@ -31,6 +37,7 @@ from connectors.interface import (
     ProviderError,
     ProviderPermissionError,
     PublishResult,
+    sticky_marker,
     RateLimitError,
     RequestStats,
     RetryPolicy,
@@ -106,33 +113,16 @@ class GitHub:
     def _http_error(
         self, error: GithubException, doing: str, permission: str, write: bool
     ) -> ProviderError:
-        status = error.status
         message = error.data.get("message", "") if isinstance(error.data, dict) else ""
-        if status == 401:
-            return ProviderPermissionError(
-                f"GitHub refused the token (401 {message or 'Bad credentials'}) while {doing}: "
-                "set GITHUB_TOKEN to a valid token",
-                status=401,
-                write=write,
-            )
-        if status == 403:
-            return ProviderPermissionError(
-                f"GitHub refused {doing} (403 {message or 'Forbidden'}): the token lacks the "
-                f"'{permission}' permission on {self.repo_name}",
-                status=403,
-                write=write,
-            )
-        if status == 404:
-            return ProviderPermissionError(
-                f"GitHub found nothing while {doing} (404): check that {self.repo_name} is the "
-                f"right repository at {self.api_url} and that the token can see it "
-                f"('{permission}')",
-                status=404,
-                write=write,
-            )
-        return ProviderError(
-            f"GitHub answered {status} {message} while {doing} "
-            f"(after {self.stats.requests} request(s) with retries)"
+        place = Place("GitHub", self.repo_name, self.api_url, "set GITHUB_TOKEN to a valid token")
+        return status_error(
+            place,
+            error.status,
+            str(message),
+            doing=doing,
+            permission=permission,
+            write=write,
+            requests_sent=self.stats.requests,
         )
 
     def collector(
@@ -418,8 +408,3 @@ class GitHubPublisher:
             for batch in batches[1:]:
                 run.edit(output={**output, "annotations": batch})
         return str(run.html_url)
-
-
-def sticky_marker(policy: str) -> str:
-    """The hidden marker that finds the policy's comment again."""
-    return f"<!-- gatekeeper:{policy} -->"

@@ -20,7 +20,13 @@ from requests import RequestException
 from requests.exceptions import RetryError
 
 from connectors import _codeowners, _gitlab_facts
-from connectors._http import WaitBudgetExceededError, counting_session, rate_limit_error
+from connectors._http import (
+    Place,
+    WaitBudgetExceededError,
+    counting_session,
+    rate_limit_error,
+    status_error,
+)
 from connectors.interface import (
     GITLAB_NOTE_LIMIT,
     CollectOptions,
@@ -30,6 +36,7 @@ from connectors.interface import (
     PublishResult,
     RequestStats,
     RetryPolicy,
+    sticky_marker,
 )
 from gatekeeper.facts import Facts, Source
 from gatekeeper.logs import SECRETS
@@ -91,29 +98,17 @@ class GitLab:
     def _http_error(
         self, error: GitlabError, doing: str, permission: str, write: bool
     ) -> ProviderError:
-        status = error.response_code or 0
-        if status == 401:
-            return ProviderPermissionError(
-                f"GitLab refused the token (401) while {doing}: set GITLAB_TOKEN to a valid "
-                "token (a personal, project or group access token)",
-                status=401,
-                write=write,
-            )
-        if status == 403:
-            return ProviderPermissionError(
-                f"GitLab refused {doing} (403): the token lacks the '{permission}' scope or "
-                f"role on {self.repo_name}",
-                status=403,
-                write=write,
-            )
-        if status == 404:
-            return ProviderPermissionError(
-                f"GitLab found nothing while {doing} (404): check that {self.repo_name} is the "
-                f"right project at {self.api_url} and that the token can see it ('{permission}')",
-                status=404,
-                write=write,
-            )
-        return ProviderError(f"GitLab answered {status} while {doing}")
+        hint = "set GITLAB_TOKEN to a valid token (personal, project or group access token)"
+        place = Place("GitLab", self.repo_name, self.api_url, hint, noun="project")
+        return status_error(
+            place,
+            error.response_code or 0,
+            "",
+            doing=doing,
+            permission=permission,
+            write=write,
+            requests_sent=self.stats.requests,
+        )
 
     def collector(self, number: int, *, options: CollectOptions | None = None) -> GitLabCollector:
         """A collector for merge request `number` (its iid)."""
@@ -282,7 +277,7 @@ class GitLabPublisher:
     def note(self, feedback: Feedback) -> str:
         """Creates, or updates in place, the one MR note carrying the policy's hidden marker."""
         gl = self._gl
-        marker = f"<!-- gatekeeper:{feedback.policy} -->"
+        marker = sticky_marker(feedback.policy)
         body = f"{marker}\n{feedback.markdown(GITLAB_NOTE_LIMIT - len(marker) - 1)}"
         with gl.translate("writing the merge request note", "api", write=True):
             mr = gl.project.mergerequests.get(int(str(self._number)), lazy=True)

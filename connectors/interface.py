@@ -130,6 +130,11 @@ class PublishResult(_Frozen):
 _CUT_LINE = "\n\n_(cut: the full text is longer than this channel allows)_\n"
 
 
+def sticky_marker(policy: str) -> str:
+    """The hidden marker by which the policy's PR comment / MR note is found again."""
+    return f"<!-- gatekeeper:{policy} -->"
+
+
 def fit(text: str, limit: int | None) -> str:
     """`text` if it fits `limit` characters, else its head plus a line saying it was cut."""
     if limit is None or len(text) <= limit:

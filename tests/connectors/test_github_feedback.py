@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from connectors.github import sticky_marker
 from connectors.interface import (
     GITHUB_CHECK_SUMMARY_LIMIT,
     GITHUB_COMMENT_LIMIT,
     Feedback,
     RetryPolicy,
     fit,
+    sticky_marker,
 )
 from gatekeeper.facts import TestFailure
 from tests.connectors.conftest import github_client
