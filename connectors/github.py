@@ -37,10 +37,10 @@ from connectors.interface import (
     ProviderError,
     ProviderPermissionError,
     PublishResult,
-    sticky_marker,
     RateLimitError,
     RequestStats,
     RetryPolicy,
+    sticky_marker,
 )
 from gatekeeper.facts import Change, Check, Checks, Commit, Facts, Reviews, Source, Subject
 from gatekeeper.logs import SECRETS
