@@ -98,6 +98,17 @@ def test_a_wait_beyond_the_bound_gives_up_with_a_clear_error(
     assert sleeps.waits == []
 
 
+def test_total_wait_is_bounded(
+    fake_github: FakeGitHub, policy: RetryPolicy, sleeps: SleepLog
+) -> None:
+    """Waits that each fit but together pass max_total_wait end in a clear error."""
+    bounded = policy.model_copy(update={"max_total_wait": 25})
+    fake_github.fail(503, headers={"Retry-After": "10"}, path_contains="/pulls/7", times=None)
+    with pytest.raises(RateLimitError, match="total 25 s"):
+        github_client(fake_github, bounded).collector(7).collect()
+    assert sleeps.waits == [10, 10]
+
+
 def test_403_for_a_missing_scope_names_the_permission(
     fake_github: FakeGitHub, policy: RetryPolicy
 ) -> None:

@@ -158,6 +158,7 @@ def test_pipeline_jobs_tests_and_coverage(fake_gitlab: FakeGitLab, policy: Retry
     fake_gitlab.add_job("e2e", "failed")
     fake_gitlab.add_job("flaky-lint", "failed", allow_failure=True)
     fake_gitlab.add_job("deploy", "manual")
+    fake_gitlab.add_job("gatekeeper/mr", "failed")  # our own status from an earlier run
     facts = _collect(fake_gitlab, policy)
     assert facts.checks is not None
     assert [c.name for c in facts.checks.failed] == ["e2e"]
