@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from array import array
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from gatekeeper.errors import ReportError
 from gatekeeper.reports._xml import check_parsed, open_events, xml_errors
@@ -54,38 +55,55 @@ def normalise_path(filename: str, sources: list[str]) -> str:
     return posixpath.normpath(name)
 
 
-class _ClassState:
-    """Lines seen since the last class ended, split by where they sat."""
+_NUMBERS = etree.XPath("line/@number", smart_strings=False)
+_HITS = etree.XPath("line/@hits", smart_strings=False)
+_BRANCH_LINES = etree.XPath("line[@branch]")
+_METHOD_LINES = etree.XPath("methods/method/lines | .")
 
-    def __init__(self) -> None:
-        self.pending_numbers: array[int] = array("q")
-        self.pending_hits: array[int] = array("q")
-        self.pending_branches: list[tuple[int, int, int]] = []
-        self.own: list[tuple[array[int], array[int], list[tuple[int, int, int]]]] = []
-        self.methods: list[tuple[array[int], array[int], list[tuple[int, int, int]]]] = []
 
-    def flush(self, into_own: bool) -> None:
-        chunk = (self.pending_numbers, self.pending_hits, self.pending_branches)
-        (self.own if into_own else self.methods).append(chunk)
-        self.pending_numbers, self.pending_hits, self.pending_branches = array("q"), array("q"), []
+def _slow_lines(path: Path, lines_element: Any, lines: dict[int, int]) -> None:
+    """Per-element reading, used when the fast path finds something odd (and to name it)."""
+    for line in lines_element.iterchildren("line"):
+        number = _number(path, line, "number")
+        hits = max(_number(path, line, "hits"), 0)
+        lines[number] = max(lines.get(number, 0), hits)
 
-    def take(self) -> FileCoverage:
-        chunks = self.own
-        if not chunks:
-            self.flush(into_own=False)  # direct <line> children of the class
-            chunks = self.methods
-        lines: dict[int, int] = {}
-        coverage = FileCoverage()
-        for numbers, hits, branches in chunks:
-            for number, count in zip(numbers, hits, strict=True):
-                old = lines.get(number)
-                lines[number] = count if old is None or count > old else old
-            for number, covered, valid in branches:
-                old_branch = coverage.branches.get(number, (0, 0))
-                coverage.branches[number] = (max(old_branch[0], covered), max(old_branch[1], valid))
-        coverage.set_lines(lines)
-        self.__init__()  # type: ignore[misc]
-        return coverage
+
+def _read_lines(path: Path, lines_element: Any, coverage: FileCoverage, lines: dict[int, int]) -> bool:
+    """Add the <line> children of `lines_element` to `lines` (max hits); True if any branch."""
+    numbers, hits = _NUMBERS(lines_element), _HITS(lines_element)
+    try:
+        if len(numbers) != len(hits):
+            raise ValueError
+        pairs = dict(zip(map(int, numbers), map(int, hits), strict=True))
+    except ValueError:
+        _slow_lines(path, lines_element, lines)
+    else:
+        if len(pairs) == len(numbers) and not lines and min(pairs.values(), default=0) >= 0:
+            lines.update(pairs)
+        else:
+            _slow_lines(path, lines_element, lines)
+    has_branches = False
+    for line in _BRANCH_LINES(lines_element):
+        branch = _branch(line)
+        if branch is not None:
+            has_branches = True
+            number = _number(path, line, "number")
+            old = coverage.branches.get(number, (0, 0))
+            coverage.branches[number] = (max(old[0], branch[0]), max(old[1], branch[1]))
+    return has_branches
+
+
+def _class_coverage(path: Path, element: Any) -> tuple[FileCoverage, bool]:
+    """The lines of one <class>: its own <lines>, else its methods' lines and direct <line>s."""
+    coverage = FileCoverage()
+    lines: dict[int, int] = {}
+    has_branches = False
+    own = element.find("lines")
+    for lines_element in [own] if own is not None else _METHOD_LINES(element):
+        has_branches = _read_lines(path, lines_element, coverage, lines) or has_branches
+    coverage.set_lines(lines)
+    return coverage, has_branches
 
 
 def _branch(line: Any) -> tuple[int, int] | None:
@@ -99,38 +117,26 @@ def _branch(line: Any) -> tuple[int, int] | None:
 
 
 def parse_cobertura(path: Path) -> tuple[CoverageResult, bool]:
-    """Per-file coverage of one Cobertura file and whether it carries branch data."""
+    """Per-file coverage of one Cobertura file and whether it carries branch data.
+
+    Lines are read per <class> with compiled XPath (C speed); memory holds one class at a time.
+    """
     result = CoverageResult()
     sources: list[str] = []
-    classes: list[tuple[str, FileCoverage]] = []
-    state = _ClassState()
     has_branches = False
-    context = open_events(path, ("line", "lines", "class", "source"))
+    context = open_events(path, ("class", "source"))
     with xml_errors(path):
         for _, element in context:
-            tag = element.tag
-            if tag == "line":
-                state.pending_numbers.append(_number(path, element, "number"))
-                hits = _number(path, element, "hits")
-                state.pending_hits.append(hits if hits > 0 else 0)
-                if element.get("branch") is not None:
-                    branch = _branch(element)
-                    if branch is not None:
-                        has_branches = True
-                        state.pending_branches.append((state.pending_numbers[-1], *branch))
-            elif tag == "lines":
-                parent = element.getparent()
-                state.flush(into_own=parent is not None and parent.tag == "class")
-                element.clear()
-            elif tag == "class":
-                classes.append((str(element.get("filename") or ""), state.take()))
-                element.clear()
-                parent = element.getparent()
-                if parent is not None:
-                    del parent[:-1]
-            else:
+            if element.tag == "source":
                 sources.append((element.text or "").strip())
+                continue
+            coverage, branches = _class_coverage(path, element)
+            has_branches = has_branches or branches
+            filename = str(element.get("filename") or "")
+            result.add(normalise_path(filename, sources), coverage)
+            element.clear()
+            parent = element.getparent()
+            if parent is not None:
+                del parent[:-1]
         check_parsed(path, context)
-    for filename, coverage in classes:
-        result.add(normalise_path(filename, sources), coverage)
     return result, has_branches
