@@ -79,8 +79,10 @@ def write_junit(path: Path, tests: int) -> dict[str, int]:
             attrs = f'classname="pkg.module{number // 1000}.TestClass" name="test_{number}"'
             if number % every == 7 % every:
                 failed += 1
-                out.write(f'<testcase {attrs} time="0.012"><failure message="assert 1 == 2">'
-                          "Traceback: line 1\nAssertionError</failure></testcase>\n")
+                out.write(
+                    f'<testcase {attrs} time="0.012"><failure message="assert 1 == 2">'
+                    "Traceback: line 1\nAssertionError</failure></testcase>\n"
+                )
             elif number % 50 == 3:
                 skipped += 1
                 out.write(f'<testcase {attrs} time="0.000"><skipped message="no"/></testcase>\n')
@@ -95,12 +97,16 @@ def write_cobertura(path: Path, lines: int) -> dict[str, int]:
     per_class = 500
     covered = 0
     with path.open("w", encoding="utf-8") as out:
-        out.write('<?xml version="1.0" ?>\n<coverage line-rate="0.8" branch-rate="0" version="7"'
-                  ' timestamp="1"><sources><source>/src</source></sources><packages>'
-                  '<package name="pkg" line-rate="0.8" branch-rate="0" complexity="0"><classes>\n')
+        out.write(
+            '<?xml version="1.0" ?>\n<coverage line-rate="0.8" branch-rate="0" version="7"'
+            ' timestamp="1"><sources><source>/src</source></sources><packages>'
+            '<package name="pkg" line-rate="0.8" branch-rate="0" complexity="0"><classes>\n'
+        )
         for index in range(lines // per_class):
-            out.write(f'<class name="m{index}.py" filename="pkg/m{index}.py" line-rate="0.8" '
-                      'branch-rate="0" complexity="0"><methods/><lines>\n')
+            out.write(
+                f'<class name="m{index}.py" filename="pkg/m{index}.py" line-rate="0.8" '
+                'branch-rate="0" complexity="0"><methods/><lines>\n'
+            )
             for number in range(1, per_class + 1):
                 hits = 0 if number % 5 == 0 else 3
                 covered += hits > 0
@@ -137,11 +143,16 @@ def _check(label: str, path: Path, expected: dict[str, int]) -> None:
     if "tests" in expected:
         got = facts["tests"]
         ok = (got["total"], got["failed"], got["skipped"]) == (
-            expected["tests"], expected["failures"], expected["skipped"])
+            expected["tests"],
+            expected["failures"],
+            expected["skipped"],
+        )
     else:
         got = facts["coverage"]
         ok = (got["lines_valid"], got["lines_covered"]) == (
-            expected["lines_valid"], expected["lines_covered"])
+            expected["lines_valid"],
+            expected["lines_covered"],
+        )
     print(f"{label}: counts {'match' if ok else 'DIFFER'} the generated content")
 
 
@@ -155,8 +166,11 @@ def _verdict(name: str, value: float, limit: float) -> str:
 
 def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
     """Generate the files, measure every tool on them, print the ratios."""
-    junit_400k, junit_1m, cobertura = (workdir / "junit-400k.xml", workdir / "junit-1m.xml",
-                                       workdir / "cobertura-400k.xml")
+    junit_400k, junit_1m, cobertura = (
+        workdir / "junit-400k.xml",
+        workdir / "junit-1m.xml",
+        workdir / "cobertura-400k.xml",
+    )
     _check("junit 400k", junit_400k, write_junit(junit_400k, sizes[0]))
     _check("junit 1M", junit_1m, write_junit(junit_1m, sizes[1]))
     _check("cobertura 400k", cobertura, write_cobertura(cobertura, sizes[2]))

@@ -63,8 +63,9 @@ def _check_size(path: Path, limit: int) -> None:
         raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
     if size > limit:
         raise ReportError(
-            path, f"{size} bytes is over the report size limit of {limit} bytes "
-            "(GATEKEEPER_MAX_REPORT_BYTES)"
+            path,
+            f"{size} bytes is over the report size limit of {limit} bytes "
+            "(GATEKEEPER_MAX_REPORT_BYTES)",
         )
 
 

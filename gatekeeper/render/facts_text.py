@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from gatekeeper.facts import Facts
 
-
 _SHOWN_PATHS = 10
 
 
@@ -25,7 +24,9 @@ def facts_as_text(facts: Facts) -> str:
             where = f" ({failure.file}:{failure.line})" if failure.file and failure.line else ""
             ident = ".".join(p for p in (failure.classname, failure.name) if p)
             lines.append(f"  {failure.kind:<8}{ident}{where}")
-            message = failure.message.strip().splitlines()[0][:160] if failure.message.strip() else ""
+            message = (
+                failure.message.strip().splitlines()[0][:160] if failure.message.strip() else ""
+            )
             if message:
                 lines.append(f"          {message}")
         if len(t.failures) > 20:

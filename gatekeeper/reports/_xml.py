@@ -67,7 +67,9 @@ def check_prolog(path: Path, head: bytes) -> None:
     if found is not None and not _SAFE_DOCTYPE.match(prolog, found.start()):
         line = prolog.count(b"\n", 0, found.start()) + 1
         raise ReportError(
-            path, "a DOCTYPE with an internal subset is refused (DTDs are never processed)", line=line
+            path,
+            "a DOCTYPE with an internal subset is refused (DTDs are never processed)",
+            line=line,
         )
 
 
@@ -75,7 +77,9 @@ def check_parsed(path: Path, context: Any) -> None:
     """After parsing: refuse a document whose info shows an internal DTD subset."""
     root = getattr(context, "root", None)
     dtd = root.getroottree().docinfo.internalDTD if root is not None else None
-    if dtd is not None and (any(True for _ in dtd.iterentities()) or any(True for _ in dtd.iterelements())):
+    if dtd is not None and (
+        any(True for _ in dtd.iterentities()) or any(True for _ in dtd.iterelements())
+    ):
         raise ReportError(path, "a DOCTYPE with an internal subset is refused")
 
 

@@ -20,7 +20,9 @@ def _int(path: Path, element: Any, name: str) -> int:
     try:
         return max(int(text), 0)
     except ValueError:
-        raise ReportError(path, f"<line> {name}={text!r}: not a number", line=element.sourceline) from None
+        raise ReportError(
+            path, f"<line> {name}={text!r}: not a number", line=element.sourceline
+        ) from None
 
 
 def _file(path: Path, element: Any) -> FileCoverage:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -61,6 +61,10 @@ _BRANCH_LINES = etree.XPath("line[@branch]")
 _METHOD_LINES = etree.XPath("methods/method/lines | .")
 
 
+def _select(xpath: etree.XPath, element: Any) -> list[Any]:
+    return cast(list[Any], xpath(element))
+
+
 def _slow_lines(path: Path, lines_element: Any, lines: dict[int, int]) -> None:
     """Per-element reading, used when the fast path finds something odd (and to name it)."""
     for line in lines_element.iterchildren("line"):
@@ -69,9 +73,11 @@ def _slow_lines(path: Path, lines_element: Any, lines: dict[int, int]) -> None:
         lines[number] = max(lines.get(number, 0), hits)
 
 
-def _read_lines(path: Path, lines_element: Any, coverage: FileCoverage, lines: dict[int, int]) -> bool:
+def _read_lines(
+    path: Path, lines_element: Any, coverage: FileCoverage, lines: dict[int, int]
+) -> bool:
     """Add the <line> children of `lines_element` to `lines` (max hits); True if any branch."""
-    numbers, hits = _NUMBERS(lines_element), _HITS(lines_element)
+    numbers, hits = _select(_NUMBERS, lines_element), _select(_HITS, lines_element)
     try:
         if len(numbers) != len(hits):
             raise ValueError
@@ -84,7 +90,7 @@ def _read_lines(path: Path, lines_element: Any, coverage: FileCoverage, lines: d
         else:
             _slow_lines(path, lines_element, lines)
     has_branches = False
-    for line in _BRANCH_LINES(lines_element):
+    for line in _select(_BRANCH_LINES, lines_element):
         branch = _branch(line)
         if branch is not None:
             has_branches = True
@@ -100,7 +106,7 @@ def _class_coverage(path: Path, element: Any) -> tuple[FileCoverage, bool]:
     lines: dict[int, int] = {}
     has_branches = False
     own = element.find("lines")
-    for lines_element in [own] if own is not None else _METHOD_LINES(element):
+    for lines_element in [own] if own is not None else _select(_METHOD_LINES, element):
         has_branches = _read_lines(path, lines_element, coverage, lines) or has_branches
     coverage.set_lines(lines)
     return coverage, has_branches

@@ -13,7 +13,9 @@ HEAD_BYTES = 64 * 1024
 FORMATS = ("junit", "cobertura", "clover", "jacoco", "lcov", "coveragepy-json", "go-coverprofile")
 
 _XML_ROOT = re.compile(rb"\s*<([A-Za-z_][\w:.-]*)([^>]*)>?", re.DOTALL)
-_SKIP_MARKUP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.DOTALL)
+_SKIP_MARKUP = re.compile(
+    rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.DOTALL
+)
 _LCOV_LINE = re.compile(rb"^(?:TN|SF|DA|FN|FNDA|FNF|FNH|BRDA|BRF|BRH|LF|LH|VER|FNL|FNA):", re.M)
 _GO_MODE = re.compile(rb"\Amode:\s*(set|count|atomic)\s*$", re.M)
 
@@ -96,8 +98,12 @@ def detect_format(path: Path, head: bytes) -> str:
         return "go-coverprofile"
     if _LCOV_LINE.search(body[:4096]):
         return "lcov"
-    raise ReportError(path, "unknown report format (not JUnit, Cobertura, LCOV, JaCoCo, "
-                      "Clover, coverage.py JSON or a Go coverprofile)", line=1)
+    raise ReportError(
+        path,
+        "unknown report format (not JUnit, Cobertura, LCOV, JaCoCo, "
+        "Clover, coverage.py JSON or a Go coverprofile)",
+        line=1,
+    )
 
 
 def guess_producer(head: bytes, report_format: str) -> str | None:

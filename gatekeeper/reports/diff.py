@@ -13,6 +13,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from unidiff import PatchSet  # type: ignore[attr-defined]
+from unidiff.errors import UnidiffParseError
+
 from gatekeeper.errors import ReportError, UsageError
 from gatekeeper.reports.model import CoverageResult
 
@@ -39,9 +42,6 @@ def _clean(path: str) -> str:
 
 def changed_lines(diff_text: str, *, source: str = "diff") -> ChangedLines:
     """Added and changed lines (numbers in the new file) per path of a unified diff."""
-    from unidiff import PatchSet
-    from unidiff.errors import UnidiffParseError
-
     try:
         patch = PatchSet(diff_text)
     except UnidiffParseError as error:

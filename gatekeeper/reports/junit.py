@@ -29,6 +29,7 @@ from gatekeeper.reports.model import FailureRecord, TestResult
 
 _MAX_SECONDS = 1e15
 _TRIM_EVERY = 256
+_PASSING = ("passed", "flaky")
 
 
 def seconds(text: str) -> float:
@@ -111,14 +112,63 @@ def _key(element: Any) -> tuple[Any, ...]:
     return (element.getparent(), element.get("classname"), element.get("name"))
 
 
+class _Tally:
+    """Counts of the testcases that need a closer look (children, status, a rerun to match)."""
+
+    __slots__ = ("failures", "flaky", "passed", "previous_failed", "result", "skipped")
+
+    def __init__(self, result: TestResult) -> None:
+        self.result = result
+        self.failures = result.failures
+        self.passed = self.skipped = self.flaky = 0
+        self.previous_failed: tuple[Any, ...] | None = None
+
+    def _passed_after_failure(self, element: Any) -> None:
+        if _key(element) == self.previous_failed:
+            dropped = self.failures.pop()
+            self.result.total -= 1
+            self.flaky += 1
+            if dropped.kind == "error":
+                self.result.errors -= 1
+            else:
+                self.result.failed -= 1
+
+    def add(self, element: Any) -> None:
+        """Count one testcase that has children, a status, or follows a failure."""
+        outcome, explain = _classify(element)
+        if outcome in _PASSING:
+            self.passed += 1
+            if outcome == "flaky":
+                self.flaky += 1
+            elif self.previous_failed is not None:
+                self._passed_after_failure(element)
+            self.previous_failed = None
+        elif outcome == "skipped":
+            self.skipped += 1
+            self.previous_failed = None
+        else:
+            self.failures.append(_record(element, outcome, explain))
+            if outcome == "error":
+                self.result.errors += 1
+            else:
+                self.result.failed += 1
+            self.previous_failed = _key(element)
+
+
+def _trim(element: Any) -> None:
+    """Free the testcases already counted (the parser keeps appending to their parent)."""
+    parent = element.getparent()
+    if parent is not None:
+        del parent[:-1]
+    element.clear()
+
+
 def parse_junit(path: Path) -> TestResult:
     """Counts, duration and failures of one JUnit XML file, streaming in bounded memory."""
     result = TestResult()
-    failures = result.failures
-    total = passed = skipped = flaky = 0
+    tally = _Tally(result)
+    total = passed = since_trim = 0
     duration = 0.0
-    previous_failed: tuple[Any, ...] | None = None
-    since_trim = 0
     context = open_events(path, ("testcase", "testsuite"))
     with xml_errors(path):
         for _, element in context:
@@ -130,53 +180,23 @@ def parse_junit(path: Path) -> TestResult:
             if time:
                 try:
                     value = float(time)
-                    if 0.0 < value < _MAX_SECONDS:
-                        duration += value
                 except ValueError:
-                    duration += seconds(time)
-            if len(element) == 0 and element.get("status") != "disabled":
-                outcome = "passed"
-                explain = None
+                    value = seconds(time)
+                if 0.0 < value < _MAX_SECONDS:
+                    duration += value
+            if len(element) or tally.previous_failed is not None or element.get("status"):
+                tally.add(element)
             else:
-                outcome, explain = _classify(element)
-            if outcome == "passed":
                 passed += 1
-                if previous_failed is not None:
-                    if _key(element) == previous_failed:
-                        dropped = failures.pop()
-                        total -= 1
-                        flaky += 1
-                        if dropped.kind == "error":
-                            result.errors -= 1
-                        else:
-                            result.failed -= 1
-                    previous_failed = None
-            elif outcome == "flaky":
-                passed += 1
-                flaky += 1
-                previous_failed = None
-            elif outcome == "skipped":
-                skipped += 1
-                previous_failed = None
-            else:
-                failures.append(_record(element, outcome, explain))
-                if outcome == "error":
-                    result.errors += 1
-                else:
-                    result.failed += 1
-                previous_failed = _key(element)
             since_trim += 1
-            if since_trim >= _TRIM_EVERY and previous_failed is None:
+            if since_trim >= _TRIM_EVERY:
                 since_trim = 0
-                parent = element.getparent()
-                if parent is not None:
-                    del parent[:-1]
-                element.clear()
+                _trim(element)
         check_parsed(path, context)
-    result.total = total
-    result.passed = passed
-    result.skipped = skipped
-    result.flaky = flaky
+    result.total += total
+    result.passed = passed + tally.passed
+    result.skipped = tally.skipped
+    result.flaky = tally.flaky
     result.duration_s = duration
     return result
 
@@ -194,6 +214,3 @@ def passed_ids(path: Path, wanted: set[str]) -> set[str]:
                 found.add(test_id)
             element.clear()
     return found
-
-
-_PASSING = ("passed", "flaky")

@@ -5,37 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from gatekeeper.reports.clover import parse_clover
+from gatekeeper.reports.cobertura import parse_cobertura
+from gatekeeper.reports.coveragepy import parse_coveragepy
 from gatekeeper.reports.detect import detect_format, guess_producer, read_head
+from gatekeeper.reports.gocover import parse_gocover
+from gatekeeper.reports.jacoco import parse_jacoco
+from gatekeeper.reports.junit import parse_junit
+from gatekeeper.reports.lcov import parse_lcov
 from gatekeeper.reports.model import CoverageResult, ParsedReport
 
 _CoverageParser = Callable[[Path], tuple[CoverageResult, bool]]
 
-
-def _coverage_parser(report_format: str) -> _CoverageParser:
-    # Imported on demand so that `inspect` of one format loads only that parser.
-    if report_format == "cobertura":
-        from gatekeeper.reports.cobertura import parse_cobertura
-
-        return parse_cobertura
-    if report_format == "lcov":
-        from gatekeeper.reports.lcov import parse_lcov
-
-        return parse_lcov
-    if report_format == "jacoco":
-        from gatekeeper.reports.jacoco import parse_jacoco
-
-        return parse_jacoco
-    if report_format == "clover":
-        from gatekeeper.reports.clover import parse_clover
-
-        return parse_clover
-    if report_format == "coveragepy-json":
-        from gatekeeper.reports.coveragepy import parse_coveragepy
-
-        return parse_coveragepy
-    from gatekeeper.reports.gocover import parse_gocover
-
-    return parse_gocover
+_COVERAGE_PARSERS: dict[str, _CoverageParser] = {
+    "cobertura": parse_cobertura,
+    "lcov": parse_lcov,
+    "jacoco": parse_jacoco,
+    "clover": parse_clover,
+    "coveragepy-json": parse_coveragepy,
+    "go-coverprofile": parse_gocover,
+}
 
 
 def parse_report(path: Path, *, location: str | None = None) -> ParsedReport:
@@ -49,9 +38,7 @@ def parse_report(path: Path, *, location: str | None = None) -> ParsedReport:
     )
     del head
     if report_format == "junit":
-        from gatekeeper.reports.junit import parse_junit
-
         report.tests = parse_junit(path)
     else:
-        report.coverage, report.has_branches = _coverage_parser(report_format)(path)
+        report.coverage, report.has_branches = _COVERAGE_PARSERS[report_format](path)
     return report

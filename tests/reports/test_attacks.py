@@ -79,13 +79,9 @@ def test_entity_and_dtd_attacks_are_refused(tmp_path: Path, content: str, words:
 def test_undeclared_entity_from_an_external_dtd_is_never_fetched(tmp_path: Path) -> None:
     """An entity an external DTD would define is neither fetched nor expanded: a clear error."""
     path = _write(tmp_path, "jacoco.xml", EXTERNAL_DTD_ENTITY)
-    try:
-        report = parse_report(path)
-    except ReportError as error:
-        assert "ext" in str(error)
-    else:
-        assert report.coverage is not None
-        assert all("passwd" not in key for key in report.coverage.files)
+    report = parse_report(path)  # nothing listens on port 9: a fetch would fail loudly
+    assert report.coverage is not None
+    assert list(report.coverage.files) == ["p/"]
 
 
 def test_entity_declaration_split_by_comments_is_refused(tmp_path: Path) -> None:
@@ -97,7 +93,9 @@ def test_entity_declaration_split_by_comments_is_refused(tmp_path: Path) -> None
 
 def test_utf16_billion_laughs_is_refused(tmp_path: Path) -> None:
     """The prolog check also reads UTF-16 documents (BOM)."""
-    data = BILLION_LAUGHS.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    data = BILLION_LAUGHS.replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'
+    )
     path = _write(tmp_path, "r.xml", b"\xff\xfe" + data.encode("utf-16-le"))
     with pytest.raises(ReportError, match="refused"):
         parse_report(path)
@@ -137,7 +135,10 @@ def test_truncated_junit_names_line_and_column(tmp_path: Path) -> None:
 
 def test_truncated_cobertura_is_an_error(tmp_path: Path) -> None:
     """A Cobertura file cut in the middle of its lines is an error, never partial figures."""
-    content = '<coverage><packages><package><classes><class filename="a.py"><lines><line number="1" hits="1"/>'
+    content = (
+        "<coverage><packages><package><classes>"
+        '<class filename="a.py"><lines><line number="1" hits="1"/>'
+    )
     with pytest.raises(ReportError, match=r"invalid XML"):
         parse_report(_write(tmp_path, "coverage.xml", content))
 
@@ -152,7 +153,9 @@ def test_truncated_lcov_is_an_error(tmp_path: Path) -> None:
 
 def test_truncated_coveragepy_json_names_the_place(tmp_path: Path) -> None:
     """coverage.py JSON cut short gives the line and column of the end."""
-    path = _write(tmp_path, "coverage.json", '{"meta": {}, "files": {"a.py": {"executed_lines": [1,')
+    path = _write(
+        tmp_path, "coverage.json", '{"meta": {}, "files": {"a.py": {"executed_lines": [1,'
+    )
     with pytest.raises(ReportError, match="invalid JSON") as caught:
         parse_report(path)
     assert caught.value.line == 1
@@ -178,7 +181,10 @@ def test_bad_go_block_names_the_line(tmp_path: Path) -> None:
 def test_huge_single_line_report_parses_in_bounded_memory(tmp_path: Path) -> None:
     """A report on one very long line (a 12 MB failure message) parses, the message capped."""
     message = "x" * (12 * 1024 * 1024)
-    content = f'<testsuites><testsuite><testcase name="t"><failure message="{message}"/></testcase></testsuite></testsuites>'
+    content = (
+        f'<testsuites><testsuite><testcase name="t"><failure message="{message}"/>'
+        "</testcase></testsuite></testsuites>"
+    )
     report = parse_report(_write(tmp_path, "junit.xml", content))
     assert report.tests is not None
     assert report.tests.failed == 1
@@ -187,7 +193,10 @@ def test_huge_single_line_report_parses_in_bounded_memory(tmp_path: Path) -> Non
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     """A UTF-8 byte order mark before the XML declaration is accepted."""
-    content = b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><testsuite><testcase name="a"/></testsuite>'
+    content = (
+        b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>'
+        b'<testsuite><testcase name="a"/></testsuite>'
+    )
     report = parse_report(_write(tmp_path, "junit.xml", content))
     assert report.tests is not None
     assert report.tests.total == 1
@@ -195,7 +204,10 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 
 def test_utf16_junit_is_accepted(tmp_path: Path) -> None:
     """A UTF-16 JUnit file with a BOM is detected and parsed."""
-    text = '<?xml version="1.0" encoding="UTF-16"?><testsuites><testsuite><testcase name="a"/></testsuite></testsuites>'
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        '<testsuites><testsuite><testcase name="a"/></testsuite></testsuites>'
+    )
     report = parse_report(_write(tmp_path, "junit.xml", b"\xff\xfe" + text.encode("utf-16-le")))
     assert report.tests is not None
     assert report.tests.total == 1

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-JUNIT = '<testsuites><testsuite name="s"><testcase classname="c" name="a"/>{extra}</testsuite></testsuites>'
+JUNIT = (
+    '<testsuites><testsuite name="s"><testcase classname="c" name="a"/>{extra}'
+    "</testsuite></testsuites>"
+)
 FAILING = '<testcase classname="c" name="b"><failure message="boom"/></testcase>'
 COBERTURA = (
-    '<coverage><sources><source>src</source></sources><packages><package><classes>'
+    "<coverage><sources><source>src</source></sources><packages><package><classes>"
     '<class filename="m.py"><lines><line number="1" hits="1"/><line number="2" hits="0"/>'
     "</lines></class></classes></package></packages></coverage>"
 )
@@ -21,7 +24,10 @@ COBERTURA = (
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gatekeeper", "inspect", *args],
-        capture_output=True, text=True, check=False, cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
     )
 
 
@@ -37,7 +43,9 @@ def reports(tmp_path: Path) -> Path:
 
 def test_json_output_has_the_design_shape(reports: Path) -> None:
     """--format json prints one object with the sections the reports gave, exit 0."""
-    result = _run(str(reports / "junit.xml"), str(reports / "cov" / "coverage.xml"), "--format", "json")
+    result = _run(
+        str(reports / "junit.xml"), str(reports / "cov" / "coverage.xml"), "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)
     assert facts["tests"]["total"] == 2
@@ -67,7 +75,8 @@ def test_text_output_shows_counts_and_failures(reports: Path) -> None:
     result = _run(str(reports))
     assert result.returncode == 0, result.stderr
     assert "2 total, 1 passed, 1 failed" in result.stdout
-    assert "c.b" in result.stdout and "boom" in result.stdout
+    assert "c.b" in result.stdout
+    assert "boom" in result.stdout
     assert "lines 1/2 (50.0%)" in result.stdout
 
 
@@ -100,7 +109,9 @@ def test_size_limit_is_configurable(reports: Path) -> None:
     """A report over GATEKEEPER_MAX_REPORT_BYTES is refused with exit 2."""
     env_run = subprocess.run(
         [sys.executable, "-m", "gatekeeper", "inspect", str(reports / "junit.xml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
         env={"GATEKEEPER_MAX_REPORT_BYTES": "10", "PATH": "/usr/bin:/bin"},
     )
     assert env_run.returncode == 2
@@ -128,8 +139,10 @@ def test_base_in_a_git_repository(tmp_path: Path) -> None:
     """--base REF measures the lines changed since the merge base, in the current repository."""
     repo = tmp_path / "repo"
     repo.mkdir()
+
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
     git("init", "-q", "-b", "main")
     git("config", "user.email", "t@example.invalid")
     git("config", "user.name", "T")

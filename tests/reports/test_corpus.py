@@ -90,7 +90,15 @@ def test_plain_count_figures_match(row: dict[str, str], corpus_dir: Path) -> Non
 
 def test_every_corpus_report_parses(corpus_dir: Path) -> None:
     """Every test and coverage file in the corpus parses without an error."""
-    folders = ("junit", "cobertura", "lcov", "jacoco", "clover", "coveragepy-json", "go-coverprofile")
+    folders = (
+        "junit",
+        "cobertura",
+        "lcov",
+        "jacoco",
+        "clover",
+        "coveragepy-json",
+        "go-coverprofile",
+    )
     files = [p for folder in folders for p in sorted((corpus_dir / folder).iterdir())]
     assert len(files) >= 66
     for path in files:

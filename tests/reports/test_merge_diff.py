@@ -79,8 +79,10 @@ def test_rerun_record_after_failure_in_one_file_is_flaky(tmp_path: Path) -> None
 
 def test_failure_details_are_kept(tmp_path: Path) -> None:
     """A failure keeps suite, name, classname, file, line and message."""
-    case = ('<testcase classname="pkg.T" name="t" file="t.py" line="12">'
-            '<failure message="assert 1 == 2">tb</failure></testcase>')
+    case = (
+        '<testcase classname="pkg.T" name="t" file="t.py" line="12">'
+        '<failure message="assert 1 == 2">tb</failure></testcase>'
+    )
     failure = reports_to_facts([parse_report(_junit(tmp_path, "f.xml", case))]).tests.failures[0]  # type: ignore[union-attr]
     assert (failure.suite, failure.name, failure.classname) == ("s", "t", "pkg.T")
     assert (failure.file, failure.line, failure.message) == ("t.py", 12, "assert 1 == 2")
@@ -141,7 +143,8 @@ def test_no_measurable_changed_line_is_missing_with_a_reason(tmp_path: Path) -> 
     """When no changed line is measured the rate is missing and says why, never 100%."""
     report = parse_report(_cobertura(tmp_path, "c.xml", "lib", {1: 1}))
     facts = reports_to_facts([report], changed=changed_lines(DIFF))
-    assert facts.coverage is not None and facts.coverage.patch is not None
+    assert facts.coverage is not None
+    assert facts.coverage.patch is not None
     assert facts.coverage.patch.rate is None
     assert facts.coverage.patch.unmatched_paths == ("lib/pkg/mod.py",)
     assert "no path" in facts.missing["coverage.patch.rate"]
