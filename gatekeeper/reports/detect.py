@@ -110,7 +110,7 @@ def guess_producer(head: bytes, report_format: str) -> str | None:
     """The tool that wrote the report, when its first bytes say so."""
     sample = head[:4096].lower()
     for marker, producer in _PRODUCERS:
-        if marker.lower() in sample and producer != report_format:
+        if marker.lower() in sample:
             return producer
     if report_format == "go-coverprofile":
         return "go test"
