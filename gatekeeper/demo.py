@@ -12,10 +12,6 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 
-def _examples() -> Path:
-    return Path(str(files("gatekeeper") / "data" / "examples"))
-
-
 def steps(examples: Path) -> list[tuple[str, list[str]]]:
     """The demo steps: a title and the `gatekeeper` arguments of each."""
     return [
