@@ -148,3 +148,29 @@ def test_policy_validate_explain_and_test(files: tuple[Path, Path]) -> None:
     result = _gk("policy", "test", "policies/tests")
     assert result.returncode == 0, result.stdout
     assert "0 failed" in result.stdout
+
+
+def test_evaluate_bundled_example_reports() -> None:
+    """The bundled failing example fails the ISO 9001 release policy (exit 1) with a table;
+    the passing one passes the local example policy (exit 0)."""
+    examples = ROOT / "gatekeeper" / "data" / "examples"
+    result = _gk(
+        "evaluate",
+        "--policy",
+        "policies/iso9001-release.yml",
+        "--report",
+        str(examples / "failing"),
+    )
+    assert result.returncode == 1, result.stderr
+    assert "line coverage 60.0% is below the required 80.0%" in " ".join(result.stdout.split())
+    result = _gk(
+        "evaluate",
+        "--policy",
+        str(examples / "local-policy.yml"),
+        "--report",
+        str(examples / "passing"),
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["facts"]["tests"]["total"] == 6
