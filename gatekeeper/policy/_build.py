@@ -95,8 +95,8 @@ def _expr_error(
         return PolicyError(origin.source, message, line=mark.line, column=mark.column)
     if mark.style in ("|", ">"):
         return PolicyError(origin.source, message, line=mark.line + line)
-    if line > 1:
-        return PolicyError(origin.source, message, line=mark.line + line - 1)
+    if mark.multiline:  # a folded scalar: its lines are not the expression's lines
+        return PolicyError(origin.source, message, line=mark.line)
     quote = 1 if mark.style in ("'", '"') else 0
     return PolicyError(origin.source, message, line=mark.line, column=mark.column + quote + col - 1)
 

@@ -22,6 +22,7 @@ class Mark:
     line: int
     column: int
     style: str | None = None
+    multiline: bool = False
 
 
 @dataclass
@@ -47,7 +48,8 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def _mark(node: yaml.Node) -> Mark:
     style = node.style if isinstance(node, yaml.ScalarNode) else None
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style or None)
+    multiline = node.end_mark.line > node.start_mark.line
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style or None, multiline)
 
 
 def _walk(node: yaml.Node, loc: Loc, positions: Positions, source: str) -> None:
@@ -103,7 +105,11 @@ def validate(model: type[M], data: Any, source: str, positions: Positions) -> M:
         loc: Loc = tuple(first["loc"])
         extra = first["type"] == "extra_forbidden"
         mark = positions.of(loc, key=extra)
-        message = _unknown_field(model, loc) if extra else f"{_dotted(loc)}: {first['msg']}"
+        message = (
+            _unknown_field(model, loc)
+            if extra
+            else f"{_dotted(loc)}: {first['msg'].removeprefix('Value error, ')}"
+        )
         raise PolicyError(
             source,
             message,
