@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import inspect_cmd
+from gatekeeper.cli import evaluate_cmd, inspect_cmd, policy_cmd
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 app = typer.Typer(
@@ -50,6 +50,8 @@ def _global_options(
 
 
 app.command("inspect")(inspect_cmd.inspect)
+app.command("evaluate")(evaluate_cmd.evaluate_command)
+app.add_typer(policy_cmd.app, name="policy")
 
 
 def main() -> None:
