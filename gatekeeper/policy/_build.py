@@ -11,7 +11,7 @@ from pathlib import Path
 from gatekeeper.errors import PolicyError
 from gatekeeper.policy._refs import cel_references, line_column, rego_references
 from gatekeeper.policy._yaml import Loc, Mark, Positions
-from gatekeeper.policy.cel import CelError, compile_expression
+from gatekeeper.policy.cel import CelError, compile_expression, failure_fields
 from gatekeeper.policy.facts_lookup import fact_kind, is_fact, unknown_fact_message
 from gatekeeper.policy.model import Rule, Waiver
 from gatekeeper.policy.rego import RegoCompileError, compile_module
@@ -95,8 +95,8 @@ def _expr_error(
         return PolicyError(origin.source, message, line=mark.line, column=mark.column)
     if mark.style in ("|", ">"):
         return PolicyError(origin.source, message, line=mark.line + line)
-    if line > 1:
-        return PolicyError(origin.source, message, line=mark.line + line - 1)
+    if mark.multiline:  # a folded scalar: its lines are not the expression's lines
+        return PolicyError(origin.source, message, line=mark.line)
     quote = 1 if mark.style in ("'", '"') else 0
     return PolicyError(origin.source, message, line=mark.line, column=mark.column + quote + col - 1)
 
@@ -169,6 +169,8 @@ def build_rules(
         elif rule.expr is not None:
             cel_rule = _cel_rule(rule, origin)
             cel_reads.update(cel_rule.reads)
+            if "tests.failures" in cel_rule.reads:
+                cel_reads.update(failure_fields(cel_rule.program.source))
             built.append(cel_rule)
         else:
             rego_rule, module_file = _rego_rule(rule, origin)

@@ -22,6 +22,7 @@ class Mark:
     line: int
     column: int
     style: str | None = None
+    multiline: bool = False
 
 
 @dataclass
@@ -41,9 +42,14 @@ class Positions:
         return None
 
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader when PyYAML has it (several times faster), else the pure Python one."""
+
+
 def _mark(node: yaml.Node) -> Mark:
     style = node.style if isinstance(node, yaml.ScalarNode) else None
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style or None)
+    multiline = node.end_mark.line > node.start_mark.line
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style or None, multiline)
 
 
 def _walk(node: yaml.Node, loc: Loc, positions: Positions, source: str) -> None:
@@ -67,7 +73,7 @@ def _walk(node: yaml.Node, loc: Loc, positions: Positions, source: str) -> None:
 
 def read_yaml(source: str, text: str) -> tuple[Any, Positions]:
     """Parse `text` (named `source` in errors) into plain data and the positions of its nodes."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -99,7 +105,11 @@ def validate(model: type[M], data: Any, source: str, positions: Positions) -> M:
         loc: Loc = tuple(first["loc"])
         extra = first["type"] == "extra_forbidden"
         mark = positions.of(loc, key=extra)
-        message = _unknown_field(model, loc) if extra else f"{_dotted(loc)}: {first['msg']}"
+        message = (
+            _unknown_field(model, loc)
+            if extra
+            else f"{_dotted(loc)}: {first['msg'].removeprefix('Value error, ')}"
+        )
         raise PolicyError(
             source,
             message,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from gatekeeper.facts import SECTIONS, Facts
+from gatekeeper.facts import SECTIONS, Facts, TestFailure
 
 if TYPE_CHECKING:
     import cel
@@ -112,17 +112,34 @@ def _type_check(compiled: CelProgram) -> None:
 
 
 def build_activation(facts: Facts, read: frozenset[str]) -> Activation:
-    """The facts as CEL variables; only sections (and fact lists) some expression reads."""
+    """The facts as CEL variables: only the sections expressions read.
+
+    `tests.failures` is included only when read, and each failure holds only the fields some
+    expression names (`tests.failures.<field>` in `read`): converting them is the costly part.
+    """
     variables: dict[str, Any] = {}
+    sections = {name.split(".")[0] for name in read}
     for section in SECTIONS:
-        if section not in {name.split(".")[0] for name in read}:
-            continue
         value = getattr(facts, section)
-        if value is None:
+        if section not in sections or value is None:
             continue
-        exclude = {"failures"} if section == "tests" and "tests.failures" not in read else None
+        exclude = {"failures"} if section == "tests" else None
         variables[section] = value.model_dump(mode="json", exclude=exclude)
+    if facts.tests is not None and "tests.failures" in read:
+        fields = [name.split(".")[2] for name in sorted(read) if name.count(".") == 2]
+        variables["tests"]["failures"] = [
+            {field: getattr(failure, field) for field in fields} for failure in facts.tests.failures
+        ]
     return Activation(_cel().Context(variables))
+
+
+def failure_fields(expression: str) -> set[str]:
+    """Names `tests.<failures>.<field>` for each failure field the expression's text names."""
+    return {
+        f"tests.failures.{field}"
+        for field in TestFailure.model_fields
+        if re.search(rf"\b{field}\b", expression)
+    }
 
 
 @functools.cache

@@ -59,8 +59,8 @@ def lookup(facts: Facts, name: str) -> Any:
         value = getattr(value, part) if isinstance(value, BaseModel) else None
         if value is None:
             given = facts.missing_reason(name)
-            if given is None and depth == 0:
-                given = f"no source gave {part} facts"
+            if given is None and depth < len(parts) - 1:
+                given = f"no source gave {'.'.join(parts[: depth + 1])} facts"
             return Missing(name, given or "the sources gave no value for it")
     return value
 

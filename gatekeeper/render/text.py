@@ -65,9 +65,10 @@ def render_verdict(verdict: Verdict, facts: Facts | None = None) -> RenderableTy
         ("Gatekeeper: ", "bold"),
         (word, "bold green" if verdict.passed else "bold red"),
         f"  policy {verdict.policy.name} (sha256 {short_digest(verdict.policy.digest)})",
-        f"  {verdict.evaluated_at.strftime('%Y-%m-%dT%H:%M:%SZ')}",
     )
-    parts: list[RenderableType] = [headline, _rules_table(verdict), Text(summary(verdict))]
+    when = verdict.evaluated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    footer = Text(f"{summary(verdict)} · evaluated {when}")
+    parts: list[RenderableType] = [headline, _rules_table(verdict), footer]
     for use in verdict.waivers:
         if use.status != "applied":
             parts.append(Text(f"waiver for {use.rule} {use.status}: {use.message}", style="yellow"))

@@ -81,3 +81,23 @@ def test_bad_case_file_and_empty_folder(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"bad_test.yml:5:5: unknown field 'fact'"):
         run_cases(tmp_path, now=NOW)
+
+
+def test_bad_case_facts(tmp_path: Path) -> None:
+    """Case facts that are not valid Facts, or a facts file that is missing, name the case."""
+    write(tmp_path, POLICY)
+    write(
+        tmp_path,
+        "policy: policy.yml\ncases:\n  - name: neg\n    facts: {tests: {total: -1}}\n"
+        "    expect: {}\n",
+        "neg_test.yml",
+    )
+    with pytest.raises(InputError, match=r"case 'neg': facts tests\.total"):
+        run_cases(tmp_path, now=NOW)
+    write(
+        tmp_path,
+        "policy: policy.yml\ncases:\n  - name: gone\n    facts_file: nope.json\n    expect: {}\n",
+        "neg_test.yml",
+    )
+    with pytest.raises(InputError, match="case 'gone': cannot read"):
+        run_cases(tmp_path, now=NOW)

@@ -101,3 +101,11 @@ def test_cel_block_scalar_error_line(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
     assert caught.value.line == 8
+
+
+def test_cel_failure_fields_named_in_expressions_are_available(tmp_path: Path) -> None:
+    """Failure fields an expression names (message, line) reach CEL, not only file."""
+    expr = "'tests.failures.exists(f, f.line == 1 && f.message == \"assert 1 == 0\")'"
+    policy = policy_of(tmp_path, _cel(expr))
+    assert outcome(run(policy, facts(tests=failing_tests(2))), "c") == "pass"
+    assert outcome(run(policy, facts(tests=failing_tests(1))), "c") == "fail"

@@ -148,3 +148,52 @@ def test_policy_validate_explain_and_test(files: tuple[Path, Path]) -> None:
     result = _gk("policy", "test", "policies/tests")
     assert result.returncode == 0, result.stdout
     assert "0 failed" in result.stdout
+
+
+def test_evaluate_bundled_example_reports() -> None:
+    """The bundled failing example fails the ISO 9001 release policy (exit 1) with a table;
+    the passing one passes the local example policy (exit 0)."""
+    examples = ROOT / "gatekeeper" / "data" / "examples"
+    result = _gk(
+        "evaluate",
+        "--policy",
+        "policies/iso9001-release.yml",
+        "--report",
+        str(examples / "failing"),
+    )
+    assert result.returncode == 1, result.stderr
+    assert "line coverage 60.0% is below the required 80.0%" in " ".join(result.stdout.split())
+    result = _gk(
+        "evaluate",
+        "--policy",
+        str(examples / "local-policy.yml"),
+        "--report",
+        str(examples / "passing"),
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["facts"]["tests"]["total"] == 6
+
+
+def test_reports_and_facts_file_combine() -> None:
+    """Sections from reports replace those of a facts file; the rest and both sources stay."""
+    from gatekeeper.cli.evaluate_cmd import combine
+    from gatekeeper.facts import Facts, Reviews, Source, TestSummary
+
+    saved = Facts(
+        tests=TestSummary(total=1, passed=1, failed=0, errors=0, skipped=0),
+        reviews=Reviews(approvals=2),
+        missing={"coverage": "no report", "tests.flaky": "old"},
+        sources=(Source(kind="facts-file", location="f.json", format="gatekeeper-facts"),),
+    )
+    fresh = Facts(
+        tests=TestSummary(total=5, passed=5, failed=0, errors=0, skipped=0),
+        sources=(Source(kind="report", location="junit.xml", format="junit"),),
+    )
+    combined = combine(saved, fresh)
+    assert combined.tests is not None
+    assert combined.tests.total == 5
+    assert combined.reviews == saved.reviews
+    assert combined.missing == {"coverage": "no report"}
+    assert [s.location for s in combined.sources] == ["f.json", "junit.xml"]

@@ -111,3 +111,14 @@ def test_readme_lists_every_fact() -> None:
     for name in fact_names():
         leaf = name.rsplit(".", 1)[-1]
         assert f"`{name}`" in readme or f".{leaf}`" in readme or f"`{name}." in readme, name
+
+
+def test_schema_command_prints_and_rejects_unknown_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python -m gatekeeper.policy.schema` prints the schema; an unknown flag is exit 2."""
+    from gatekeeper.policy.schema import main
+
+    assert main([]) == 0
+    assert capsys.readouterr().out == schema_text()
+    assert main(["--nope"]) == 2
