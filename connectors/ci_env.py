@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from connectors.interface import GITHUB_STEP_SUMMARY_LIMIT, Renderer
+from connectors.interface import GITHUB_STEP_SUMMARY_LIMIT, Feedback, Renderer
 from gatekeeper.errors import InputError, UsageError
 from gatekeeper.logs import SECRETS
 
@@ -179,3 +179,18 @@ def _append(path: Path, text: str) -> None:
             handle.write(text)
     except OSError as error:
         raise InputError(path, f"cannot write ({error.strerror})") from error
+
+
+def write_dotenv(path: Path, feedback: Feedback) -> Path:
+    """Writes GATEKEEPER_VERDICT, _POLICY and _SUMMARY for a `reports: dotenv:` artifact."""
+    summary = " ".join(feedback.summary.split())[:1000]
+    lines = [
+        f"GATEKEEPER_VERDICT={feedback.verdict}",
+        f"GATEKEEPER_POLICY={feedback.policy}",
+        f"GATEKEEPER_SUMMARY={summary}",
+    ]
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(path, f"cannot write ({error.strerror})") from error
+    return path

@@ -135,9 +135,11 @@ class GitHub:
         """A collector for pull request `number` (or, without one, for `commit`)."""
         return GitHubCollector(self, number, commit=commit, options=options or CollectOptions())
 
-    def publisher(self, *, number: int | None, commit: str) -> GitHubPublisher:
-        """A publisher of feedback on pull request `number` and head `commit`."""
-        return GitHubPublisher(self, number=number, commit=commit)
+    def publisher(
+        self, *, number: int | None, commit: str, comment: bool = True
+    ) -> GitHubPublisher:
+        """A publisher on pull request `number` and head `commit` (comment: the sticky one)."""
+        return GitHubPublisher(self, number=number, commit=commit, comment=comment)
 
 
 class GitHubCollector:
@@ -329,17 +331,18 @@ def _raw_review(review: object) -> RawReview:
 class GitHubPublisher:
     """Commit status, one sticky PR comment and a check run with annotations."""
 
-    def __init__(self, gh: GitHub, *, number: int | None, commit: str) -> None:
+    def __init__(self, gh: GitHub, *, number: int | None, commit: str, comment: bool) -> None:
         self._gh = gh
         self._number = number
         self._commit = commit
+        self._comment = comment
 
     def publish(self, feedback: Feedback) -> PublishResult:
         """Writes every channel; a channel the token may not write becomes a notice."""
         written: dict[str, str] = {}
         notices: list[str] = []
         channels = [("status", self.status), ("check_run", self.check_run)]
-        if self._number is not None:
+        if self._number is not None and self._comment:
             channels.append(("comment", self.comment))
         for channel, write in channels:
             try:

@@ -27,6 +27,7 @@ from connectors._http import (
     rate_limit_error,
     status_error,
 )
+from connectors.ci_env import write_dotenv
 from connectors.interface import (
     GITLAB_NOTE_LIMIT,
     CollectOptions,
@@ -115,10 +116,12 @@ class GitLab:
         return GitLabCollector(self, number, options or CollectOptions())
 
     def publisher(
-        self, *, number: int | None, commit: str, dotenv: Path | None = None
+        self, *, number: int | None, commit: str, dotenv: Path | None = None, comment: bool = True
     ) -> GitLabPublisher:
-        """A publisher of feedback on merge request `number` and head `commit`."""
-        return GitLabPublisher(self, number=number, commit=commit, dotenv=dotenv)
+        """A publisher on merge request `number` and head `commit` (note only with `comment`)."""
+        return GitLabPublisher(
+            self, number=number if comment else None, commit=commit, dotenv=dotenv
+        )
 
 
 class _Optional(contextlib.AbstractContextManager[None]):
@@ -287,15 +290,3 @@ class GitLabPublisher:
                     note.save()
                     return str(note.get_id())
             return str(mr.notes.create({"body": body}).get_id())
-
-
-def write_dotenv(path: Path, feedback: Feedback) -> Path:
-    """Writes GATEKEEPER_VERDICT, _POLICY and _SUMMARY for a `reports: dotenv:` artifact."""
-    summary = " ".join(feedback.summary.split())[:1000]
-    lines = [
-        f"GATEKEEPER_VERDICT={feedback.verdict}",
-        f"GATEKEEPER_POLICY={feedback.policy}",
-        f"GATEKEEPER_SUMMARY={summary}",
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path

@@ -108,9 +108,14 @@ def collector(
 
 
 def publisher(
-    connection: GitHub | GitLab, target: Target, *, head: str, dotenv: Path | None = None
+    connection: GitHub | GitLab,
+    target: Target,
+    *,
+    head: str,
+    dotenv: Path | None = None,
+    comment: bool = True,
 ) -> FeedbackPublisher:
     """A publisher of feedback on the PR/MR and `head` commit of `target`."""
     if isinstance(connection, GitHub):
-        return connection.publisher(number=target.number, commit=head)
-    return connection.publisher(number=target.number, commit=head, dotenv=dotenv)
+        return connection.publisher(number=target.number, commit=head, comment=comment)
+    return connection.publisher(number=target.number, commit=head, dotenv=dotenv, comment=comment)

@@ -5,15 +5,22 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from connectors import providers
-from connectors.ci_env import append_step_summary, detect_ci, write_github_output
+from connectors.ci_env import (
+    append_step_summary,
+    detect_ci,
+    write_dotenv,
+    write_github_output,
+)
 from connectors.github import GitHub
 from connectors.gitlab import GitLab
 from connectors.interface import CollectOptions, Feedback, RequestStats, RetryPolicy
 from connectors.providers import Target
 from gatekeeper.config import Settings
+from gatekeeper.errors import UsageError
 from gatekeeper.facts import Facts
 from gatekeeper.policy import Outcome, Verdict
 from gatekeeper.render import verdict_markdown
@@ -81,18 +88,29 @@ class Session:
             self.target.api_url,
         )
 
-    def publish(self, feedback: Feedback, *, head: str | None) -> None:
+    def publish(
+        self, feedback: Feedback, *, head: str | None, comment: bool, dotenv: Path | None
+    ) -> None:
         """Posts feedback where the target's provider shows it; refused writes become notices."""
         target, ci = self.target, self.target.ci
         commit = head or target.commit
+        if target.provider == "gitlab" and ci is not None and dotenv is None:
+            dotenv = Path(DOTENV_NAME)
         if commit is not None:
-            dotenv = Path(DOTENV_NAME) if target.provider == "gitlab" and ci else None
-            publisher = providers.publisher(self.connection, target, head=commit, dotenv=dotenv)
+            publisher = providers.publisher(
+                self.connection,
+                target,
+                head=commit,
+                comment=comment,
+                dotenv=dotenv if target.provider == "gitlab" else None,
+            )
             result = publisher.publish(feedback)
             for channel, where in result.written.items():
                 _log.info("feedback: %s %s", channel, where)
             for notice in result.notices:
                 _notice(notice, github=target.provider == "github" and ci is not None)
+        if dotenv is not None and (target.provider == "github" or commit is None):
+            write_dotenv(dotenv, feedback)
         if ci is not None and ci.step_summary is not None:
             append_step_summary(ci.step_summary, feedback.render)
         if ci is not None and ci.output is not None:
@@ -102,7 +120,32 @@ class Session:
         self.log_count()
 
 
-def verdict_feedback(verdict: Verdict, facts: Facts, target: Target) -> Feedback:
+@dataclass(frozen=True)
+class FeedbackChoices:
+    """What `evaluate` writes back: --no-feedback, --no-comment, --dotenv, --summary-file."""
+
+    enabled: bool = True
+    comment: bool = True
+    dotenv: Path | None = None
+    summary_file: Path | None = None
+
+
+def report_back(
+    session: Session | None, feedback: Feedback, choices: FeedbackChoices, *, head: str | None
+) -> None:
+    """Writes the requested local files, and the provider/CI feedback unless turned off."""
+    if choices.summary_file is not None:
+        try:
+            choices.summary_file.write_text(feedback.render(None), encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {choices.summary_file}: {error.strerror}") from error
+    if session is not None and choices.enabled:
+        session.publish(feedback, head=head, comment=choices.comment, dotenv=choices.dotenv)
+    elif choices.dotenv is not None:
+        write_dotenv(choices.dotenv, feedback)
+
+
+def verdict_feedback(verdict: Verdict, facts: Facts, *, details_url: str | None) -> Feedback:
     """The Feedback for `verdict`: Markdown rendered per channel limit, failed tests, run link."""
     counts = verdict.counts()
     labels: tuple[tuple[Outcome, str], ...] = (
@@ -125,7 +168,7 @@ def verdict_feedback(verdict: Verdict, facts: Facts, target: Target) -> Feedback
         summary=summary,
         render=render,
         failures=facts.tests.failures if facts.tests else (),
-        details_url=target.ci.run_url if target.ci else None,
+        details_url=details_url,
     )
 
 

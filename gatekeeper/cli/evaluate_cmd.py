@@ -14,7 +14,13 @@ from rich.console import Console
 
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
-from gatekeeper.cli._provider import Session, optional_target, verdict_feedback
+from gatekeeper.cli._provider import (
+    FeedbackChoices,
+    Session,
+    optional_target,
+    report_back,
+    verdict_feedback,
+)
 from gatekeeper.cli.collect_cmd import ProviderChoice
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
@@ -110,6 +116,15 @@ def evaluate_command(
     no_feedback: Annotated[
         bool, typer.Option("--no-feedback", help="Write nothing back to the provider or CI.")
     ] = False,
+    no_comment: Annotated[
+        bool, typer.Option("--no-comment", help="No sticky PR comment / MR note.")
+    ] = False,
+    summary_file: Annotated[
+        Path | None, typer.Option("--summary-file", help="Write the Markdown verdict here.")
+    ] = None,
+    dotenv: Annotated[
+        Path | None, typer.Option("--dotenv", help="Write GATEKEEPER_VERDICT=... here.")
+    ] = None,
 ) -> None:
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad policy or input."""
     settings = load_settings()
@@ -127,7 +142,11 @@ def evaluate_command(
         Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
     else:
         typer.echo(render(verdict, facts, output_format), nl=False)
-    if session is not None and target is not None and not no_feedback:
-        head = facts.subject.commit if facts.subject is not None else None
-        session.publish(verdict_feedback(verdict, facts, target), head=head)
+    run_url = target.ci.run_url if target is not None and target.ci is not None else None
+    report_back(
+        session,
+        verdict_feedback(verdict, facts, details_url=run_url),
+        FeedbackChoices(not no_feedback, not no_comment, dotenv, summary_file),
+        head=facts.subject.commit if facts.subject is not None else None,
+    )
     raise typer.Exit(exit_code(verdict))

@@ -156,3 +156,20 @@ def test_gitlab_merge_request_pipeline(
     dotenv = (tmp_path / "gatekeeper.env").read_text()
     assert f"GATEKEEPER_VERDICT={verdict}\n" in dotenv
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_action_flags_no_comment_summary_file_and_dotenv(
+    fake_gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """--no-comment skips the note; --summary-file and --dotenv write where they are told."""
+    fake_gitlab.approve("reprazent")
+    result = _evaluate(
+        tmp_path, _mr_pipeline(fake_gitlab),
+        "--no-comment", "--summary-file", "verdict.md", "--dotenv", "out.env",
+    )
+    assert result.returncode == 0, result.stderr
+    assert fake_gitlab.notes == []
+    assert len(fake_gitlab.statuses) == 1
+    assert "pr-gate" in (tmp_path / "verdict.md").read_text()
+    assert (tmp_path / "out.env").read_text().startswith("GATEKEEPER_VERDICT=pass\n")
+    assert not (tmp_path / "gatekeeper.env").exists()
