@@ -389,7 +389,7 @@ class GitHubPublisher:
                 "message": (failure.message or failure.name)[:4000],
             }
             for failure in feedback.failures
-            if failure.file and failure.line
+            if failure.file and failure.line and _repo_relative(failure.file)
         ]
         output: dict[str, str | list[dict[str, str | int]]] = {
             "title": feedback.summary[:255],
@@ -411,3 +411,8 @@ class GitHubPublisher:
             for batch in batches[1:]:
                 run.edit(output={**output, "annotations": batch})
         return str(run.html_url)
+
+
+def _repo_relative(path: str) -> bool:
+    """Annotations need a path inside the repository; absolute and `..` paths are skipped."""
+    return not (path.startswith(("/", "\\")) or ":" in path[:3] or ".." in path.split("/"))

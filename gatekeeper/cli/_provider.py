@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import sys
 from collections.abc import Mapping
@@ -27,6 +28,13 @@ from gatekeeper.render import verdict_markdown
 
 _log = logging.getLogger(__name__)
 DOTENV_NAME = "gatekeeper.env"
+
+
+class ProviderChoice(enum.StrEnum):
+    """The values of --provider."""
+
+    github = "github"
+    gitlab = "gitlab"
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

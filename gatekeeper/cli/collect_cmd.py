@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import os
 from typing import Annotated
 
@@ -11,14 +10,9 @@ import typer
 from connectors import providers
 from connectors.interface import CollectOptions
 from gatekeeper.cli import _output
-from gatekeeper.cli._provider import Session
+from gatekeeper.cli._provider import ProviderChoice, Session
 from gatekeeper.config import load_settings
 from gatekeeper.render.provider_text import provider_text
-
-
-class ProviderChoice(enum.StrEnum):
-    github = "github"
-    gitlab = "gitlab"
 
 
 def collect(

@@ -16,12 +16,12 @@ from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
 from gatekeeper.cli._provider import (
     FeedbackChoices,
+    ProviderChoice,
     Session,
     optional_target,
     report_back,
     verdict_feedback,
 )
-from gatekeeper.cli.collect_cmd import ProviderChoice
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
 from gatekeeper.facts import SECTIONS, Facts

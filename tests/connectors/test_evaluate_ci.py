@@ -164,8 +164,13 @@ def test_action_flags_no_comment_summary_file_and_dotenv(
     """--no-comment skips the note; --summary-file and --dotenv write where they are told."""
     fake_gitlab.approve("reprazent")
     result = _evaluate(
-        tmp_path, _mr_pipeline(fake_gitlab),
-        "--no-comment", "--summary-file", "verdict.md", "--dotenv", "out.env",
+        tmp_path,
+        _mr_pipeline(fake_gitlab),
+        "--no-comment",
+        "--summary-file",
+        "verdict.md",
+        "--dotenv",
+        "out.env",
     )
     assert result.returncode == 0, result.stderr
     assert fake_gitlab.notes == []

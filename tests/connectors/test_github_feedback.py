@@ -67,6 +67,8 @@ def test_check_run_sends_annotations_fifty_per_request(
             for i in range(120)
         ),
         TestFailure(name="no_location", message="no file"),
+        TestFailure(name="absolute", file="/home/runner/work/x.py", line=3),
+        TestFailure(name="outside", file="../x.py", line=3),
     )
     gh = github_client(fake_github, policy)
     gh.publisher(number=7, commit=fake_github.head).publish(_feedback(failures=failures))
