@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     provider_write_interval: float = Field(
         default=1.0, ge=0, description="Pause between writes to GitHub (against abuse limits), s."
     )
+    issue_pattern: str | None = Field(
+        default=None, description="Regex for change.linked_issues (default: KEY-123 style keys)."
+    )
 
     def database_url_or_default(self) -> str:
         """The configured database URL, or the SQLite file under the data directory."""

@@ -69,6 +69,7 @@ class Session:
     def __init__(self, target: Target, settings: Settings) -> None:
         self.target = target
         self.stats = RequestStats()
+        self._issue_pattern = settings.issue_pattern
         self.connection: GitHub | GitLab = providers.connect(
             target, retry=retry_policy(settings), stats=self.stats
         )
@@ -82,6 +83,9 @@ class Session:
 
     def collect(self, options: CollectOptions | None = None) -> Facts:
         """The provider's facts of the target's PR/MR (or commit), request count logged."""
+        options = options or CollectOptions()
+        if self._issue_pattern and "issue_pattern" not in options.model_fields_set:
+            options = options.model_copy(update={"issue_pattern": self._issue_pattern})
         try:
             return providers.collector(self.connection, self.target, options).collect()
         finally:

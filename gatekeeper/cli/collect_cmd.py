@@ -27,7 +27,10 @@ def collect(
     repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME or group/project.")] = None,
     pr: Annotated[int | None, typer.Option("--pr", help="Pull request number or MR iid.")] = None,
     issue_pattern: Annotated[
-        str | None, typer.Option("--issue-pattern", help="Regex for linked issues.")
+        str | None,
+        typer.Option(
+            "--issue-pattern", help="Regex for linked issues (or GATEKEEPER_ISSUE_PATTERN)."
+        ),
     ] = None,
     exclude_commit_authors: Annotated[
         bool,
@@ -47,7 +50,9 @@ def collect(
     )
     options = CollectOptions(exclude_commit_authors=exclude_commit_authors)
     if issue_pattern is not None:
-        options = options.model_copy(update={"issue_pattern": issue_pattern})
+        options = CollectOptions(
+            exclude_commit_authors=exclude_commit_authors, issue_pattern=issue_pattern
+        )
     facts = Session(target, load_settings()).collect(options)
     if output_format is _output.FactsFormat.text:
         typer.echo(provider_text(facts))

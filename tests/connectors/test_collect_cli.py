@@ -73,7 +73,7 @@ def test_collect_in_github_actions_needs_no_flags(fake_github: FakeGitHub, tmp_p
 
 
 def test_collect_in_a_gitlab_mr_pipeline(fake_gitlab: FakeGitLab) -> None:
-    """Inside a GitLab MR pipeline, the project, MR and self-managed API URL come from CI_*."""
+    """In a GitLab MR pipeline, project, MR and API URL come from CI_*; the issue regex is set."""
     env = {
         "GITLAB_CI": "true",
         "CI_API_V4_URL": fake_gitlab.url,
@@ -81,12 +81,14 @@ def test_collect_in_a_gitlab_mr_pipeline(fake_gitlab: FakeGitLab) -> None:
         "CI_MERGE_REQUEST_IID": str(fake_gitlab.number),
         "CI_COMMIT_SHA": fake_gitlab.head,
         "GITLAB_TOKEN": TOKEN,
+        "GATEKEEPER_ISSUE_PATTERN": r"QA-\d+|roulette",
     }
     result = _run("collect", "--provider", "gitlab", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)
     assert facts["subject"]["provider"] == "gitlab"
     assert facts["coverage"]["line_rate"] == 0.7634
+    assert facts["change"]["linked_issues"] == ["roulette", "QA-7"]
 
 
 def test_missing_repository_is_a_usage_error() -> None:

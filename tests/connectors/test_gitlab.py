@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,38 @@ def test_read_only_token_writes_become_notices(
     )
     assert result.written == {}
     assert len(result.notices) == 2
+
+
+def test_commits_across_several_pages(fake_gitlab: FakeGitLab, policy: RetryPolicy) -> None:
+    """250 MR commits come back over three pages (Link / X-Next-Page) and are all read."""
+    for index in range(249):
+        fake_gitlab.add_commit(f"{index:040x}", "Bot Person", f"chore {index}")
+    facts = _collect(fake_gitlab, policy)
+    assert facts.change is not None
+    assert len(facts.change.commits) == 250
+    pages = [r.query.get("page", "1") for r in fake_gitlab.requests if r.path.endswith("/commits")]
+    assert pages == ["1", "2", "3"]
+
+
+def test_429_waits_until_ratelimit_reset(
+    fake_gitlab: FakeGitLab, policy: RetryPolicy, sleeps: SleepLog
+) -> None:
+    """GitLab's 429 with RateLimit-Remaining 0 waits until RateLimit-Reset, then retries."""
+    reset = int(time.time()) + 10
+    fake_gitlab.fail(
+        429,
+        path_contains="/approvals",
+        headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(reset)},
+    )
+    assert _collect(fake_gitlab, policy).reviews is not None
+    assert len(sleeps.waits) == 1
+    assert 5 <= sleeps.waits[0] <= 12
+
+
+def test_404_names_the_project(fake_gitlab: FakeGitLab, policy: RetryPolicy) -> None:
+    """A wrong project path gives one sentence naming the project and the URL."""
+    gl = GitLab(api_url=fake_gitlab.server_url, token=TOKEN, repo="group/nope", retry=policy)
+    fake_gitlab.fail(404, body={"message": "404 Project Not Found"}, path_contains="group%2Fnope")
+    with pytest.raises(ProviderPermissionError, match="right project") as caught:
+        gl.collector(fake_gitlab.number).collect()
+    assert "group/nope" in str(caught.value)
