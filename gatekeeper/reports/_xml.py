@@ -37,6 +37,7 @@ _SAFE_DOCTYPE = re.compile(
     rb"""|PUBLIC\s+(?:"[^"]*"|'[^']*')\s+(?:"[^"]*"|'[^']*')))?\s*>"""
 )
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+_COMMENTS_AND_PIS = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 
 
 def _decoded_head(head: bytes) -> bytes:
@@ -54,9 +55,12 @@ def _decoded_head(head: bytes) -> bytes:
 
 def check_prolog(path: Path, head: bytes) -> None:
     """Refuse DTD internal subsets and entity declarations in the prolog (before the root)."""
-    text = _decoded_head(head)
+    decoded = _decoded_head(head)
+    text = _COMMENTS_AND_PIS.sub(b"", decoded)
     root = _ROOT_START.search(text)
     prolog = text[: root.start()] if root else text
+    if b"<!--" in prolog or b"<?" in prolog:
+        raise ReportError(path, "an unterminated comment or instruction before the root element")
     if root is None and len(head) >= PROLOG_LIMIT:
         raise ReportError(path, f"no root element in the first {PROLOG_LIMIT} bytes")
     if b"<!ENTITY" in prolog.upper():
@@ -65,7 +69,8 @@ def check_prolog(path: Path, head: bytes) -> None:
         )
     found = _DOCTYPE.search(prolog)
     if found is not None and not _SAFE_DOCTYPE.match(prolog, found.start()):
-        line = prolog.count(b"\n", 0, found.start()) + 1
+        original = _DOCTYPE.search(decoded)
+        line = decoded.count(b"\n", 0, original.start()) + 1 if original else None
         raise ReportError(
             path,
             "a DOCTYPE with an internal subset is refused (DTDs are never processed)",
@@ -106,6 +111,23 @@ def xml_errors(path: Path) -> Iterator[None]:
         raise ReportError(path, f"cannot decode the text: {error}") from None
     except (ValueError, OverflowError) as error:
         raise ReportError(path, f"invalid value: {error}") from None
+
+
+def drop_previous(element: Any) -> None:
+    """Free what the parser already built before `element`, at every level up to the root.
+
+    Everything before `element` in document order has been seen (iterparse yields at end tags),
+    so earlier siblings of it and of its ancestors can go: memory stays bounded by the depth
+    and the batch size, not the file size.
+    """
+    node = element
+    parent = node.getparent()
+    while parent is not None:
+        position = parent.index(node)
+        if position:
+            del parent[:position]
+        node = parent
+        parent = node.getparent()
 
 
 def local(tag: object) -> str:

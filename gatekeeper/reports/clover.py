@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import check_parsed, open_events, xml_errors
+from gatekeeper.reports._xml import check_parsed, drop_previous, open_events, xml_errors
 from gatekeeper.reports.model import CoverageResult, FileCoverage
 
 
@@ -49,6 +49,7 @@ def parse_clover(path: Path) -> tuple[CoverageResult, bool]:
         for _, element in context:
             key = str(element.get("path") or element.get("name") or "").replace("\\", "/")
             result.add(key, _file(path, element))
+            drop_previous(element)
             element.clear()
         check_parsed(path, context)
     return result, any(f.branches for f in result.files.values())

@@ -17,7 +17,7 @@ from typing import Any, cast
 from lxml import etree
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import check_parsed, open_events, xml_errors
+from gatekeeper.reports._xml import check_parsed, drop_previous, open_events, xml_errors
 from gatekeeper.reports.model import CoverageResult, FileCoverage
 
 _CONDITION = re.compile(r"\((\d+)\s*/\s*(\d+)\)")
@@ -140,9 +140,7 @@ def parse_cobertura(path: Path) -> tuple[CoverageResult, bool]:
             has_branches = has_branches or branches
             filename = str(element.get("filename") or "")
             result.add(normalise_path(filename, sources), coverage)
+            drop_previous(element)
             element.clear()
-            parent = element.getparent()
-            if parent is not None:
-                del parent[:-1]
         check_parsed(path, context)
     return result, has_branches

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.facts import MESSAGE_LIMIT
-from gatekeeper.reports._xml import check_parsed, open_events, xml_errors
+from gatekeeper.reports._xml import check_parsed, drop_previous, open_events, xml_errors
 from gatekeeper.reports.model import FailureRecord, TestResult
 
 _MAX_SECONDS = 1e15
@@ -155,26 +155,15 @@ class _Tally:
             self.previous_failed = _key(element)
 
 
-def _trim(element: Any) -> None:
-    """Free the testcases already counted (the parser keeps appending to their parent)."""
-    parent = element.getparent()
-    if parent is not None:
-        del parent[:-1]
-    element.clear()
-
-
 def parse_junit(path: Path) -> TestResult:
     """Counts, duration and failures of one JUnit XML file, streaming in bounded memory."""
     result = TestResult()
     tally = _Tally(result)
     total = passed = since_trim = 0
     duration = 0.0
-    context = open_events(path, ("testcase", "testsuite"))
+    context = open_events(path, ("testcase",))
     with xml_errors(path):
         for _, element in context:
-            if element.tag != "testcase":
-                element.clear()
-                continue
             total += 1
             time = element.get("time")
             if time:
@@ -191,7 +180,7 @@ def parse_junit(path: Path) -> TestResult:
             since_trim += 1
             if since_trim >= _TRIM_EVERY:
                 since_trim = 0
-                _trim(element)
+                drop_previous(element)
         check_parsed(path, context)
     result.total += total
     result.passed = passed + tally.passed
@@ -212,5 +201,5 @@ def passed_ids(path: Path, wanted: set[str]) -> set[str]:
             test_id = f"{element.get('classname') or ''}::{element.get('name') or ''}"
             if test_id in wanted and (len(element) == 0 or _classify(element)[0] in _PASSING):
                 found.add(test_id)
-            element.clear()
+            drop_previous(element)
     return found

@@ -218,3 +218,16 @@ def test_non_utf8_lcov_is_an_error(tmp_path: Path) -> None:
     path = _write(tmp_path, "lcov.info", b"SF:caf\xe9.c\nDA:1,1\nend_of_record\n")
     with pytest.raises(ReportError, match="UTF-8"):
         parse_report(path)
+
+
+def test_doctype_hidden_after_a_comment_with_markup_is_refused(tmp_path: Path) -> None:
+    """A comment holding something that looks like a root element does not hide the DOCTYPE."""
+    content = BILLION_LAUGHS.replace('<?xml version="1.0"?>', "<!-- <testsuites> -->")
+    with pytest.raises(ReportError, match="refused"):
+        parse_report(_write(tmp_path, "r.xml", content))
+
+
+def test_unterminated_comment_before_the_root_is_refused(tmp_path: Path) -> None:
+    """A prolog comment that never ends is an error, not a reason to skip the checks."""
+    with pytest.raises(ReportError, match="unterminated comment"):
+        parse_report(_write(tmp_path, "r.xml", "<!-- <testsuites> <!DOCTYPE x [<!ENTITY a 'b'>]>"))

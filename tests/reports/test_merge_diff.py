@@ -201,3 +201,26 @@ def test_base_ref_that_looks_like_an_option_is_refused(git_repo: Path) -> None:
     """A ref starting with '-' is never passed to git."""
     with pytest.raises(UsageError, match="cannot start"):
         git_changed_lines("--output=/tmp/x", git_repo)
+
+
+def test_large_nested_file_is_counted_exactly_while_memory_is_freed(tmp_path: Path) -> None:
+    """Counting stays exact when earlier elements are freed mid-parse (suites of 700 cases)."""
+    suites = []
+    for s in range(4):
+        cases = "".join(
+            f'<testcase classname="c{s}" name="t{n}" time="0.5"/>'
+            if n % 300 != 299
+            else f'<testcase classname="c{s}" name="t{n}"><failure message="m{s}.{n}"/></testcase>'
+            for n in range(700)
+        )
+        suites.append(
+            f'<testsuite name="outer{s}"><testsuite name="inner{s}">{cases}</testsuite></testsuite>'
+        )
+    path = tmp_path / "big.xml"
+    path.write_text(f"<testsuites>{''.join(suites)}</testsuites>")
+    tests = reports_to_facts([parse_report(path)]).tests
+    assert tests is not None
+    assert (tests.total, tests.failed, tests.passed) == (2800, 8, 2792)
+    assert [f.suite for f in tests.failures] == [f"inner{s}" for s in range(4) for _ in (0, 1)]
+    assert [f.message for f in tests.failures][-1] == "m3.599"
+    assert tests.duration_s == 2792 * 0.5
