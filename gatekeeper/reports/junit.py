@@ -5,7 +5,8 @@ Each testcase gets exactly one outcome, so `total = passed + failed + errors + s
 - any ``<error>`` -> error; else any ``<failure>`` -> failed (a case with both a failure and a skip
   is failed; the plain per-column count would put it in both columns);
 - ``<rerunFailure>``/``<rerunError>`` with no passing run -> failed (or error) once;
-- ``<skipped>``, or ``status="disabled"`` (CTest, googletest) -> skipped;
+- ``<skipped>``, or ``status="disabled"``/``"notrun"`` or ``result="suppressed"``/``"skipped"``
+  (CTest, googletest) -> skipped;
 - ``<flakyFailure>``/``<flakyError>`` in a case that finally passed (Surefire, the flaky-failure
   convention of pytest-rerunfailures) -> passed and flaky;
 - a passing case right after a failing case with the same suite, classname and name (reruns written
@@ -30,6 +31,8 @@ from gatekeeper.reports.model import FailureRecord, TestResult
 _MAX_SECONDS = 1e15
 _TRIM_EVERY = 256
 _PASSING = ("passed", "flaky")
+# googletest writes status="notrun" result="suppressed" for DISABLED_ tests; CTest "disabled".
+_NOT_RUN = frozenset({"disabled", "notrun", "suppressed", "skipped"})
 
 
 def seconds(text: str) -> float:
@@ -91,7 +94,7 @@ def _classify(element: Any) -> tuple[str, Any]:
         return "failure", failure
     if rerun is not None:
         return ("error" if rerun.tag == "rerunError" else "failure"), rerun
-    if skipped or element.get("status") == "disabled":
+    if skipped or element.get("status") in _NOT_RUN or element.get("result") in _NOT_RUN:
         return "skipped", None
     return ("flaky" if flaky else "passed"), None
 
