@@ -235,3 +235,11 @@ def test_googletest_suppressed_tests_are_skipped(tmp_path: Path) -> None:
     tests = reports_to_facts([parse_report(_junit(tmp_path, "g.xml", cases))]).tests
     assert tests is not None
     assert (tests.total, tests.passed, tests.skipped) == (2, 1, 1)
+
+
+def test_several_failed_attempts_then_a_pass_is_one_flaky_pass(tmp_path: Path) -> None:
+    """Two failing records and then a passing record of one test count once, passed and flaky."""
+    path = _junit(tmp_path, "r.xml", FAIL_A + FAIL_A + PASS_A)
+    tests = reports_to_facts([parse_report(path)]).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.failed, tests.flaky) == (1, 1, 0, 1)
