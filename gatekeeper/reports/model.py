@@ -73,7 +73,10 @@ class FileCoverage:
                 f"line number {numbers[-1] if numbers[0] >= 0 else numbers[0]} out of range"
             )
         self._numbers = array("q", numbers)
-        self._hits = array("q", [min(lines[n], MAX_COUNT) for n in numbers])
+        hits = list(map(lines.__getitem__, numbers))
+        if hits and max(hits) > MAX_COUNT:
+            hits = [min(h, MAX_COUNT) for h in hits]
+        self._hits = array("q", hits)
 
     def lines(self) -> dict[int, int]:
         """Line number -> hits (a fresh dict)."""
