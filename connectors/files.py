@@ -3,30 +3,53 @@
 from __future__ import annotations
 
 import glob
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gatekeeper.config import Settings
 from gatekeeper.errors import ReportError, UsageError
 from gatekeeper.facts import Facts
 from gatekeeper.reports import (
     ChangedLines,
+    detect_format,
     git_changed_lines,
     parse_report,
     read_diff,
+    read_head,
     reports_to_facts,
 )
 
+if TYPE_CHECKING:
+    from gatekeeper.config import Settings
+
+_log = logging.getLogger(__name__)
+
 _GLOB_CHARACTERS = frozenset("*?[")
+
+
+def _is_report(path: Path) -> bool:
+    """Whether a file found in a directory is a report (others are skipped, with a log line)."""
+    try:
+        detect_format(path, read_head(path))
+    except ReportError as error:
+        _log.warning("skipped %s", error)
+        return False
+    return True
 
 
 def _expand(argument: str) -> Iterator[Path]:
     path = Path(argument)
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        if not found:
-            raise ReportError(path, "the directory holds no files")
-        yield from found
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        reports = [p for p in found if _is_report(p)]
+        if not reports:
+            raise ReportError(path, f"the directory holds no report among {len(found)} file(s)")
+        yield from reports
     elif path.is_file():
         yield path
     elif _GLOB_CHARACTERS & set(argument):
@@ -42,7 +65,12 @@ def _expand(argument: str) -> Iterator[Path]:
 
 
 def report_paths(paths: Sequence[str]) -> list[Path]:
-    """Every file the arguments name, in a stable order, each once."""
+    """Every file the arguments name, in a stable order, each once.
+
+    Files named directly or matched by a glob must be reports (else ReportError); in a directory,
+    files that are empty, binary or of no known format are skipped with a warning, so that a
+    build output folder (Gradle's `binary/`, logs) can be given as is.
+    """
     if not paths:
         raise UsageError("give at least one report file, directory or glob")
     seen: set[Path] = set()

@@ -52,8 +52,19 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style or None, multiline)
 
 
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+
 def _walk(node: yaml.Node, loc: Loc, positions: Positions, source: str) -> None:
-    positions.values[loc] = _mark(node)
+    """Record every node's mark; aliases count as often as they expand (no billion laughs)."""
+    mark = _mark(node)
+    if len(positions.values) >= MAX_NODES or len(loc) > MAX_DEPTH:
+        problem = "too many nodes" if len(loc) <= MAX_DEPTH else "nesting too deep"
+        raise PolicyError(
+            source, f"{problem} (YAML aliases expand too far?)", line=mark.line, column=mark.column
+        )
+    positions.values[loc] = mark
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:

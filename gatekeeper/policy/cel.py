@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.machinery
+import importlib.util
 import re
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -29,7 +32,26 @@ _EXPECTING = re.compile(r" expecting \{[^}]{60,}\}")
 
 @functools.cache
 def _cel() -> Any:
-    """The library, imported on first use: its package import pulls in a REPL (~0.3 s)."""
+    """The library's compiled core, loaded on first use.
+
+    `import cel` runs the package's `__init__`, which also imports its interactive REPL
+    (prompt_toolkit, pygments: ~0.3 s, more than a whole gate evaluation). The whole API
+    (compile, Context, Program) lives in the compiled `cel.cel` extension, so load just that;
+    fall back to the ordinary import if the package layout ever changes.
+    """
+    spec = importlib.util.find_spec("cel")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            for extension in Path(folder).glob("cel.*.so"):
+                loader = importlib.machinery.ExtensionFileLoader("cel.cel", str(extension))
+                core_spec = importlib.util.spec_from_file_location(
+                    "cel.cel", extension, loader=loader
+                )
+                if core_spec is not None:
+                    core = importlib.util.module_from_spec(core_spec)
+                    loader.exec_module(core)
+                    if hasattr(core, "compile") and hasattr(core, "Context"):
+                        return core
     return importlib.import_module("cel")
 
 

@@ -6,7 +6,7 @@ coverage.py JSON and Go coverprofiles. Counts always come from the elements, nev
 a report declares about itself.
 """
 
-from gatekeeper.reports.detect import FORMATS, detect_format
+from gatekeeper.reports.detect import FORMATS, detect_format, read_head
 from gatekeeper.reports.diff import (
     ChangedLines,
     PatchResult,
@@ -36,5 +36,6 @@ __all__ = [
     "parse_report",
     "patch_coverage",
     "read_diff",
+    "read_head",
     "reports_to_facts",
 ]

@@ -128,9 +128,3 @@ def drop_previous(element: Any) -> None:
             del parent[:position]
         node = parent
         parent = node.getparent()
-
-
-def local(tag: object) -> str:
-    """The tag name without a namespace."""
-    name = tag if isinstance(tag, str) else ""
-    return name.rsplit("}", 1)[-1]

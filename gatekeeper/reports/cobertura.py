@@ -58,6 +58,7 @@ def normalise_path(filename: str, sources: list[str]) -> str:
 _NUMBERS = etree.XPath("line/@number", smart_strings=False)
 _HITS = etree.XPath("line/@hits", smart_strings=False)
 _BRANCH_LINES = etree.XPath("line[@branch]")
+_ANY_BRANCH = etree.XPath("boolean(line/@branch)")  # a cheap pre-check: no predicate
 _METHOD_LINES = etree.XPath("methods/method/lines | .")
 
 
@@ -90,6 +91,8 @@ def _read_lines(
         else:
             _slow_lines(path, lines_element, lines)
     has_branches = False
+    if not _ANY_BRANCH(lines_element):
+        return has_branches
     for line in _select(_BRANCH_LINES, lines_element):
         branch = _branch(line)
         if branch is not None:

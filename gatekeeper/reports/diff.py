@@ -13,9 +13,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from unidiff import PatchSet  # type: ignore[attr-defined]
-from unidiff.errors import UnidiffParseError
-
 from gatekeeper.errors import ReportError, UsageError
 from gatekeeper.reports.model import CoverageResult
 
@@ -42,6 +39,10 @@ def _clean(path: str) -> str:
 
 def changed_lines(diff_text: str, *, source: str = "diff") -> ChangedLines:
     """Added and changed lines (numbers in the new file) per path of a unified diff."""
+    # Imported here: only --diff/--base need it, and `inspect` start-up time is benchmarked.
+    from unidiff import PatchSet  # type: ignore[attr-defined]  # noqa: PLC0415
+    from unidiff.errors import UnidiffParseError  # noqa: PLC0415
+
     try:
         patch = PatchSet(diff_text)
     except UnidiffParseError as error:

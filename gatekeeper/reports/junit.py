@@ -5,12 +5,13 @@ Each testcase gets exactly one outcome, so `total = passed + failed + errors + s
 - any ``<error>`` -> error; else any ``<failure>`` -> failed (a case with both a failure and a skip
   is failed; the plain per-column count would put it in both columns);
 - ``<rerunFailure>``/``<rerunError>`` with no passing run -> failed (or error) once;
-- ``<skipped>``, or ``status="disabled"`` (CTest, googletest) -> skipped;
+- ``<skipped>``, or ``status="disabled"``/``"notrun"`` or ``result="suppressed"``/``"skipped"``
+  (CTest, googletest) -> skipped;
 - ``<flakyFailure>``/``<flakyError>`` in a case that finally passed (Surefire, the flaky-failure
   convention of pytest-rerunfailures) -> passed and flaky;
-- a passing case right after a failing case with the same suite, classname and name (reruns written
-  as separate records, TestNG retries, pytest-rerunfailures) -> the failed attempt is dropped and
-  the test is passed and flaky;
+- a passing record right after one or more failing records with the same suite, classname and
+  name (reruns written as separate records: TestNG retries, pytest-rerunfailures) -> the failed
+  attempts are dropped and the test is passed and flaky;
 - otherwise passed.
 
 Duration is the sum of testcase ``time`` values in seconds: "2,503.1" reads as 2503.1; negative,
@@ -30,6 +31,8 @@ from gatekeeper.reports.model import FailureRecord, TestResult
 _MAX_SECONDS = 1e15
 _TRIM_EVERY = 256
 _PASSING = ("passed", "flaky")
+# googletest writes status="notrun" result="suppressed" for DISABLED_ tests; CTest "disabled".
+_NOT_RUN = frozenset({"disabled", "notrun", "suppressed", "skipped"})
 
 
 def seconds(text: str) -> float:
@@ -91,7 +94,7 @@ def _classify(element: Any) -> tuple[str, Any]:
         return "failure", failure
     if rerun is not None:
         return ("error" if rerun.tag == "rerunError" else "failure"), rerun
-    if skipped or element.get("status") == "disabled":
+    if skipped or element.get("status") in _NOT_RUN or element.get("result") in _NOT_RUN:
         return "skipped", None
     return ("flaky" if flaky else "passed"), None
 
@@ -115,33 +118,43 @@ def _key(element: Any) -> tuple[Any, ...]:
 class _Tally:
     """Counts of the testcases that need a closer look (children, status, a rerun to match)."""
 
-    __slots__ = ("failures", "flaky", "passed", "previous_failed", "result", "skipped")
+    __slots__ = (
+        "failed_run",
+        "failures",
+        "flaky",
+        "passed",
+        "previous_failed",
+        "result",
+        "skipped",
+    )
 
     def __init__(self, result: TestResult) -> None:
         self.result = result
         self.failures = result.failures
-        self.passed = self.skipped = self.flaky = 0
+        self.passed = self.skipped = self.flaky = self.failed_run = 0
         self.previous_failed: tuple[Any, ...] | None = None
 
-    def _passed_after_failure(self, element: Any) -> None:
-        if _key(element) == self.previous_failed:
+    def _drop_failed_attempts(self, element: Any) -> bool:
+        """Drop the failed records just before a passing record of the same test."""
+        if _key(element) != self.previous_failed:
+            return False
+        for _ in range(self.failed_run):
             dropped = self.failures.pop()
             self.result.total -= 1
-            self.flaky += 1
             if dropped.kind == "error":
                 self.result.errors -= 1
             else:
                 self.result.failed -= 1
+        return True
 
     def add(self, element: Any) -> None:
         """Count one testcase that has children, a status, or follows a failure."""
         outcome, explain = _classify(element)
         if outcome in _PASSING:
             self.passed += 1
-            if outcome == "flaky":
+            rerun = self.previous_failed is not None and self._drop_failed_attempts(element)
+            if outcome == "flaky" or rerun:
                 self.flaky += 1
-            elif self.previous_failed is not None:
-                self._passed_after_failure(element)
             self.previous_failed = None
         elif outcome == "skipped":
             self.skipped += 1
@@ -152,7 +165,9 @@ class _Tally:
                 self.result.errors += 1
             else:
                 self.result.failed += 1
-            self.previous_failed = _key(element)
+            key = _key(element)
+            self.failed_run = self.failed_run + 1 if key == self.previous_failed else 1
+            self.previous_failed = key
 
 
 def parse_junit(path: Path) -> TestResult:

@@ -6,6 +6,9 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+MAX_COUNT = 2**62
+"""Largest hit count or line number stored; larger hit counts are clamped."""
+
 Block = tuple[int, int, int, int]
 """A Go coverprofile block: start line, start column, end line, end column."""
 
@@ -63,10 +66,17 @@ class FileCoverage:
             self.set_lines(lines)
 
     def set_lines(self, lines: dict[int, int]) -> None:
-        """Replace the per-line hits."""
+        """Replace the per-line hits (hits above 2**62 are clamped; such counts mean nothing)."""
         numbers = sorted(lines)
+        if numbers and (numbers[0] < 0 or numbers[-1] > MAX_COUNT):
+            raise ValueError(
+                f"line number {numbers[-1] if numbers[0] >= 0 else numbers[0]} out of range"
+            )
         self._numbers = array("q", numbers)
-        self._hits = array("q", [lines[n] for n in numbers])
+        hits = list(map(lines.__getitem__, numbers))
+        if hits and max(hits) > MAX_COUNT:
+            hits = [min(h, MAX_COUNT) for h in hits]
+        self._hits = array("q", hits)
 
     def lines(self) -> dict[int, int]:
         """Line number -> hits (a fresh dict)."""

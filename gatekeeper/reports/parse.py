@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from gatekeeper.errors import ReportError
 from gatekeeper.reports.clover import parse_clover
 from gatekeeper.reports.cobertura import parse_cobertura
 from gatekeeper.reports.coveragepy import parse_coveragepy
@@ -40,5 +41,8 @@ def parse_report(path: Path, *, location: str | None = None) -> ParsedReport:
     if report_format == "junit":
         report.tests = parse_junit(path)
     else:
-        report.coverage, report.has_branches = _COVERAGE_PARSERS[report_format](path)
+        try:
+            report.coverage, report.has_branches = _COVERAGE_PARSERS[report_format](path)
+        except (ValueError, OverflowError) as error:
+            raise ReportError(path, f"invalid value: {error}") from None
     return report

@@ -165,3 +165,17 @@ def test_extends_unknown_ready_policy(tmp_path: Path) -> None:
     path = write(tmp_path, "version: 1\nname: a\nextends: nope\nrules:\n" + GOOD_RULE)
     with pytest.raises(PolicyError, match=r"no ready policy 'nope'.*pull-request"):
         load_policy(path)
+
+
+def test_alias_bomb_is_refused(tmp_path: Path) -> None:
+    """YAML aliases that expand exponentially are refused quickly, not expanded."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    error = _error(tmp_path, "\n".join(lines) + "\n")
+    assert "too many nodes" in str(error)
+
+
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    """A recursive alias is refused as nesting too deep."""
+    error = _error(tmp_path, "version: 1\nname: &n [*n]\n")
+    assert "too deep" in str(error) or "YAML error" in str(error)

@@ -231,3 +231,14 @@ def test_unterminated_comment_before_the_root_is_refused(tmp_path: Path) -> None
     """A prolog comment that never ends is an error, not a reason to skip the checks."""
     with pytest.raises(ReportError, match="unterminated comment"):
         parse_report(_write(tmp_path, "r.xml", "<!-- <testsuites> <!DOCTYPE x [<!ENTITY a 'b'>]>"))
+
+
+def test_absurd_numbers_are_refused_or_clamped(tmp_path: Path) -> None:
+    """Line numbers beyond 2**62 are an error; huge hit counts are clamped, never a crash."""
+    path = _write(tmp_path, "lcov.info", f"SF:a.c\nDA:{2**70},1\nend_of_record\n")
+    with pytest.raises(ReportError, match="out of range"):
+        parse_report(path)
+    path = _write(tmp_path, "lcov2.info", f"SF:a.c\nDA:1,{2**70}\nend_of_record\n")
+    report = parse_report(path)
+    assert report.coverage is not None
+    assert report.coverage.totals()[:2] == (1, 1)

@@ -169,3 +169,30 @@ def test_demo_inspects_the_bundled_examples() -> None:
     assert "6 total, 5 passed, 0 failed, 0 errors, 1 skipped, 1 flaky" in result.stdout
     assert '"failed": 1' in result.stdout
     assert '"errors": 1' in result.stdout
+
+
+def test_directory_skips_files_that_are_not_reports(reports: Path) -> None:
+    """In a directory, binary and unknown files are skipped with a warning; reports still count."""
+    (reports / "results.bin").write_bytes(b"\x00\x01\x02binary")
+    (reports / "notes.txt").write_text("not a report\n")
+    result = _run(str(reports), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["sources"]) == 2
+    assert "skipped" in result.stderr
+
+
+def test_directory_without_reports_is_an_error(tmp_path: Path) -> None:
+    """A directory holding no report at all is an error, never an empty pass."""
+    (tmp_path / "notes.txt").write_text("hello\n")
+    result = _run(str(tmp_path))
+    assert result.returncode == 2
+    assert "holds no report among 1 file(s)" in result.stderr
+
+
+def test_unknown_file_named_directly_is_an_error(tmp_path: Path) -> None:
+    """A file named on the command line must be a report."""
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    result = _run(str(path))
+    assert result.returncode == 2
+    assert "unknown report format" in result.stderr

@@ -224,3 +224,22 @@ def test_large_nested_file_is_counted_exactly_while_memory_is_freed(tmp_path: Pa
     assert [f.suite for f in tests.failures] == [f"inner{s}" for s in range(4) for _ in (0, 1)]
     assert [f.message for f in tests.failures][-1] == "m3.599"
     assert tests.duration_s == 2792 * 0.5
+
+
+def test_googletest_suppressed_tests_are_skipped(tmp_path: Path) -> None:
+    """googletest's DISABLED_ tests (status="notrun" result="suppressed") count as skipped."""
+    cases = (
+        '<testcase name="DISABLED_x" status="notrun" result="suppressed" time="0"/>'
+        '<testcase name="ok" status="run" result="completed" time="0.1"/>'
+    )
+    tests = reports_to_facts([parse_report(_junit(tmp_path, "g.xml", cases))]).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.skipped) == (2, 1, 1)
+
+
+def test_several_failed_attempts_then_a_pass_is_one_flaky_pass(tmp_path: Path) -> None:
+    """Two failing records and then a passing record of one test count once, passed and flaky."""
+    path = _junit(tmp_path, "r.xml", FAIL_A + FAIL_A + PASS_A)
+    tests = reports_to_facts([parse_report(path)]).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.failed, tests.flaky) == (1, 1, 0, 1)
