@@ -38,10 +38,20 @@ def _is_bot(user: Mapping[str, Any]) -> bool:
 class Builder:
     """Turns the payloads collected for one MR into Facts, with exclusions and missing reasons."""
 
-    def __init__(self, raw: Mapping[str, Any], options: CollectOptions, *, repo: str) -> None:
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        options: CollectOptions,
+        *,
+        repo: str,
+        gated: str | None = None,
+        ref: str | None = None,
+    ) -> None:
         self._raw = raw
         self._mr: Mapping[str, Any] = raw["mr"]
         self._repo = repo
+        self._gated = gated  # the commit a tag/branch pipeline gates (else the MR head)
+        self._ref = ref
         self._options = options
         self.missing: dict[str, str] = {}
         self._author = str((self._mr.get("author") or {}).get("username", ""))
@@ -142,7 +152,11 @@ class Builder:
         pipeline = self._raw.get("pipeline")
         rules = self._rule_checks()
         if not pipeline:
-            self.missing["checks"] = "the merge request has no head pipeline"
+            self.missing["checks"] = (
+                f"commit {self._gated[:7]} has no pipeline"
+                if self._gated
+                else "the merge request has no head pipeline"
+            )
             return None
         own = "gatekeeper/"  # our own commit statuses show up as external jobs
         jobs = [j for j in self._raw.get("jobs", []) if not str(j.get("name")).startswith(own)]
@@ -209,14 +223,36 @@ class Builder:
         subject = Subject(
             provider="gitlab",
             repo=self._repo,
-            commit=mr.get("sha"),
-            ref=mr.get("source_branch"),
+            commit=self._gated or mr.get("sha"),
+            ref=self._ref if self._gated else mr.get("source_branch"),
             number=mr.get("iid"),
             url=mr.get("web_url"),
         )
         return Facts(
             subject=subject,
             reviews=reviews,
+            checks=self._checks(),
+            change=change,
+            tests=self._tests(),
+            coverage=self._coverage(),
+            missing=self.missing,
+            sources=(source,),
+        )
+
+    def commit_facts(self, source: Source, *, ref: str | None, reason: str) -> Facts:
+        """Facts of a commit no merge request merged: reviews missing with `reason`."""
+        self.missing["reviews"] = reason
+        commit = self._commits[0] if self._commits else None
+        message = commit.message if commit else ""
+        change = Change(
+            title=message.splitlines()[0] if message else None,
+            author=commit.author if commit else None,
+            commits=self._commits,
+            linked_issues=linked_issues(self._options.issue_pattern, [message]),
+        )
+        subject = Subject(provider="gitlab", repo=self._repo, commit=self._gated, ref=ref)
+        return Facts(
+            subject=subject,
             checks=self._checks(),
             change=change,
             tests=self._tests(),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gatekeeper.errors import UsageError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,3 +75,19 @@ def linked_issues(pattern: str, texts: Sequence[str | None]) -> tuple[str, ...]:
         for match in regex.finditer(text or ""):
             found.setdefault(match.group(0), None)
     return tuple(found)
+
+
+def choose_merging(
+    candidates: Iterable[T], sha: str, *, merged: Callable[[T], bool], shas: Callable[[T], set[str]]
+) -> T | None:
+    """The merged PR/MR among `candidates` that produced `sha`, else the first merged one."""
+    done = [c for c in candidates if merged(c)]
+    for candidate in done:
+        if sha in shas(candidate):
+            return candidate
+    return done[0] if done else None
+
+
+def pushed_without_review(sha: str, noun: str) -> str:
+    """The reason reviews are missing for a commit no PR/MR merged."""
+    return f"commit {sha[:7]} was pushed without a {noun}"

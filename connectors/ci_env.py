@@ -81,6 +81,8 @@ def _github_context(env: Mapping[str, str]) -> CiContext:
         ref = head.get("ref") or ref
     elif ref and (match := _PR_REF.match(ref)):
         number = int(match.group(1))
+    else:
+        commit, ref = _pushed(payload, commit, ref)
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     repo = env.get("GITHUB_REPOSITORY") or None
     run_id = env.get("GITHUB_RUN_ID")
@@ -100,6 +102,34 @@ def _github_context(env: Mapping[str, str]) -> CiContext:
     )
 
 
+def _pushed(
+    payload: Mapping[str, Any], commit: str | None, ref: str | None
+) -> tuple[str | None, str | None]:
+    """Commit and ref of a `push` or `release` run, from GITHUB_SHA/REF or else the payload."""
+    head = _mapping(payload.get("head_commit"))
+    release = _mapping(payload.get("release"))
+    after = payload.get("after") or head.get("id")
+    commit = commit or (str(after) if after and set(str(after)) != {"0"} else None)
+    if ref is None and release.get("tag_name"):
+        ref = f"refs/tags/{release['tag_name']}"
+    return commit, ref or (str(payload["ref"]) if payload.get("ref") else None)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _gitlab_ref(env: Mapping[str, str]) -> str | None:
+    """The MR source branch, else the full ref of a tag or branch pipeline."""
+    if env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"):
+        return env["CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"]
+    if env.get("CI_COMMIT_TAG"):
+        return f"refs/tags/{env['CI_COMMIT_TAG']}"
+    if env.get("CI_COMMIT_BRANCH"):
+        return f"refs/heads/{env['CI_COMMIT_BRANCH']}"
+    return env.get("CI_COMMIT_REF_NAME") or None
+
+
 def _gitlab_context(env: Mapping[str, str]) -> CiContext:
     api = env.get("CI_API_V4_URL", "").rstrip("/")
     base = api.removesuffix("/api/v4") if api else env.get("CI_SERVER_URL", "")
@@ -109,7 +139,7 @@ def _gitlab_context(env: Mapping[str, str]) -> CiContext:
         repo=env.get("CI_PROJECT_PATH") or None,
         number=_int_or_none(env.get("CI_MERGE_REQUEST_IID")),
         commit=env.get("CI_COMMIT_SHA") or None,
-        ref=env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or env.get("CI_COMMIT_REF_NAME") or None,
+        ref=_gitlab_ref(env),
         event=env.get("CI_PIPELINE_SOURCE") or None,
         run_url=env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL") or None,
         actor=env.get("GITLAB_USER_LOGIN") or None,

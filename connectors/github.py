@@ -1,7 +1,9 @@
 """GitHub through PyGithub: facts of a pull request or commit in, the gate's feedback out.
 
-The only module that imports `github`. Requests go through PyGithub's `retry=` hook with a counting,
-bounded GithubRetry; `lazy=True` and `per_page=100` keep one PR's collection to ten requests or so.
+The only module that imports `github`, with `connectors._github_feedback` (the feedback).
+Requests go through PyGithub's `retry=` hook with a counting, bounded GithubRetry; `lazy=True`
+and `per_page=100` keep one PR's collection to ten requests or so. A commit (push, release) is
+collected through the PR that merged it (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from importlib.metadata import version
 
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
 from github.GithubException import RateLimitExceededExceedsMaxWait
-from github.GithubObject import NotSet
 from github.NamedUser import NamedUser
 from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
@@ -21,6 +22,7 @@ from github.Repository import Repository
 from requests import RequestException
 
 from connectors import _codeowners
+from connectors._github_feedback import GitHubPublisher
 from connectors._http import (
     CountingRetry,
     Place,
@@ -28,26 +30,28 @@ from connectors._http import (
     rate_limit_error,
     status_error,
 )
-from connectors._reviews import RawReview, count_reviews, is_bot, linked_issues
+from connectors._reviews import (
+    RawReview,
+    choose_merging,
+    count_reviews,
+    is_bot,
+    linked_issues,
+    pushed_without_review,
+)
 from connectors.interface import (
-    GITHUB_CHECK_SUMMARY_LIMIT,
-    GITHUB_COMMENT_LIMIT,
     CollectOptions,
-    Feedback,
     ProviderError,
     ProviderPermissionError,
-    PublishResult,
     RateLimitError,
     RequestStats,
     RetryPolicy,
-    sticky_marker,
 )
 from gatekeeper.facts import Change, Check, Checks, Commit, Facts, Reviews, Source, Subject
 from gatekeeper.logs import SECRETS
 
+__all__ = ["GitHub", "GitHubCollector", "GitHubPublisher"]
 _log = logging.getLogger(__name__)
 
-ANNOTATIONS_PER_REQUEST = 50
 _OK_CONCLUSIONS = {"success", "neutral", "skipped"}
 _OWN_PREFIX = "gatekeeper/"
 
@@ -130,10 +134,13 @@ class GitHub:
         number: int | None,
         *,
         commit: str | None = None,
+        ref: str | None = None,
         options: CollectOptions | None = None,
     ) -> GitHubCollector:
-        """A collector for pull request `number` (or, without one, for `commit`)."""
-        return GitHubCollector(self, number, commit=commit, options=options or CollectOptions())
+        """A collector for pull request `number` (or, without one, for `commit` on `ref`)."""
+        return GitHubCollector(
+            self, number, commit=commit, ref=ref, options=options or CollectOptions()
+        )
 
     def publisher(
         self, *, number: int | None, commit: str, comment: bool = True
@@ -143,25 +150,38 @@ class GitHub:
 
 
 class GitHubCollector:
-    """Facts of one pull request: subject, change, reviews, CODEOWNERS approval, checks."""
+    """Facts of one pull request (or of a commit and the PR that merged it): subject, change,
+    reviews, CODEOWNERS approval, checks."""
 
     def __init__(
-        self, gh: GitHub, number: int | None, *, commit: str | None, options: CollectOptions
+        self,
+        gh: GitHub,
+        number: int | None,
+        *,
+        commit: str | None,
+        options: CollectOptions,
+        ref: str | None = None,
     ) -> None:
         if number is None and commit is None:
             raise ProviderError("GitHub: give a pull request number or a commit to collect")
         self._gh = gh
         self._number = number
         self._commit = commit
+        self._ref = ref
         self._options = options
 
     def collect(self) -> Facts:
-        """The facts; reviews of a commit without a pull request are missing, with why."""
+        """The facts; a commit no pull request merged has reviews missing, with why."""
         if self._number is None:
             return self._collect_commit(str(self._commit))
-        gh, number = self._gh, self._number
+        with self._gh.translate(f"reading pull request #{self._number}", "pull-requests: read"):
+            pr = self._gh.repo.get_pull(self._number)
+        return self._collect_pull(pr, gated=None)
+
+    def _collect_pull(self, pr: PullRequest, *, gated: str | None) -> Facts:
+        """Facts of `pr`; with `gated`, the subject and checks are that commit (a push/release)."""
+        gh, number = self._gh, pr.number
         with gh.translate(f"reading pull request #{number}", "pull-requests: read"):
-            pr = gh.repo.get_pull(number)
             head, base_ref = pr.head.sha, pr.base.ref
             commits = [_commit(c) for c in pr.get_commits()]
             files = tuple(f.filename for f in pr.get_files())
@@ -170,7 +190,7 @@ class GitHubCollector:
         excluded = {change.author or ""}
         if self._options.exclude_commit_authors:
             excluded |= {c.author for c in commits if c.author}
-        counted = count_reviews(raw, head=head, excluded=excluded)
+        counted = count_reviews(raw, head=head, excluded=excluded)  # the PR's own head
         missing: dict[str, str] = {}
         owners_ok = self._codeowners(base_ref, files, counted.approvers, missing)
         reviews = Reviews(
@@ -183,18 +203,19 @@ class GitHubCollector:
         subject = Subject(
             provider="github",
             repo=gh.repo_name,
-            commit=head,
-            ref=pr.head.ref,
+            commit=gated or head,
+            ref=self._ref if gated else pr.head.ref,
             number=number,
             url=pr.html_url,
         )
+        sources = (self._source(f"commits/{gated}/pulls"),) if gated else ()
         return Facts(
             subject=subject,
             reviews=reviews,
-            checks=self._checks(head),
+            checks=self._checks(gated or head),
             change=change,
             missing=missing,
-            sources=(self._source(f"pulls/{number}"),),
+            sources=(*sources, self._source(f"pulls/{number}")),
         )
 
     def _change(self, pr: PullRequest, commits: list[Commit], files: tuple[str, ...]) -> Change:
@@ -213,8 +234,18 @@ class GitHubCollector:
 
     def _collect_commit(self, sha: str) -> Facts:
         gh = self._gh
-        with gh.translate(f"reading commit {sha[:12]}", "contents: read"):
+        with gh.translate(f"reading the pull requests of commit {sha[:12]}", "pull-requests: read"):
             found = gh.repo.get_commit(sha)
+            pr = choose_merging(
+                found.get_pulls(),
+                sha,
+                merged=lambda p: p.merged_at is not None,
+                shas=lambda p: {p.merge_commit_sha or ""},
+            )
+        if pr is not None:
+            _log.info("commit %s was merged by pull request #%d", sha[:12], pr.number)
+            return self._collect_pull(pr, gated=sha)
+        with gh.translate(f"reading commit {sha[:12]}", "contents: read"):
             commit = _commit(found)
         message = commit.message
         change = Change(
@@ -224,10 +255,10 @@ class GitHubCollector:
             linked_issues=linked_issues(self._options.issue_pattern, [message]),
         )
         return Facts(
-            subject=Subject(provider="github", repo=gh.repo_name, commit=sha),
+            subject=Subject(provider="github", repo=gh.repo_name, commit=sha, ref=self._ref),
             checks=self._checks(sha),
             change=change,
-            missing={"reviews": "no pull request: reviews exist only on a pull request"},
+            missing={"reviews": pushed_without_review(sha, "pull request")},
             sources=(self._source(f"commits/{sha}"),),
         )
 
@@ -326,93 +357,3 @@ def _raw_review(review: object) -> RawReview:
         commit=getattr(review, "commit_id", None),
         bot=not login or is_bot(login, getattr(user, "type", None)),
     )
-
-
-class GitHubPublisher:
-    """Commit status, one sticky PR comment and a check run with annotations."""
-
-    def __init__(self, gh: GitHub, *, number: int | None, commit: str, comment: bool) -> None:
-        self._gh = gh
-        self._number = number
-        self._commit = commit
-        self._comment = comment
-
-    def publish(self, feedback: Feedback) -> PublishResult:
-        """Writes every channel; a channel the token may not write becomes a notice."""
-        written: dict[str, str] = {}
-        notices: list[str] = []
-        channels = [("status", self.status), ("check_run", self.check_run)]
-        if self._number is not None and self._comment:
-            channels.append(("comment", self.comment))
-        for channel, write in channels:
-            try:
-                written[channel] = write(feedback)
-            except ProviderPermissionError as error:
-                notices.append(f"{channel} not written: {error}")
-        return PublishResult(written=written, notices=tuple(notices))
-
-    def status(self, feedback: Feedback) -> str:
-        """Sets the commit status `gatekeeper/<policy>` on the head; returns its URL."""
-        gh = self._gh
-        with gh.translate("setting the commit status", "statuses: write", write=True):
-            status = gh.repo.get_commit(self._commit).create_status(
-                state="success" if feedback.verdict == "pass" else "failure",
-                description=feedback.summary[:140],
-                context=f"{_OWN_PREFIX}{feedback.policy}",
-                target_url=feedback.details_url or NotSet,
-            )
-        return str(status.url)
-
-    def comment(self, feedback: Feedback) -> str:
-        """Creates or edits in place the one comment carrying the policy's hidden marker."""
-        gh = self._gh
-        marker = sticky_marker(feedback.policy)
-        body = f"{marker}\n{feedback.markdown(GITHUB_COMMENT_LIMIT - len(marker) - 1)}"
-        with gh.translate("writing the pull request comment", "pull-requests: write", write=True):
-            issue = gh.repo.get_issue(int(str(self._number)))
-            for existing in issue.get_comments():
-                if existing.body and existing.body.startswith(marker):
-                    existing.edit(body)
-                    return str(existing.html_url)
-            return str(issue.create_comment(body).html_url)
-
-    def check_run(self, feedback: Feedback) -> str:
-        """Creates a completed check run; annotations go 50 per request."""
-        gh = self._gh
-        annotations: list[dict[str, str | int]] = [
-            {
-                "path": str(failure.file),
-                "start_line": int(str(failure.line)),
-                "end_line": int(str(failure.line)),
-                "annotation_level": "failure",
-                "title": failure.name[:255],
-                "message": (failure.message or failure.name)[:4000],
-            }
-            for failure in feedback.failures
-            if failure.file and failure.line and _repo_relative(failure.file)
-        ]
-        output: dict[str, str | list[dict[str, str | int]]] = {
-            "title": feedback.summary[:255],
-            "summary": feedback.markdown(GITHUB_CHECK_SUMMARY_LIMIT),
-        }
-        batches = [
-            annotations[i : i + ANNOTATIONS_PER_REQUEST]
-            for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
-        ] or [[]]
-        with gh.translate("creating the check run", "checks: write", write=True):
-            run = gh.repo.create_check_run(
-                name=f"{_OWN_PREFIX}{feedback.policy}",
-                head_sha=self._commit,
-                status="completed",
-                conclusion="success" if feedback.verdict == "pass" else "failure",
-                output={**output, "annotations": batches[0]},
-                details_url=feedback.details_url or NotSet,
-            )
-            for batch in batches[1:]:
-                run.edit(output={**output, "annotations": batch})
-        return str(run.html_url)
-
-
-def _repo_relative(path: str) -> bool:
-    """Annotations need a path inside the repository; absolute and `..` paths are skipped."""
-    return not (path.startswith(("/", "\\")) or ":" in path[:3] or ".." in path.split("/"))

@@ -1,8 +1,9 @@
 """GitLab through python-gitlab: facts of a merge request in, the gate's feedback out.
 
-The only module that imports `gitlab`. Requests go through a `requests.Session` whose adapters
-retry and count (see `connectors._http`); python-gitlab's own retry loop is off because it has
-neither jitter nor a bound on the total wait.
+The only module that imports `gitlab`. A commit (tag or branch pipeline) is collected through the
+MR that merged it (`GET /projects/:id/repository/commits/:sha/merge_requests`). Requests go
+through a `requests.Session` whose adapters retry and count (see `connectors._http`);
+python-gitlab's own retry loop is off because it has neither jitter nor a bound on the total wait.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from connectors._http import (
     rate_limit_error,
     status_error,
 )
+from connectors._reviews import choose_merging, pushed_without_review
 from connectors.ci_env import write_dotenv
 from connectors.interface import (
     GITLAB_NOTE_LIMIT,
@@ -44,6 +46,7 @@ from gatekeeper.logs import SECRETS
 
 _log = logging.getLogger(__name__)
 _OWN_PREFIX = "gatekeeper/"
+_MERGE_SHAS = ("merge_commit_sha", "squash_commit_sha", "sha")  # merge, squash, fast-forward
 
 
 class GitLab:
@@ -111,9 +114,18 @@ class GitLab:
             requests_sent=self.stats.requests,
         )
 
-    def collector(self, number: int, *, options: CollectOptions | None = None) -> GitLabCollector:
-        """A collector for merge request `number` (its iid)."""
-        return GitLabCollector(self, number, options or CollectOptions())
+    def collector(
+        self,
+        number: int | None,
+        *,
+        commit: str | None = None,
+        ref: str | None = None,
+        options: CollectOptions | None = None,
+    ) -> GitLabCollector:
+        """A collector for merge request `number` (its iid), or else for `commit` on `ref`."""
+        if number is None and commit is None:
+            raise ProviderError("GitLab: give a merge request iid or a commit to collect")
+        return GitLabCollector(self, number, options or CollectOptions(), commit=commit, ref=ref)
 
     def publisher(
         self, *, number: int | None, commit: str, dotenv: Path | None = None, comment: bool = True
@@ -149,16 +161,59 @@ def _reason(error: RetryError) -> str:
 
 
 class GitLabCollector:
-    """Facts of one merge request: subject, change, approvals, CODEOWNERS, pipeline, tests."""
+    """Facts of one merge request (or of a commit and the MR that merged it): subject, change,
+    approvals, CODEOWNERS, pipeline, tests."""
 
-    def __init__(self, gl: GitLab, number: int, options: CollectOptions) -> None:
+    def __init__(
+        self,
+        gl: GitLab,
+        number: int | None,
+        options: CollectOptions,
+        *,
+        commit: str | None = None,
+        ref: str | None = None,
+    ) -> None:
         self._gl = gl
         self._number = number
         self._options = options
+        self._commit = commit
+        self._ref = ref
 
     def collect(self) -> Facts:
         """The facts; what this GitLab cannot give is listed in `Facts.missing` with why."""
-        gl, number = self._gl, self._number
+        if self._number is None:
+            return self._collect_commit(str(self._commit))
+        return self._collect_mr(self._number, pipeline=None)
+
+    def _collect_commit(self, sha: str) -> Facts:
+        """A tag/branch pipeline: approvals from the MR that merged `sha`, checks from `sha`."""
+        gl = self._gl
+        with gl.translate(f"reading commit {sha[:12]} and its merge requests", "read_api"):
+            commit = gl.project.commits.get(sha)
+            found = [dict(m) for m in commit.merge_requests(iterator=True)]
+        mr = choose_merging(
+            found,
+            sha,
+            merged=lambda m: m.get("state") == "merged",
+            shas=lambda m: {
+                str(m.get(k)) for k in ("merge_commit_sha", "squash_commit_sha", "sha")
+            },
+        )
+        pipeline = self._pipeline(commit.attributes.get("last_pipeline"))
+        if mr is not None:
+            _log.info("commit %s was merged by merge request !%s", sha[:12], mr.get("iid"))
+            return self._collect_mr(int(mr["iid"]), pipeline=pipeline)
+        raw = {"mr": {}, "commits": [commit.attributes], **pipeline}
+        builder = _gitlab_facts.Builder(raw, self._options, repo=gl.repo_name, gated=sha)
+        return builder.commit_facts(
+            self._source(f"-/commit/{sha}"),
+            ref=self._ref,
+            reason=pushed_without_review(sha, "merge request"),
+        )
+
+    def _collect_mr(self, number: int, *, pipeline: dict[str, Any] | None) -> Facts:
+        """Facts of MR `number`; with `pipeline` (the gated commit's), subject is that commit."""
+        gl = self._gl
         raw: dict[str, Any] = {}
         with gl.translate(f"reading merge request !{number}", "read_api"):
             mr = gl.project.mergerequests.get(number)
@@ -172,18 +227,26 @@ class GitLabCollector:
         if raw["settings"].get("reset_approvals_on_push"):
             with gl.translate(f"reading the pushes of !{number}", "read_api"):
                 raw["versions"] = [v.attributes for v in mr.diffs.list(iterator=True)]
-        raw.update(self._pipeline(raw["mr"].get("head_pipeline")))
-        builder = _gitlab_facts.Builder(raw, self._options, repo=gl.repo_name)
+        if pipeline is None:
+            raw.update(self._pipeline(raw["mr"].get("head_pipeline")))
+        else:
+            raw.update(pipeline)
+        gated = self._commit if pipeline is not None else None
+        builder = _gitlab_facts.Builder(
+            raw, self._options, repo=gl.repo_name, gated=gated, ref=self._ref
+        )
         builder.apply_codeowners(
             self._codeowners_text(raw["mr"]["target_branch"]), self._group_members
         )
-        source = Source(
+        return builder.facts(self._source(f"-/merge_requests/{number}"))
+
+    def _source(self, what: str) -> Source:
+        return Source(
             kind="provider",
-            location=f"{gl.api_url}/{gl.repo_name}/-/merge_requests/{number}",
+            location=f"{self._gl.api_url}/{self._gl.repo_name}/{what}",
             format="gitlab-rest",
             producer=f"python-gitlab {version('python-gitlab')}",
         )
-        return builder.facts(source)
 
     def _files(self, number: int) -> list[str]:
         path = f"/projects/{self._gl.project.encoded_id}/merge_requests/{number}/diffs"

@@ -33,6 +33,7 @@ class Target(BaseModel):
     repo: str
     number: int | None = None
     commit: str | None = None
+    ref: str | None = None
     token: SecretStr | None = None
     job_token: bool = False
     ci: CiContext | None = None
@@ -62,15 +63,19 @@ def resolve_target(
     if number is None and same is not None:
         number = same.number
     if number is None and require_number and not (commit or (same and same.commit)):
-        raise UsageError(f"give --pr N for {name} (no pull/merge request in the CI context)")
+        raise UsageError(
+            f"give --pr N or --commit SHA for {name} (no pull/merge request in the CI context)"
+        )
     token = provider_token(name, env)
     job_token = name == "gitlab" and not env.get("GITLAB_TOKEN") and token is not None
+    from_ci = same is not None and commit in (None, same.commit)
     return Target(
         provider=name,
         api_url=api,
         repo=repo,
         number=number,
         commit=commit or (same.commit if same else None),
+        ref=same.ref if same is not None and from_ci else None,
         token=token,
         job_token=job_token,
         ci=same,
@@ -99,12 +104,12 @@ def connect(
 def collector(
     connection: GitHub | GitLab, target: Target, options: CollectOptions | None = None
 ) -> FactsCollector:
-    """A collector of the PR/MR in `target` (GitHub also collects a bare commit)."""
-    if isinstance(connection, GitHub):
-        return connection.collector(target.number, commit=target.commit, options=options)
-    if target.number is None:
-        raise UsageError("GitLab facts need a merge request: give --pr N (the MR iid)")
-    return connection.collector(target.number, options=options)
+    """A collector of the PR/MR in `target`, or of its commit (reviews from the merging PR/MR)."""
+    if target.number is None and target.commit is None:
+        raise UsageError(f"give --pr N or --commit SHA for {target.provider}")
+    return connection.collector(
+        target.number, commit=target.commit, ref=target.ref, options=options
+    )
 
 
 def publisher(

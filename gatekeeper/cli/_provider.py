@@ -54,12 +54,20 @@ def optional_target(
     repo: str | None,
     number: int | None,
     env: Mapping[str, str],
+    commit: str | None = None,
 ) -> Target | None:
     """The provider target when one is named or the job runs in GitHub Actions / GitLab CI."""
-    if provider is None and repo is None and number is None and detect_ci(env) is None:
+    named = provider is not None or repo is not None or number is not None or commit is not None
+    if not named and detect_ci(env) is None:
         return None
     return providers.resolve_target(
-        provider, api_url=api_url, repo=repo, number=number, env=env, require_number=False
+        provider,
+        api_url=api_url,
+        repo=repo,
+        number=number,
+        commit=commit,
+        env=env,
+        require_number=False,
     )
 
 
@@ -76,9 +84,7 @@ class Session:
 
     @property
     def can_collect(self) -> bool:
-        """Whether there is a PR/MR (or, on GitHub, a commit) to collect facts of."""
-        if self.target.provider == "gitlab":
-            return self.target.number is not None
+        """Whether there is a PR/MR, or a commit (whose merging PR/MR is found), to collect."""
         return self.target.number is not None or self.target.commit is not None
 
     def collect(self, options: CollectOptions | None = None) -> Facts:

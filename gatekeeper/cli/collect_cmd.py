@@ -26,6 +26,12 @@ def collect(
     ] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME or group/project.")] = None,
     pr: Annotated[int | None, typer.Option("--pr", help="Pull request number or MR iid.")] = None,
+    commit: Annotated[
+        str | None,
+        typer.Option(
+            "--commit", help="A commit instead of --pr: reviews from the PR/MR that merged it."
+        ),
+    ] = None,
     issue_pattern: Annotated[
         str | None,
         typer.Option(
@@ -40,12 +46,13 @@ def collect(
         _output.FactsFormat, typer.Option("--format", help="Output format.")
     ] = _output.FactsFormat.text,
 ) -> None:
-    """Collect review, check and change facts of a PR/MR (token from GITHUB_TOKEN/GITLAB_TOKEN)."""
+    """Collect review, check and change facts of a PR/MR or commit (token: GITHUB_/GITLAB_TOKEN)."""
     target = providers.resolve_target(
         provider.value if provider else None,
         api_url=api_url,
         repo=repo,
         number=pr,
+        commit=commit,
         env=os.environ,
     )
     options = CollectOptions(exclude_commit_authors=exclude_commit_authors)

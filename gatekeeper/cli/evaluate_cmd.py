@@ -113,6 +113,9 @@ def evaluate_command(
     api_url: Annotated[str | None, typer.Option("--api-url", help="Provider API URL.")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME on the provider.")] = None,
     pr: Annotated[int | None, typer.Option("--pr", help="Pull request number or MR iid.")] = None,
+    commit: Annotated[
+        str | None, typer.Option("--commit", help="Gate this commit (reviews from its PR/MR).")
+    ] = None,
     no_feedback: Annotated[
         bool, typer.Option("--no-feedback", help="Write nothing back to the provider or CI.")
     ] = False,
@@ -129,7 +132,9 @@ def evaluate_command(
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad policy or input."""
     settings = load_settings()
     loaded = load_policy(policy)
-    target = optional_target(provider, api_url=api_url, repo=repo, number=pr, env=os.environ)
+    target = optional_target(
+        provider, api_url=api_url, repo=repo, number=pr, commit=commit, env=os.environ
+    )
     session = Session(target, settings) if target is not None else None
     given = session.collect() if session is not None and session.can_collect else None
     facts = gather_facts(

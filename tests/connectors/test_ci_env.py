@@ -62,6 +62,45 @@ def test_github_pr_number_from_the_ref_without_payload(tmp_path: Path) -> None:
     assert ci.number == 9
 
 
+def test_github_push_and_release_contexts(tmp_path: Path) -> None:
+    """Push and release runs give no PR; the commit and ref come from GITHUB_* or the payload."""
+    sha = "ab" * 20
+    push = {"ref": "refs/heads/main", "after": sha, "head_commit": {"id": sha}}
+    env = {**_actions_env(tmp_path, push), "GITHUB_EVENT_NAME": "push"}
+    del env["GITHUB_SHA"], env["GITHUB_REF"]
+    ci = detect_ci(env)
+    assert ci is not None
+    assert (ci.event, ci.number, ci.commit, ci.ref) == ("push", None, sha, "refs/heads/main")
+    release = {"release": {"tag_name": "v2.0.0", "target_commitish": "main"}}
+    env = {**_actions_env(tmp_path, release), "GITHUB_EVENT_NAME": "release", "GITHUB_SHA": sha}
+    del env["GITHUB_REF"]
+    ci = detect_ci(env)
+    assert ci is not None
+    assert (ci.number, ci.commit, ci.ref) == (None, sha, "refs/tags/v2.0.0")
+    target = resolve_target(None, env=env)
+    assert (target.number, target.commit, target.ref) == (None, sha, "refs/tags/v2.0.0")
+
+
+def test_gitlab_tag_and_branch_pipeline_refs() -> None:
+    """A tag pipeline's ref is refs/tags/TAG, a branch pipeline's refs/heads/BRANCH."""
+    env = {
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": "https://git.example/api/v4",
+        "CI_PROJECT_PATH": "group/app",
+        "CI_COMMIT_SHA": "c" * 40,
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_COMMIT_REF_NAME": "v3.1",
+        "CI_COMMIT_TAG": "v3.1",
+    }
+    tag = detect_ci(env)
+    assert tag is not None
+    assert (tag.number, tag.commit, tag.ref) == (None, "c" * 40, "refs/tags/v3.1")
+    del env["CI_COMMIT_TAG"]
+    branch = detect_ci({**env, "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main"})
+    assert branch is not None
+    assert branch.ref == "refs/heads/main"
+
+
 def test_unreadable_event_payload_names_the_file(tmp_path: Path) -> None:
     """A broken event payload is an input error naming the file and line."""
     env = _actions_env(tmp_path, {})

@@ -213,6 +213,6 @@ def test_commit_without_pull_request(fake_github: FakeGitHub, policy: RetryPolic
     assert facts.subject is not None
     assert facts.subject.commit == fake_github.head
     assert facts.reviews is None
-    assert "no pull request" in facts.missing["reviews"]
+    assert facts.missing["reviews"] == "commit c0ffee0 was pushed without a pull request"
     assert facts.change is not None
     assert facts.change.linked_issues == ("QA-12",)

@@ -1,8 +1,9 @@
 """A fake GitHub REST API on loopback, answering with payloads shaped like the corpus recordings.
 
 Serves one repository and one pull request: the PR, its reviews, commits and files, check runs and
-combined status of a commit, contents (CODEOWNERS), team members, issue comments, commit statuses
-and check runs (created and updated). `prefix="/api/v3"` makes it GitHub Enterprise Server.
+combined status of a commit, the pull requests associated with a commit (`merge` makes the PR the
+one that merged a pushed commit), contents (CODEOWNERS), team members, issue comments, commit
+statuses and check runs (created and updated). `prefix="/api/v3"` makes it GitHub Enterprise Server.
 """
 
 from __future__ import annotations
@@ -41,6 +42,25 @@ def _user(login: str, kind: str = "User") -> dict[str, Any]:
     return user
 
 
+_DETAIL_ONLY = (  # keys of a single pull request that lists of pull requests leave out
+    "merged",
+    "mergeable",
+    "mergeable_state",
+    "merged_by",
+    "comments",
+    "review_comments",
+    "commits",
+    "additions",
+    "deletions",
+    "changed_files",
+)
+
+
+def _listed(pr: dict[str, Any]) -> dict[str, Any]:
+    """A pull request as a list endpoint (e.g. commits/{sha}/pulls) gives it."""
+    return {k: v for k, v in pr.items() if k not in _DETAIL_ONLY}
+
+
 class FakeGitHub(FakeServer):
     """The fake; tests fill `reviews`, `commits`, `files`, `check_runs`, `statuses`, `contents`."""
 
@@ -67,6 +87,10 @@ class FakeGitHub(FakeServer):
         self.comments: list[dict[str, Any]] = []
         self.created_statuses: list[dict[str, Any]] = []
         self.created_check_runs: list[dict[str, Any]] = []
+        self.merged_at: str | None = None
+        self.merge_commit_sha: str | None = None
+        self.pushed: list[dict[str, Any]] = []  # commits on a branch, not in the PR
+        self.associated: dict[str, list[dict[str, Any]]] = {}  # sha -> PRs containing it
         self._ids = itertools.count(1000)
         self._routes()
         self.add_commit(self.head, "alice", "QA-12 tighten the login check")
@@ -87,41 +111,67 @@ class FakeGitHub(FakeServer):
         self.reviews.append(review)
 
     def add_commit(self, sha: str, login: str, message: str) -> None:
+        self.commits.insert(0, self._commit(sha, login, message))
+
+    def push_commit(self, sha: str, login: str, message: str) -> None:
+        """A commit on a branch that is not part of the pull request (a merge or direct push)."""
+        self.pushed.append(self._commit(sha, login, message))
+
+    def merge(self, sha: str, *, other_open: bool = False) -> None:
+        """The pull request was merged as commit `sha` (listed by commits/{sha}/pulls)."""
+        self.push_commit(sha, "web-flow", f"Merge pull request #{self.number} from octo/feature")
+        self.merged_at = "2026-11-25T11:00:00Z"
+        self.merge_commit_sha = sha
+        found = []
+        if other_open:  # e.g. a still open PR from main into a release branch
+            other = self.pull_request()
+            other.update(number=self.number + 1, state="open", merged_at=None)
+            other["merge_commit_sha"] = "e" * 40
+            found.append(_listed(other))
+        self.associated[sha] = [*found, _listed(self.pull_request())]
+
+    def _commit(self, sha: str, login: str, message: str) -> dict[str, Any]:
         person = {
             "name": login.title(),
             "email": f"{login}@example.com",
             "date": "2026-11-25T09:00:00Z",
         }
         url = f"https://api.github.com/repos/{self.repo}/commits/{sha}"
-        self.commits.insert(
-            0,
-            {
-                "sha": sha,
-                "node_id": "C_" + sha[:8],
+        return {
+            "sha": sha,
+            "node_id": "C_" + sha[:8],
+            "url": url,
+            "html_url": f"https://github.com/{self.repo}/commit/{sha}",
+            "commit": {
+                "author": person,
+                "committer": person,
+                "message": message,
+                "tree": {"sha": sha, "url": url},
                 "url": url,
-                "html_url": f"https://github.com/{self.repo}/commit/{sha}",
-                "commit": {
-                    "author": person,
-                    "committer": person,
-                    "message": message,
-                    "tree": {"sha": sha, "url": url},
-                    "url": url,
-                    "comment_count": 0,
-                },
-                "author": _user(login),
-                "committer": _user(login),
-                "parents": [],
+                "comment_count": 0,
             },
-        )
+            "author": _user(login),
+            "committer": _user(login),
+            "parents": [],
+        }
 
     def add_check_run(
-        self, name: str, status: str = "completed", conclusion: str | None = "success"
+        self,
+        name: str,
+        status: str = "completed",
+        conclusion: str | None = "success",
+        *,
+        sha: str | None = None,
     ) -> None:
         run = copy.deepcopy(_load("rest_check_runs_for_ref.json")["check_runs"][0])
         text = json.dumps(run).replace("<GITHUB_LOGIN>/<GITHUB_TEST_REPOSITORY>", self.repo)
         run = json.loads(text)
         run.update(
-            id=next(self._ids), name=name, status=status, conclusion=conclusion, head_sha=self.head
+            id=next(self._ids),
+            name=name,
+            status=status,
+            conclusion=conclusion,
+            head_sha=sha or self.head,
         )
         self.check_runs.append(run)
 
@@ -164,6 +214,11 @@ class FakeGitHub(FakeServer):
                 for i, name in enumerate(self.labels)
             ],
         )
+        if self.merged_at is not None:
+            pr.update(
+                state="closed", merged=True, merged_at=self.merged_at, closed_at=self.merged_at
+            )
+            pr["merge_commit_sha"] = self.merge_commit_sha
         pr["head"].update(ref=self.head_ref, sha=self.head)
         pr["base"].update(ref=self.base_ref)
         pr["user"] = _user(self.author)
@@ -188,6 +243,7 @@ class FakeGitHub(FakeServer):
         self.route("GET", pull + "/files", self._get_files)
         self.route("GET", repo + "/commits/(?P<sha>[^/]+)/check-runs", self._get_check_runs)
         self.route("GET", repo + "/commits/(?P<sha>[^/]+)/status", self._get_status)
+        self.route("GET", repo + "/commits/(?P<sha>[^/]+)/pulls", self._get_commit_pulls)
         self.route("GET", repo + "/commits/(?P<sha>[0-9a-f]+)", self._get_commit)
         self.route("GET", repo + "/contents/(?P<path>.+)", self._get_contents)
         self.route("GET", "/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)/members", self._members)
@@ -237,8 +293,14 @@ class FakeGitHub(FakeServer):
         )
         return 200, {}, combined
 
+    def _get_commit_pulls(
+        self, *, query: dict[str, str], owner: str, name: str, sha: str, **_: Any
+    ) -> Reply:
+        pulls = self.associated.get(sha, [])
+        return self.page(pulls, f"/repos/{owner}/{name}/commits/{sha}/pulls", query)
+
     def _get_commit(self, *, query: dict[str, str], sha: str, **_: Any) -> Reply:
-        for commit in self.commits:
+        for commit in [*self.commits, *self.pushed]:
             if commit["sha"] == sha:
                 return 200, {}, {**commit, "files": [], "stats": {}}
         return 404, {}, {"message": "No commit found for SHA: " + sha}

@@ -2,7 +2,8 @@
 
 Serves one project and one merge request: the MR, approvals, approval_state, project approval
 settings, commits, diffs, reviewers, versions, pipeline jobs and test report, raw repository files
-(CODEOWNERS), group members, MR notes (created and updated) and commit statuses.
+(CODEOWNERS), group members, MR notes (created and updated) and commit statuses; and repository
+commits with their last pipeline and the MRs that contain them (`merge`, `push_commit`).
 `prefix` is where the API lives: `/api/v4` (gitlab.com) or e.g. `/gitlab/api/v4` (self-managed).
 """
 
@@ -33,6 +34,10 @@ def user(username: str, *, bot: bool = False, name: str | None = None) -> dict[s
         "bot": bot,
         "web_url": f"https://gitlab.example.com/{username}",
     }
+
+
+_LAST_PIPELINE = ("id", "iid", "project_id", "sha", "ref", "status", "created_at", "web_url")
+_DETAIL_ONLY = ("pipeline", "head_pipeline", "diff_refs", "merge_error", "user", "changes_count")
 
 
 class FakeGitLab(FakeServer):
@@ -68,6 +73,10 @@ class FakeGitLab(FakeServer):
         self.groups: dict[str, list[str]] = {}
         self.notes: list[dict[str, Any]] = []
         self.statuses: list[dict[str, Any]] = []
+        self.state = "opened"
+        self.merge_commit_sha: str | None = None
+        self.repo_commits: dict[str, dict[str, Any]] = {}
+        self.commit_mrs: dict[str, list[dict[str, Any]]] = {}
         self._routes()
 
     @property
@@ -109,6 +118,25 @@ class FakeGitLab(FakeServer):
     def add_commit(self, sha: str, author: str, message: str) -> None:
         self.commits.insert(0, self._commit(sha, author, message))
 
+    def push_commit(self, sha: str, author: str, message: str) -> None:
+        """A commit on a branch or tag (not in the MR), whose last pipeline is the fake's."""
+        last = {k: v for k, v in (self.pipeline or {}).items() if k in _LAST_PIPELINE}
+        self.repo_commits[sha] = {
+            **self._commit(sha, author, message),
+            "last_pipeline": {**last, "sha": sha} if last else None,
+            "status": last.get("status"),
+        }
+
+    def merge(self, sha: str) -> None:
+        """The merge request was merged as commit `sha` (listed by commits/:sha/merge_requests)."""
+        self.push_commit(
+            sha, "Sean McGivern", f"Merge branch 'stable-reviewer-roulette'\n\n!{self.number}"
+        )
+        self.state = "merged"
+        self.merge_commit_sha = sha
+        listed = {k: v for k, v in self.merge_request().items() if k not in _DETAIL_ONLY}
+        self.commit_mrs[sha] = [listed]
+
     def _pipeline(self) -> dict[str, Any]:
         pipeline = _load("merge_request_gitlab-foss-27117.json")["head_pipeline"]
         pipeline.update(id=46, sha=self.head, status="success", coverage="76.34")
@@ -127,11 +155,13 @@ class FakeGitLab(FakeServer):
         mr.update(
             iid=self.number,
             sha=self.head,
-            state="opened",
+            state=self.state,
             head_pipeline=self.pipeline,
             author=user(self.author, name="Sean McGivern"),
             web_url=f"{self.server_url}/{self.repo}/-/merge_requests/{self.number}",
         )
+        if self.merge_commit_sha is not None:
+            mr["merge_commit_sha"] = self.merge_commit_sha
         return dict(mr)
 
     # -- routes -----------------------------------------------------------------------------
@@ -153,6 +183,9 @@ class FakeGitLab(FakeServer):
             lambda **_: (200, {}, self.test_report),
         )
         self.route("GET", project + "/repository/files/(?P<path>[^/]+)/raw", self._raw)
+        commit = project + "/repository/commits/(?P<sha>[0-9a-f]+)"
+        self.route("GET", commit, self._repo_commit)
+        self.route("GET", commit + "/merge_requests", self._commit_mrs)
         self.route("GET", "/groups/(?P<group>[^/]+)/members/all", self._members)
         self.route("GET", mr + "/notes", self._paged(lambda: self.notes))
         self.route("POST", mr + "/notes", self._post_note)
@@ -165,6 +198,16 @@ class FakeGitLab(FakeServer):
             return self.page(list(items()), path, query)
 
         return handler
+
+    def _commit_mrs(self, *, sha: str, query: dict[str, str], **_: Any) -> Reply:
+        path = self.requests[-1].path[len(self.prefix) :]
+        return self.page(self.commit_mrs.get(sha, []), path, query)
+
+    def _repo_commit(self, *, sha: str, **_: Any) -> Reply:
+        found = self.repo_commits.get(sha)
+        if found is None:
+            return 404, {}, {"message": "404 Commit Not Found"}
+        return 200, {}, found
 
     def _diffs(self) -> list[dict[str, Any]]:
         return [
