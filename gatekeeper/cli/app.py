@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import inspect_cmd
+from gatekeeper.cli import inspect_cmd, verify_cmd
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ def _global_options(
 
 
 app.command("inspect")(inspect_cmd.inspect)
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:
