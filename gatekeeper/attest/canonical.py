@@ -49,6 +49,14 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs_without_duplicates,
+    parse_constant=_refuse_constant,
+    parse_int=_safe_int,
+    parse_float=_finite_float,
+)
+
+
 def strict_json_loads(data: bytes | str) -> Any:
     """Parse JSON, refusing duplicate keys, NaN/Infinity, unsafe integers and invalid UTF-8."""
     if isinstance(data, bytes):
@@ -59,13 +67,7 @@ def strict_json_loads(data: bytes | str) -> Any:
     else:
         text = data
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=_pairs_without_duplicates,
-            parse_constant=_refuse_constant,
-            parse_int=_safe_int,
-            parse_float=_finite_float,
-        )
+        return _STRICT_DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise CanonicalJSONError(
             f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
@@ -74,8 +76,39 @@ def strict_json_loads(data: bytes | str) -> Any:
         raise CanonicalJSONError("the JSON is nested too deeply") from error
 
 
+def _dumps_is_canonical(value: Any) -> bool:
+    """True when `json.dumps` (sorted, compact, no ASCII escaping) already gives RFC 8785.
+
+    That holds for strings, safe integers, booleans, null, and objects with ASCII keys (code
+    point order is UTF-16 order there); the number formats of floats differ, so they do not.
+    """
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and key.isascii() and _dumps_is_canonical(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(_dumps_is_canonical(item) for item in value)
+    return False
+
+
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value."""
+    if _dumps_is_canonical(value):
+        try:
+            return json.dumps(
+                value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise CanonicalJSONError(
+                "a string holds a lone surrogate, which is not valid Unicode"
+            ) from error
+        except RecursionError as error:
+            raise CanonicalJSONError("the value is nested too deeply") from error
     try:
         encoded: bytes = rfc8785.dumps(value)
     except rfc8785.IntegerDomainError as error:

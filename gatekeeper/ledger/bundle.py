@@ -116,6 +116,20 @@ class BundleWriter:
         self._size: int | None = None
         self._finished = False
 
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the zip and the spool; the bundle is incomplete unless `finish` ran."""
+        if not self._finished:
+            self._finished = True
+            self._records.handle.close()
+            self._spool.close()
+            self._zip.close()
+
     @property
     def count(self) -> int:
         """Records written so far."""
