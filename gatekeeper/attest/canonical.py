@@ -11,7 +11,13 @@ from typing import Any, NoReturn
 
 import rfc8785
 
-__all__ = ["MAX_SAFE_INTEGER", "CanonicalJSONError", "canonical_json", "strict_json_loads"]
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "CanonicalJSONError",
+    "canonical_json",
+    "canonical_json_of_strings",
+    "strict_json_loads",
+]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -76,6 +82,9 @@ def strict_json_loads(data: bytes | str) -> Any:
         raise CanonicalJSONError("the JSON is nested too deeply") from error
 
 
+_SORTED_COMPACT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _dumps_is_canonical(value: Any) -> bool:
     """True when `json.dumps` (sorted, compact, no ASCII escaping) already gives RFC 8785.
 
@@ -96,13 +105,22 @@ def _dumps_is_canonical(value: Any) -> bool:
     return False
 
 
+def canonical_json_of_strings(value: Any) -> bytes:
+    """RFC 8785 bytes of a value the caller has checked holds only objects with ASCII keys,
+    arrays and strings (a DSSE envelope): `json.dumps` gives them exactly, without a walk."""
+    try:
+        return _SORTED_COMPACT.encode(value).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise CanonicalJSONError(
+            "a string holds a lone surrogate, which is not valid Unicode"
+        ) from error
+
+
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value."""
     if _dumps_is_canonical(value):
         try:
-            return json.dumps(
-                value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-            ).encode("utf-8")
+            return _SORTED_COMPACT.encode(value).encode("utf-8")
         except UnicodeEncodeError as error:
             raise CanonicalJSONError(
                 "a string holds a lone surrogate, which is not valid Unicode"

@@ -6,27 +6,34 @@ import hashlib
 import itertools
 import multiprocessing
 import re
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
-from pydantic import ValidationError
-
-from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
-from gatekeeper.attest.dsse import Envelope, verify_envelope
+from gatekeeper.attest.canonical import (
+    CanonicalJSONError,
+    canonical_json,
+    canonical_json_of_strings,
+    strict_json_loads,
+)
+from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState, first_line
+from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
 from gatekeeper.ledger.bundle import DIGESTS_MEMBER, PROOFS_MEMBER, RECORD_FIELDS, RECORDS_MEMBER
 from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
 
 __all__ = ["check_records"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_HEX = re.compile(r"[0-9a-f]*")
+_CANONICAL_PROOF = re.compile(
+    rb'\{"hashes":\[((?:"[0-9a-f]{64}"(?:,"[0-9a-f]{64}")*)?)\],'
+    rb'"index":(0|[1-9][0-9]{0,15}),"size":(0|[1-9][0-9]{0,15})\}'
+)
 _STRING_FIELDS = ("id", "project", "integrated_at")
 _TYPES = {
     "log_index": "a non-negative integer",
@@ -60,28 +67,27 @@ def _record_problem(record: Any) -> str | None:
     return None
 
 
-def _proof_hashes(value: Any, log_index: int, size: int | None) -> list[bytes]:
-    """The hashes of a proofs.jsonl line, checked against the record and the checkpoint."""
+def _parse_proof(line: bytes) -> tuple[Any, Any, list[bytes]]:
+    """(index, size, hashes) of a proofs.jsonl line: one regex for the canonical form as
+    written, else the strict JSON reader with a sentence for what is wrong."""
+    match = _CANONICAL_PROOF.fullmatch(line)
+    if match is not None:
+        raw = bytes.fromhex(match[1].replace(b'"', b"").replace(b",", b"").decode("ascii"))
+        return int(match[2]), int(match[3]), [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    value = strict_json_loads(line)
     if not isinstance(value, dict) or value.keys() != {"index", "size", "hashes"}:
         raise VerificationError('the proof is not {"index", "size", "hashes"}')
-    if value["index"] != log_index:
-        raise VerificationError(f"the proof is for log index {value['index']}")
-    if size is not None and value["size"] != size:
-        raise VerificationError(f"the proof is to tree size {value['size']}, not {size}")
     hashes = value["hashes"]
-    joined = (
-        "".join(hashes)
-        if isinstance(hashes, list) and all(isinstance(h, str) and len(h) == 64 for h in hashes)
-        else None
-    )
-    if joined is None or not _HEX.fullmatch(joined):
+    if not isinstance(hashes, list) or not all(
+        isinstance(h, str) and _HEX64.fullmatch(h) for h in hashes
+    ):
         raise VerificationError("the proof hashes are not 64 lowercase hex characters each")
-    raw = bytes.fromhex(joined)
-    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    return value["index"], value["size"], [bytes.fromhex(h) for h in hashes]
 
 
 _Entry = tuple[int, bytes, bytes | None, bytes | None]
 _CHUNK = 512
+_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -148,13 +154,19 @@ class _RecordChecker:
 
     def check_envelope(self, record: dict[str, Any], where: dict[str, Any]) -> bytes | None:
         """Verify the DSSE envelope and the leaf hash; return the leaf hash."""
+        envelope = record["envelope"]
         try:
-            envelope = Envelope.model_validate(record["envelope"])
-            parse_statement(verify_envelope(envelope, self.keys))
-        except (ValidationError, VerificationError, StatementError) as error:
-            self.fail(RECORDS_MEMBER, f"envelope: {first_line(error)}", **where)
+            envelope_json_parts(envelope)
+        except VerificationError:
+            encode = canonical_json  # the general walk; the failure is reported just below
+        else:
+            encode = canonical_json_of_strings
         try:
-            leaf = leaf_hash(canonical_json(record["envelope"]))
+            parse_statement(verify_envelope_json(envelope, self.keys))
+        except (VerificationError, StatementError) as error:
+            self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
+        try:
+            leaf = leaf_hash(encode(envelope))
         except CanonicalJSONError as error:
             self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
             return None
@@ -170,7 +182,11 @@ class _RecordChecker:
             return
         size, root = self.context.size, self.context.root
         try:
-            hashes = _proof_hashes(strict_json_loads(proof), log_index, size)
+            index, proof_size, hashes = _parse_proof(proof)
+            if index != log_index:
+                raise VerificationError(f"the proof is for log index {index}")
+            if size is not None and proof_size != size:
+                raise VerificationError(f"the proof is to tree size {proof_size}, not {size}")
             if (
                 size is not None
                 and root_from_inclusion_proof(leaf, log_index, size, hashes) != root
@@ -199,14 +215,19 @@ def _lines(state: BundleState, name: str) -> Iterator[bytes]:
         state.fail(name, f"the zip member is corrupt ({error})")
         return
     digest = hashlib.sha256()
+    rest = b""
     with handle:
         try:
-            for raw in handle:
-                digest.update(raw)
-                yield raw[:-1] if raw.endswith(b"\n") else raw
+            while block := handle.read(_BLOCK):
+                digest.update(block)
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+                yield from lines
         except ZIP_ERRORS as error:
             state.fail(name, f"the zip member is corrupt ({error})")
             return
+    if rest:
+        yield rest
     state.digests[name] = digest.hexdigest()
 
 
@@ -225,12 +246,19 @@ def _chunks(state: BundleState) -> Iterator[list[_Entry]]:
         yield chunk
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """fork when this process has one thread (fast, and needs no importable __main__); spawn
+    otherwise, since forking a threaded process can copy a held lock."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _parallel(
     context: RecordContext, chunks: Iterable[list[_Entry]], workers: int
 ) -> Iterator[ChunkResult]:
     """Results in order, with at most 2 chunks per worker in flight (bounded memory)."""
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(check_chunk, context, chunk))

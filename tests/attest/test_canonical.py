@@ -13,6 +13,7 @@ from gatekeeper.attest.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalJSONError,
     canonical_json,
+    canonical_json_of_strings,
     strict_json_loads,
 )
 
@@ -159,3 +160,24 @@ def test_strict_reading_round_trips_canonical_bytes(value: object) -> None:
     if _no_surrogates(value):
         data = canonical_json(value)
         assert canonical_json(strict_json_loads(data)) == data
+
+
+_ENVELOPE_LIKE = st.dictionaries(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=8),
+    st.text() | st.lists(st.dictionaries(st.sampled_from(["keyid", "sig"]), st.text())),
+    max_size=4,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ENVELOPE_LIKE)
+def test_the_strings_only_encoder_equals_the_reference(value: dict[str, object]) -> None:
+    """For ASCII-keyed objects of strings (envelopes) the short path gives RFC 8785 bytes."""
+    if _no_surrogates(value):
+        assert canonical_json_of_strings(value) == rfc8785.dumps(value)
+
+
+def test_the_strings_only_encoder_refuses_lone_surrogates() -> None:
+    """A lone surrogate cannot be encoded by the short path either."""
+    with pytest.raises(CanonicalJSONError, match="lone surrogate"):
+        canonical_json_of_strings({"payload": "\udfff"})

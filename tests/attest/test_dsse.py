@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -10,9 +11,11 @@ from gatekeeper.attest.dsse import (
     PAYLOAD_TYPE,
     Envelope,
     Signature,
+    envelope_json_parts,
     pae,
     sign_envelope,
     verify_envelope,
+    verify_envelope_json,
 )
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import VerificationError
@@ -109,3 +112,40 @@ def test_envelopes_refuse_unknown_fields() -> None:
     value["extra"] = 1
     with pytest.raises(ValueError, match="extra"):
         Envelope.model_validate(value)
+
+
+def test_json_envelopes_verify_like_the_model() -> None:
+    """verify_envelope_json accepts what the model accepts and returns the same payload."""
+    envelope = sign_envelope(b"payload", KEY)
+    assert verify_envelope_json(envelope.to_json_dict(), KEYS) == b"payload"
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        ({"extra": 1}, "is not {payloadType, payload, signatures}"),
+        ({"payload": 5}, "must be strings"),
+        ({"signatures": {}}, "not a list of {keyid, sig} strings"),
+        ({"signatures": [{"keyid": "k"}]}, "not a list of {keyid, sig} strings"),
+        ({"signatures": [{"keyid": "k", "sig": 1}]}, "not a list of {keyid, sig} strings"),
+        ({"signatures": []}, "has no signatures"),
+        ({"payloadType": "text/plain"}, "payloadType is 'text/plain'"),
+    ],
+)
+def test_json_envelopes_of_the_wrong_shape_are_named(
+    change: dict[str, object], sentence: str
+) -> None:
+    """Each wrong envelope shape is refused with a sentence saying what is wrong."""
+    value = {**sign_envelope(b"p", KEY).to_json_dict(), **change}
+    with pytest.raises(VerificationError, match=re.escape(sentence)):
+        verify_envelope_json(value, KEYS)
+
+
+def test_envelope_parts_are_read_from_json() -> None:
+    """envelope_json_parts gives the type, the base64 payload and the (keyid, sig) pairs."""
+    envelope = sign_envelope(b"p", KEY)
+    kind, payload, signatures = envelope_json_parts(envelope.to_json_dict())
+    assert (kind, payload) == (PAYLOAD_TYPE, envelope.payload)
+    assert signatures == [(KEY.key_id, envelope.signatures[0].sig)]
+    with pytest.raises(VerificationError, match="is not"):
+        envelope_json_parts([])
