@@ -107,7 +107,8 @@ def _dumps_is_canonical(value: Any) -> bool:
 
 def canonical_json_of_strings(value: Any) -> bytes:
     """RFC 8785 bytes of a value the caller has checked holds only objects with ASCII keys,
-    arrays and strings (a DSSE envelope): `json.dumps` gives them exactly, without a walk."""
+    arrays, strings, safe integers, booleans and null (a DSSE envelope, for one): `json.dumps`
+    gives exactly those bytes, without a walk over the value."""
     try:
         return _SORTED_COMPACT.encode(value).encode("utf-8")
     except UnicodeEncodeError as error:
@@ -118,17 +119,12 @@ def canonical_json_of_strings(value: Any) -> bytes:
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value."""
-    if _dumps_is_canonical(value):
-        try:
-            return _SORTED_COMPACT.encode(value).encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise CanonicalJSONError(
-                "a string holds a lone surrogate, which is not valid Unicode"
-            ) from error
-        except RecursionError as error:
-            raise CanonicalJSONError("the value is nested too deeply") from error
     try:
+        if _dumps_is_canonical(value):
+            return canonical_json_of_strings(value)
         encoded: bytes = rfc8785.dumps(value)
+    except RecursionError as error:
+        raise CanonicalJSONError("the value is nested too deeply") from error
     except rfc8785.IntegerDomainError as error:
         raise CanonicalJSONError(
             f"an integer is beyond 2^53-1 and cannot be canonical: {error}"
@@ -137,8 +133,4 @@ def canonical_json(value: Any) -> bytes:
         raise CanonicalJSONError(f"NaN and Infinity have no canonical form: {error}") from error
     except rfc8785.CanonicalizationError as error:
         raise CanonicalJSONError(f"the value cannot be canonical JSON: {error}") from error
-    except UnicodeEncodeError as error:
-        raise CanonicalJSONError(
-            "a string holds a lone surrogate, which is not valid Unicode"
-        ) from error
     return encoded

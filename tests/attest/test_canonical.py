@@ -181,3 +181,18 @@ def test_the_strings_only_encoder_refuses_lone_surrogates() -> None:
     """A lone surrogate cannot be encoded by the short path either."""
     with pytest.raises(CanonicalJSONError, match="lone surrogate"):
         canonical_json_of_strings({"payload": "\udfff"})
+
+
+def test_writing_deep_nesting_is_refused() -> None:
+    """Absurdly deep values are refused on writing with a sentence, not a crash."""
+    value: list[object] = []
+    for _ in range(100_000):
+        value = [value]
+    with pytest.raises(CanonicalJSONError, match="nested too deeply"):
+        canonical_json(value)
+
+
+def test_lone_surrogates_are_refused_next_to_floats() -> None:
+    """The reference path (taken for floats) refuses lone surrogates as well."""
+    with pytest.raises(CanonicalJSONError, match="non-UTF-8"):
+        canonical_json({"f": 1.5, "s": "\ud800"})

@@ -149,3 +149,8 @@ def test_envelope_parts_are_read_from_json() -> None:
     assert signatures == [(KEY.key_id, envelope.signatures[0].sig)]
     with pytest.raises(VerificationError, match="is not"):
         envelope_json_parts([])
+
+
+def test_the_payload_decodes_from_the_model() -> None:
+    """Envelope.payload_bytes gives back the signed bytes."""
+    assert sign_envelope(b"\x00\xffbytes", KEY).payload_bytes() == b"\x00\xffbytes"

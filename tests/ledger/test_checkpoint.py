@@ -219,3 +219,13 @@ def test_checkpoint_is_frozen() -> None:
     checkpoint: Checkpoint = sign_checkpoint(ORIGIN, 8, ROOT, KEY)
     with pytest.raises(ValueError, match="frozen"):
         checkpoint.size = 9  # type: ignore[misc]
+
+
+def test_a_note_whose_origin_is_not_the_key_name_is_refused() -> None:
+    """A note signed under one name but naming another origin is refused."""
+    checkpoint = sign_checkpoint(ORIGIN, 8, ROOT, KEY)
+    name = "other.example/log"
+    raw = note_key_hash(name, KEY.public) + base64.b64decode(checkpoint.signature)
+    text = f"{checkpoint.note}\n\u2014 {name} {base64.b64encode(raw).decode()}\n"
+    with pytest.raises(VerificationError, match="is not the key name"):
+        verify_signed_note(text, verifier_key(name, KEY.public))

@@ -133,6 +133,11 @@ def test_unreadable_input_exits_2(
     assert result.returncode == 2
     assert "old.json: duplicate key 'size'" in result.stderr
     assert run(bundle[0], "--service", "http://127.0.0.1:1").returncode == 2
+    good_old = tmp_path / "good-old.json"
+    good_old.write_text(json.dumps(sign_checkpoint(ORIGIN, 5, bundle[1].root(5), KEY).model_dump()))
+    unreachable = run(bundle[0], "--checkpoint", good_old, "--service", "http://127.0.0.1:1")
+    assert unreachable.returncode == 2
+    assert "cannot fetch the consistency proof" in unreachable.stderr
 
 
 def test_an_old_checkpoint_without_a_proof_fails(
