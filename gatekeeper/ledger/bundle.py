@@ -156,9 +156,17 @@ class BundleWriter:
         *,
         consistency: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write the proofs, digests, checkpoint, keys, README and the signed manifest."""
+        """Write the proofs, digests, checkpoint, keys, README and the signed manifest.
+
+        `consistency` is `{"old": N, "new": checkpoint.size, "hashes": [hex, ...]}`, the proof
+        from an earlier tree size (the service adds it for `GET /v1/export?since_size=N`).
+        """
         if self._finished:
             raise ValueError("the bundle is already finished")
+        if consistency is not None and (
+            set(consistency) != {"old", "new", "hashes"} or consistency["new"] != checkpoint.size
+        ):
+            raise ValueError('consistency must be {"old", "new": checkpoint size, "hashes"}')
         self._finished = True
         self._records.handle.close()
         files = {RECORDS_MEMBER: self._records.digest.hexdigest()}

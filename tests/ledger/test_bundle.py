@@ -294,6 +294,20 @@ def test_the_writer_refuses_incomplete_records() -> None:
         )
 
 
+def test_the_writer_refuses_a_consistency_proof_to_another_size() -> None:
+    """A bundled consistency proof must end at the bundle's checkpoint size."""
+    tree = MemoryTree()
+    records = list(sample_records(2, KEY, tree))
+    with BundleWriter(io.BytesIO(), signing_key=KEY, exported_at="2026-02-01T00:00:00Z") as writer:
+        for record in records:
+            writer.write_record(record, tree.inclusion_proof(record["log_index"]))
+        checkpoint = sign_checkpoint(ORIGIN, tree.size, tree.root(), KEY)
+        with pytest.raises(ValueError, match="consistency must be"):
+            writer.finish(
+                checkpoint, keys_document(KEY), consistency={"old": 1, "new": 5, "hashes": []}
+            )
+
+
 def test_rotated_keys_verify_old_records(tmp_path: Path) -> None:
     """Records signed by a retired key verify with the keys.json of the current one."""
     old_key, new_key = SigningKey.from_seed(b"\x21" * 32), SigningKey.from_seed(b"\x22" * 32)
