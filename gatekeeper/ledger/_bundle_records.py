@@ -85,7 +85,6 @@ def _parse_proof(line: bytes) -> tuple[Any, Any, list[bytes]]:
     return value["index"], value["size"], [bytes.fromhex(h) for h in hashes]
 
 
-_Entry = tuple[int, bytes, bytes | None, bytes | None]
 _CHUNK = 512
 _BLOCK = 1 << 20
 
@@ -100,12 +99,23 @@ class RecordContext:
 
 
 @dataclass
-class ChunkResult:
-    """The failures of a chunk of records and the log index of each record seen."""
+class Chunk:
+    """Consecutive records from line `first` on, with their proof and digest lines (None when
+    the member has no such line); plain lists of bytes, cheap to hand to a worker."""
 
+    first: int
+    records: list[bytes]
+    proofs: list[bytes | None]
+    digests: list[bytes | None]
+
+
+@dataclass
+class ChunkResult:
+    """The failures of a chunk and each record's log index (-1 when unreadable), in order."""
+
+    first: int
     failures: list[BundleFailure]
-    indices: list[tuple[int, int]]
-    count: int
+    indices: list[int]
 
 
 _KEY_CACHE: dict[tuple[bytes, ...], dict[str, VerifyingKey]] = {}
@@ -125,13 +135,13 @@ class _RecordChecker:
     def __init__(self, context: RecordContext) -> None:
         self.context = context
         self.keys = _keys(context)
-        self.result = ChunkResult([], [], 0)
+        self.failures: list[BundleFailure] = []
+        self.indices: list[int] = []
 
     def fail(self, member: str, message: str, **where: Any) -> None:
-        self.result.failures.append(BundleFailure(member=member, message=message, **where))
+        self.failures.append(BundleFailure(member=member, message=message, **where))
 
     def check(self, number: int, line: bytes, proof: bytes | None, digest: bytes | None) -> None:
-        self.result.count += 1
         where: dict[str, Any] = {"record": number}
         record: Any = None
         try:
@@ -142,7 +152,7 @@ class _RecordChecker:
             problem = _record_problem(record)
             if problem is None:
                 where.update(record_id=record["id"], log_index=record["log_index"])
-                self.result.indices.append((record["log_index"], number))
+        self.indices.append(where.get("log_index", -1))
         if digest is None or hashlib.sha256(line).hexdigest().encode() != digest:
             self.fail(RECORDS_MEMBER, "the line differs from its digest in records.sha256", **where)
         if problem is not None:
@@ -196,12 +206,13 @@ class _RecordChecker:
             self.fail(PROOFS_MEMBER, f"inclusion proof: {error}", **where)
 
 
-def check_chunk(context: RecordContext, chunk: list[_Entry]) -> ChunkResult:
+def check_chunk(context: RecordContext, chunk: Chunk) -> ChunkResult:
     """Check a chunk of records (runs in a worker process for large bundles)."""
     checker = _RecordChecker(context)
-    for number, line, proof, digest in chunk:
+    entries = zip(chunk.records, chunk.proofs, chunk.digests, strict=True)
+    for number, (line, proof, digest) in enumerate(entries, start=chunk.first):
         checker.check(number, line, proof, digest)
-    return checker.result
+    return ChunkResult(chunk.first, checker.failures, checker.indices)
 
 
 def _lines(state: BundleState, name: str) -> Iterator[bytes]:
@@ -231,18 +242,20 @@ def _lines(state: BundleState, name: str) -> Iterator[bytes]:
     state.digests[name] = digest.hexdigest()
 
 
-def _chunks(state: BundleState) -> Iterator[list[_Entry]]:
+def _chunks(state: BundleState) -> Iterator[Chunk]:
     streams = [_lines(state, name) for name in (RECORDS_MEMBER, PROOFS_MEMBER, DIGESTS_MEMBER)]
-    chunk: list[_Entry] = []
+    chunk = Chunk(1, [], [], [])
     for number, (line, proof, digest) in enumerate(itertools.zip_longest(*streams), start=1):
         if line is None:
             state.fail(PROOFS_MEMBER, "more proofs or digests than records", record=number)
             continue
-        chunk.append((number, line, proof, digest))
-        if len(chunk) == _CHUNK:
+        chunk.records.append(line)
+        chunk.proofs.append(proof)
+        chunk.digests.append(digest)
+        if len(chunk.records) == _CHUNK:
             yield chunk
-            chunk = []
-    if chunk:
+            chunk = Chunk(number + 1, [], [], [])
+    if chunk.records:
         yield chunk
 
 
@@ -255,7 +268,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _parallel(
-    context: RecordContext, chunks: Iterable[list[_Entry]], workers: int
+    context: RecordContext, chunks: Iterable[Chunk], workers: int
 ) -> Iterator[ChunkResult]:
     """Results in order, with at most 2 chunks per worker in flight (bounded memory)."""
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
@@ -282,9 +295,11 @@ def check_records(state: BundleState, workers: int) -> None:
         results = (check_chunk(context, chunk) for chunk in chunks)
     seen: dict[int, int] = {}
     for result in results:
-        state.records += result.count
+        state.records += len(result.indices)
         state.failures.extend(result.failures)
-        for log_index, number in result.indices:
+        for number, log_index in enumerate(result.indices, start=result.first):
+            if log_index < 0:
+                continue
             first = seen.setdefault(log_index, number)
             if first != number:
                 state.fail(
