@@ -339,3 +339,25 @@ def test_parallel_verification_reports_the_same(
     parallel = verify_bundle(path, workers=2)
     assert serial.failures == parallel.failures
     assert serial.failed_records() == {1}
+
+
+def test_a_filtered_subset_of_the_log_verifies(tmp_path: Path) -> None:
+    """An export of some records only (one project) proves each against the whole log's root."""
+    tree = MemoryTree()
+    records = [
+        *sample_records(4, KEY, tree, project="acme/a"),
+        *sample_records(5, KEY, tree, project="acme/b"),
+        *sample_records(3, KEY, tree, project="acme/a"),
+    ]
+    chosen = [r for r in records if r["project"] == "acme/a"]
+    path = tmp_path / "subset.zip"
+    with path.open("wb") as out:
+        writer = BundleWriter(
+            out, signing_key=KEY, exported_at="2026-02-01T00:00:00Z", filters={"project": "acme/a"}
+        )
+        for record in reversed(chosen):
+            writer.write_record(record, tree.inclusion_proof(record["log_index"]))
+        writer.finish(sign_checkpoint(ORIGIN, tree.size, tree.root(), KEY), keys_document(KEY))
+    report = verify_bundle(path)
+    assert report.ok, report.failures
+    assert report.records == 7
