@@ -27,11 +27,13 @@ class CanonicalJSONError(ValueError):
 
 
 def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise CanonicalJSONError(f"duplicate key {key!r} in a JSON object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise CanonicalJSONError(f"duplicate key {key!r} in a JSON object")
+            seen.add(key)
     return result
 
 
