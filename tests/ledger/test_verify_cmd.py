@@ -203,6 +203,7 @@ def test_an_old_checkpoint_is_proven_with_the_services_proof(
     monkeypatch.setenv("GATEKEEPER_TOKEN", "gk_read_secret")
     result = run(path, "--checkpoint", old, "--service", url)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("; the log only grew since size 5")
     assert proof_server.seen == ["/v1/log/proof/consistency Bearer gk_read_secret"]
     forked = MemoryTree()
     for number in range(5):
