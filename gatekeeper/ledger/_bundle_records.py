@@ -23,7 +23,7 @@ from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
+from gatekeeper.ledger._bundle_state import MAX_LINE_BYTES, ZIP_ERRORS, BundleFailure, BundleState
 from gatekeeper.ledger.bundle import DIGESTS_MEMBER, PROOFS_MEMBER, RECORD_FIELDS, RECORDS_MEMBER
 from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
 
@@ -234,6 +234,9 @@ def _lines(state: BundleState, name: str) -> Iterator[bytes]:
                 lines = (rest + block).split(b"\n")
                 rest = lines.pop()
                 yield from lines
+                if len(rest) > MAX_LINE_BYTES:
+                    state.fail(name, f"a line is longer than {MAX_LINE_BYTES} bytes")
+                    return
         except ZIP_ERRORS as error:
             state.fail(name, f"the zip member is corrupt ({error})")
             return

@@ -134,6 +134,7 @@ def verify_bundle(
     pinned = _pinned_key(pinned_key_pem)
     with _open(path) as archive:
         state = BundleState(archive, pinned)
+        state.check_names()
         state.load_keys()
         state.load_checkpoint()
         manifest = state.load_manifest()

@@ -19,6 +19,7 @@ from gatekeeper.ledger import (
     BundleFailure,
     BundleReport,
     _bundle_records,
+    _bundle_state,
     bundle_checkpoint,
     sign_checkpoint,
     verify_bundle,
@@ -307,3 +308,27 @@ def test_failures_without_an_id_are_described_by_line() -> None:
     """A failure of an unreadable record names only its line number."""
     failure = BundleFailure(member="records.jsonl", message="invalid JSON", record=3)
     assert failure.describe() == "record 3: invalid JSON"
+
+
+def test_two_members_of_one_name_are_named(members: dict[str, bytes], tmp_path: Path) -> None:
+    """A zip holding a second records.jsonl (tools disagree on which is read) fails."""
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            archive.writestr("records.jsonl", members["records.jsonl"])
+    report = verify_bundle(path)
+    assert any("more than one member of this name" in f.message for f in report.failures)
+
+
+def test_oversized_members_and_lines_are_refused(
+    members: dict[str, bytes], make: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A huge keys.json or a huge line is refused before it is read into memory."""
+    monkeypatch.setattr(_bundle_state, "MAX_MEMBER_BYTES", 100)
+    monkeypatch.setattr(_bundle_records, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(_bundle_records, "_BLOCK", 64)
+    report = verify_bundle(make(members))
+    assert any(f.member == "keys.json" and "more than 100" in f.message for f in report.failures)
+    assert any("a line is longer than 100 bytes" in f.message for f in report.failures)
