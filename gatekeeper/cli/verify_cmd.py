@@ -88,7 +88,10 @@ def _print(report: BundleReport, output_format: VerifyFormat) -> None:
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The export bundle (zip) from GET /v1/export.")],
     key: Annotated[
-        Path | None, typer.Option("--key", help="Pin the service's public key (PEM file).")
+        Path | None,
+        typer.Option(
+            "--key", help="Pin the service's public key: a PEM file or a C2SP verifier key line."
+        ),
     ] = None,
     checkpoint: Annotated[
         Path | None,

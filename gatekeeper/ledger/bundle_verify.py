@@ -16,7 +16,7 @@ from gatekeeper.errors import InputError, VerificationError
 from gatekeeper.ledger._bundle_records import check_records
 from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
 from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECORDS_MEMBER
-from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json
+from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
 
 __all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "verify_bundle"]
@@ -85,11 +85,14 @@ def _bundled_consistency(state: BundleState, old: int, new: int) -> list[bytes] 
 
 
 def _pinned_key(pem: bytes | None) -> VerifyingKey | None:
+    """The pinned key from a PEM, or from a C2SP verifier key line (`name+hash+base64`)."""
     if pem is None:
         return None
     try:
+        if not pem.lstrip().startswith(b"-----BEGIN"):
+            return parse_verifier_key(pem.decode("utf-8", "replace"))[1]
         return VerifyingKey.from_public_pem(pem)
-    except KeyFormatError as error:
+    except (KeyFormatError, VerificationError) as error:
         raise InputError("--key", str(error)) from error
 
 

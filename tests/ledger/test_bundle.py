@@ -17,6 +17,7 @@ from gatekeeper.ledger import (
     MemoryTree,
     bundle_checkpoint,
     sign_checkpoint,
+    verifier_key,
     verify_bundle,
 )
 from gatekeeper.ledger.testing import ORIGIN, keys_document, sample_records, write_sample_bundle
@@ -86,6 +87,16 @@ def test_a_pinned_key_is_enforced(built: tuple[Path, MemoryTree]) -> None:
     assert _named(report, "checkpoint.json")
     assert _named(report, "manifest.json")
     assert not report.failed_records()
+
+
+def test_a_verifier_key_line_can_be_pinned(built: tuple[Path, MemoryTree]) -> None:
+    """--key also takes the C2SP verifier key line (`origin+hash+base64`) instead of a PEM."""
+    line = verifier_key(ORIGIN, KEY.public).encode() + b"\n"
+    report = verify_bundle(built[0], pinned_key_pem=line)
+    assert report.ok
+    assert report.pinned_key_id == KEY.key_id
+    with pytest.raises(InputError, match="--key: not a verifier key"):
+        verify_bundle(built[0], pinned_key_pem=b"nonsense")
 
 
 def test_a_bad_pinned_key_is_an_input_error(built: tuple[Path, MemoryTree]) -> None:
