@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import InputError
@@ -372,3 +374,26 @@ def test_a_filtered_subset_of_the_log_verifies(tmp_path: Path) -> None:
     report = verify_bundle(path)
     assert report.ok, report.failures
     assert report.records == 7
+
+
+_POOL_TREE = MemoryTree()
+_POOL = list(sample_records(40, KEY, _POOL_TREE))
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_subset_of_any_log_prefix_verifies(tmp_path: Path, data: st.DataObject) -> None:
+    """Any subset of the records of any log size, in any order, verifies against its root."""
+    size = data.draw(st.integers(min_value=1, max_value=len(_POOL)), label="size")
+    chosen = data.draw(st.lists(st.sampled_from(_POOL[:size]), unique_by=lambda r: r["log_index"]))
+    path = tmp_path / f"subset-{size}-{len(chosen)}.zip"
+    with path.open("wb") as out:
+        writer = BundleWriter(out, signing_key=KEY, exported_at="2026-02-01T00:00:00Z")
+        for record in chosen:
+            writer.write_record(record, _POOL_TREE.inclusion_proof(record["log_index"], size))
+        writer.finish(sign_checkpoint(ORIGIN, size, _POOL_TREE.root(size), KEY), keys_document(KEY))
+    report = verify_bundle(path)
+    assert report.ok, report.failures
+    assert report.records == len(chosen)
