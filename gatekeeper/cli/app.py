@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import collect_cmd, evaluate_cmd, inspect_cmd, policy_cmd
+from gatekeeper.cli import collect_cmd, evaluate_cmd, inspect_cmd, policy_cmd, verify_cmd
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ app.command("inspect")(inspect_cmd.inspect)
 app.command("evaluate")(evaluate_cmd.evaluate_command)
 app.add_typer(policy_cmd.app, name="policy")
 app.command("collect")(collect_cmd.collect)
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:
