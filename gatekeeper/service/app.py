@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from gatekeeper import __version__
-from gatekeeper.config import Settings
+from gatekeeper.config import Settings, load_settings
 from gatekeeper.service import routers
 from gatekeeper.service.database import make_engine, require_current_schema, upgrade
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
-from gatekeeper.service.middleware import Metrics, ServiceMiddleware
+from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.problems import install_error_handlers
 from gatekeeper.service.store import EvidenceStore
 
@@ -24,8 +25,8 @@ checkpoints and export bundles that `gatekeeper verify` checks offline. Errors a
 `{"error": {"code", "message"}}`."""
 
 
-def open_context(settings: Settings) -> ServiceContext:
-    """Engine (schema checked or, for the embedded default, upgraded), key and store."""
+def open_engine(settings: Settings) -> Engine:
+    """The engine, its schema checked (or, for the embedded SQLite default, upgraded)."""
     embedded = settings.database_url is None
     if embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -34,6 +35,12 @@ def open_context(settings: Settings) -> ServiceContext:
         upgrade(engine)
     else:
         require_current_schema(engine)
+    return engine
+
+
+def open_context(settings: Settings) -> ServiceContext:
+    """Engine (see `open_engine`), current signing key and store."""
+    engine = open_engine(settings)
     key = load_signing_key(engine, settings.data_dir, settings.signing_key_file)
     store = EvidenceStore(engine, key, settings.log_origin)
     return ServiceContext(settings=settings, engine=engine, store=store, metrics=Metrics())
@@ -62,3 +69,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     _log.info("evidence service ready (log size %d)", context.store.log_size())
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for uvicorn worker processes (`--factory`): settings from the environment."""
+    configure_json_logging()
+    return create_app(load_settings())

@@ -64,9 +64,8 @@ def token_digest(token: str) -> str:
 def _check_scopes(scopes: list[str]) -> tuple[str, ...]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise UsageError(
-            f"unknown scope {', '.join(unknown) or '(none)'}; use one or more of {', '.join(SCOPES)}"
-        )
+        named = ", ".join(unknown) or "(none)"
+        raise UsageError(f"unknown scope {named}; use one or more of {', '.join(SCOPES)}")
     return tuple(sorted(set(scopes)))
 
 

@@ -97,8 +97,7 @@ def _register(connection: Connection, key: SigningKey) -> None:
 
 
 def _public_pem(key: SigningKey) -> str:
-    pem = key.public.public_pem()
-    return pem.decode("ascii") if isinstance(pem, bytes) else str(pem)
+    return key.public.public_pem()
 
 
 def load_signing_key(

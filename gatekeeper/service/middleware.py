@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gatekeeper.logs import SECRETS
 from gatekeeper.service.problems import error_body
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -42,7 +44,7 @@ class Metrics:
         )
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -90,12 +92,12 @@ class ServiceMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLargeError
             return message
 
         try:
             await self.app(scope, limited_receive, send_with_id)
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             if not state["sent"]:
                 await self._too_large(send_with_id)
 
@@ -139,7 +141,7 @@ class ServiceMiddleware:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            given = value.decode("latin-1")
+            given = bytes(value).decode("latin-1")
             if _REQUEST_ID_FORMAT.match(given):
                 return given
     return uuid.uuid4().hex
@@ -161,6 +163,7 @@ class JsonLogFormatter(logging.Formatter):
     _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
         entry: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
@@ -173,15 +176,11 @@ class JsonLogFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return str(json.dumps(entry, default=str))
 
 
 def configure_json_logging(level: int = logging.INFO) -> None:
     """Entry point helper: JSON lines on stderr with secrets masked (for `gatekeeper serve`)."""
-    import sys
-
-    from gatekeeper.logs import SECRETS
-
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
     handler.formatter.converter = time.gmtime  # type: ignore[union-attr]

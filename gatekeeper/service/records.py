@@ -161,7 +161,7 @@ class StoredRecord:
         return self.to_out().model_dump(exclude={"receipt"})
 
 
-def record_from_row(row: Mapping[str, Any]) -> StoredRecord:
+def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
     """A StoredRecord from a `records` row."""
     return StoredRecord(
         id=row["id"],
@@ -173,7 +173,7 @@ def record_from_row(row: Mapping[str, Any]) -> StoredRecord:
     )
 
 
-def checkpoint_from_row(row: Mapping[str, Any]) -> CheckpointOut:
+def checkpoint_from_row(row: Mapping[Any, Any]) -> CheckpointOut:
     """A CheckpointOut from a `checkpoints` row."""
     return CheckpointOut(
         size=int(row["size"]),
@@ -188,6 +188,4 @@ def envelope_dict(envelope: Any) -> dict[str, Any]:
     """The JSON object of a DSSE envelope from `gatekeeper.attest.dsse`."""
     if isinstance(envelope, Mapping):
         return dict(envelope)
-    if hasattr(envelope, "to_dict"):
-        return dict(envelope.to_dict())
-    return dict(envelope.model_dump(mode="json"))
+    return dict(envelope.to_json_dict())

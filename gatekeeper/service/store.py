@@ -120,12 +120,21 @@ class EvidenceStore:
             if existing is not None:
                 return AppendResult(existing, created=False)
             size = _log_size(connection)
-            row = self._write(connection, project, digest, leaf, key, size, meta)
+            row = self._write(
+                connection,
+                project=project,
+                digest=digest,
+                leaf=leaf,
+                key=key,
+                index=size,
+                meta=meta,
+            )
         return AppendResult(record_from_row(row), created=True)
 
     def _write(
         self,
         connection: Connection,
+        *,
         project: str,
         digest: str,
         leaf: bytes,
@@ -152,7 +161,8 @@ class EvidenceStore:
         }
         connection.execute(insert(RecordRow), row)
         connection.execute(
-            insert(LogLeafRow), {"leaf_index": index, "leaf_hash": leaf_hash, "record_id": row["id"]}
+            insert(LogLeafRow),
+            {"leaf_index": index, "leaf_hash": leaf_hash, "record_id": row["id"]},
         )
         connection.execute(
             insert(TreeNodeRow),

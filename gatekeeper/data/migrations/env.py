@@ -40,8 +40,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Runs the migrations in one transaction on a writer connection."""
     engine = _engine()
-    with engine.connect() as connection:
-        connection = connection.execution_options(**WRITER)
+    with engine.connect() as plain:
+        connection = plain.execution_options(**WRITER)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
-from gatekeeper.attest.statement import parse_statement
+from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.service._clock import format_time
 from gatekeeper.service.auth import Principal
@@ -50,6 +50,8 @@ def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta]:
     try:
         payload = canonical_json(evidence.statement)
         parse_statement(payload)
+    except StatementError as error:
+        raise ApiError(422, f"the statement is {error}") from error
     except (CanonicalJSONError, GatekeeperError, ValueError, TypeError) as error:
         raise ApiError(
             422, f"the statement is not an in-toto Statement v1: {_sentence(error)}"
@@ -101,8 +103,7 @@ _BODY_SCHEMA = {
     "",
     status_code=201,
     response_model=RecordOut,
-    responses={200: {"model": RecordOut, "description": "Already stored: the same record."}}
-    | _ERRORS,
+    responses=_ERRORS | {200: {"model": RecordOut, "description": "Already stored: the same."}},
     openapi_extra=_BODY_SCHEMA,
     summary="Store an in-toto statement",
 )
@@ -131,6 +132,7 @@ def list_evidence(
     context: Context,
     connection: Db,
     principal: Reader,
+    *,
     project: Annotated[str | None, Query(max_length=200, description="owner/name")] = None,
     commit: Annotated[str | None, Query(max_length=64, description="Git commit SHA.")] = None,
     ref: Annotated[str | None, Query(max_length=300, description="Git ref.")] = None,

@@ -6,7 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
 
+from gatekeeper.attest.keys import VerifyingKey
+from gatekeeper.ledger.checkpoint import Checkpoint, signed_note_text
 from gatekeeper.service.deps import Context, Db, Reader
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import (
@@ -16,6 +19,7 @@ from gatekeeper.service.records import (
     InclusionProofOut,
 )
 from gatekeeper.service.store import hex_hashes
+from gatekeeper.service.tables import SigningKeyRow
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
@@ -49,10 +53,13 @@ def checkpoint(context: Context, connection: Db, _principal: Reader) -> Checkpoi
 )
 def checkpoint_note(context: Context, connection: Db, _principal: Reader) -> str:
     """The newest checkpoint text followed by its signature line (C2SP signed-note form)."""
-    from gatekeeper.ledger.checkpoint import Checkpoint, signed_note_text
-
     latest = _latest(context, connection)
-    return signed_note_text(Checkpoint(**latest.model_dump()), context.store.origin)
+    pem = connection.execute(
+        select(SigningKeyRow.public_key_pem).where(SigningKeyRow.key_id == latest.key_id)
+    ).scalar_one()
+    checkpoint = Checkpoint(**latest.model_dump())
+    key = VerifyingKey.from_public_pem(pem)
+    return signed_note_text(checkpoint, checkpoint.origin(), key)
 
 
 @router.get(

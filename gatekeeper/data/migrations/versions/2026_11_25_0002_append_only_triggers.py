@@ -64,8 +64,8 @@ def _upgrade_sqlite() -> None:
                 f"BEGIN SELECT RAISE(ABORT, 'gatekeeper: {operation} on {table} refused: "
                 "evidence is append-only'); END"
             )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        op.execute(  # table names and keys are the constants above
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "  # noqa: S608
             f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {_SQLITE_KEYS[table]}) "
             f"BEGIN SELECT RAISE(ABORT, 'gatekeeper: replacing a row of {table} refused: "
             "evidence is append-only'); END"
