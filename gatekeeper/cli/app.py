@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import db_cmd, inspect_cmd, keys_cmd, serve_cmd, tokens_cmd
+from gatekeeper.cli import db_cmd, inspect_cmd, keys_cmd, serve_cmd, tokens_cmd, verify_cmd
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ app.command("serve")(serve_cmd.serve)
 app.add_typer(db_cmd.db_app, name="db")
 app.add_typer(tokens_cmd.tokens_app, name="tokens")
 app.add_typer(keys_cmd.keys_app, name="keys")
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:

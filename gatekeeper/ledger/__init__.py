@@ -3,6 +3,13 @@
 Pure code, no database: the service stores the nodes and hands them back through `get`.
 """
 
+from gatekeeper.ledger.bundle import BUNDLE_FORMAT, BundleWriter, Manifest
+from gatekeeper.ledger.bundle_verify import (
+    BundleFailure,
+    BundleReport,
+    bundle_checkpoint,
+    verify_bundle,
+)
 from gatekeeper.ledger.checkpoint import (
     Checkpoint,
     checkpoint_from_json,
@@ -37,12 +44,18 @@ from gatekeeper.ledger.merkle import (
 )
 
 __all__ = [
+    "BUNDLE_FORMAT",
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "BundleFailure",
+    "BundleReport",
+    "BundleWriter",
     "Checkpoint",
     "GetNode",
+    "Manifest",
     "MemoryTree",
     "NodeKey",
+    "bundle_checkpoint",
     "checkpoint_from_json",
     "consistency_proof",
     "inclusion_proof",
@@ -61,6 +74,7 @@ __all__ = [
     "sign_checkpoint",
     "signed_note_text",
     "verifier_key",
+    "verify_bundle",
     "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",
