@@ -9,7 +9,7 @@ import typer
 
 from gatekeeper.config import load_settings
 from gatekeeper.errors import UsageError
-from gatekeeper.service.app import open_engine
+from gatekeeper.service.app import engine_for
 from gatekeeper.service.auth import create_token, list_tokens, revoke_token
 
 tokens_app = typer.Typer(help="API tokens of the evidence service.", no_args_is_help=True)
@@ -34,8 +34,8 @@ def create(
             expires_at = datetime.fromisoformat(expires)
         except ValueError as error:
             raise UsageError(f"--expires {expires!r} is not an ISO 8601 date or time") from error
-    engine = open_engine(load_settings())
-    token, info = create_token(engine, scope, project, expires_at)
+    with engine_for(load_settings()) as engine:
+        token, info = create_token(engine, scope, project, expires_at)
     typer.echo(
         f"token {info.token_id}: scopes {','.join(info.scopes)}, projects "
         f"{','.join(info.projects)}, expires {info.expires_at or 'never'}; it is shown only now:"
@@ -46,7 +46,9 @@ def create(
 @tokens_app.command("list")
 def list_() -> None:
     """List tokens (never their secrets)."""
-    for info in list_tokens(open_engine(load_settings())):
+    with engine_for(load_settings()) as engine:
+        tokens = list_tokens(engine)
+    for info in tokens:
         state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
         typer.echo(
             f"{info.token_id}  {','.join(info.scopes):<18} {','.join(info.projects):<30} "
@@ -57,6 +59,8 @@ def list_() -> None:
 @tokens_app.command("revoke")
 def revoke(token_id: Annotated[str, typer.Argument(help="The id `tokens list` shows.")]) -> None:
     """Revoke a token by id."""
-    if not revoke_token(open_engine(load_settings()), token_id):
+    with engine_for(load_settings()) as engine:
+        revoked = revoke_token(engine, token_id)
+    if not revoked:
         raise UsageError(f"no active token has the id {token_id!r}; see `gatekeeper tokens list`")
     typer.echo(f"token {token_id} revoked")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -31,17 +33,35 @@ def open_engine(settings: Settings) -> Engine:
     if embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url_or_default())
-    if embedded:
-        upgrade(engine)
-    else:
-        require_current_schema(engine)
+    try:
+        if embedded:
+            upgrade(engine)
+        else:
+            require_current_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
+
+
+@contextmanager
+def engine_for(settings: Settings) -> Iterator[Engine]:
+    """`open_engine` for one command: the engine is disposed when the block ends."""
+    engine = open_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def open_context(settings: Settings) -> ServiceContext:
     """Engine (see `open_engine`), current signing key and store."""
     engine = open_engine(settings)
-    key = load_signing_key(engine, settings.data_dir, settings.signing_key_file)
+    try:
+        key = load_signing_key(engine, settings.data_dir, settings.signing_key_file)
+    except BaseException:
+        engine.dispose()
+        raise
     store = EvidenceStore(engine, key, settings.log_origin)
     return ServiceContext(settings=settings, engine=engine, store=store, metrics=Metrics())
 

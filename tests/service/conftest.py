@@ -96,8 +96,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def live_service(tmp_path: Path) -> Iterator[RunningService]:
-    """A real `gatekeeper serve` process on SQLite, on a free loopback port."""
-    with start_service(tmp_path / "live") as service:
+@pytest.fixture(scope="module")
+def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """A real `gatekeeper serve` process on SQLite, on a free loopback port (one per module)."""
+    with start_service(tmp_path_factory.mktemp("live")) as service:
         yield service

@@ -83,7 +83,9 @@ def test_revoked_and_expired_tokens_get_401(app: FastAPI, api: ApiClient) -> Non
     """A revoked token and an expired token are refused like unknown ones."""
     engine = app.state.gatekeeper.engine
     revoked, info = create_token(engine, ["read"], ["acme/widget"])
-    assert api.get("/v1/log/proof/consistency?old=1&new=1", headers=bearer(revoked)).status_code in (
+    assert api.get(
+        "/v1/log/proof/consistency?old=1&new=1", headers=bearer(revoked)
+    ).status_code in (
         200,
         404,
     )

@@ -54,6 +54,12 @@ def test_same_statement_twice_gives_same_record(app: FastAPI) -> None:
     assert store.log_size() == 1
 
 
+def _run(store: EvidenceStore, statements: str, row: dict[str, object]) -> None:
+    with store.engine.connect() as connection, connection.execution_options(**WRITER).begin():
+        for part in statements.split("; "):
+            connection.execute(text(part), row if "VALUES" in part else {})
+
+
 _TABLES = ("records", "log_leaves", "tree_nodes", "checkpoints")
 
 
@@ -77,7 +83,7 @@ def test_database_refuses_update_and_delete(app: FastAPI, table: str, statement_
 
 @pytest.mark.parametrize("table", _TABLES)
 def test_database_refuses_truncate_and_replica_bypass(app: FastAPI, table: str) -> None:
-    """PostgreSQL refuses TRUNCATE, and DELETE even as a replica; SQLite refuses INSERT OR REPLACE."""
+    """PostgreSQL refuses TRUNCATE and DELETE as a replica; SQLite refuses INSERT OR REPLACE."""
     store = _store(app)
     _append(store, 0)
     with store.engine.connect() as connection:
@@ -93,13 +99,8 @@ def test_database_refuses_truncate_and_replica_bypass(app: FastAPI, table: str) 
             f"SET LOCAL session_replication_role = replica; DELETE FROM {table}",
         ]
     for attempt in attempts:
-        with (
-            pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"),
-            store.engine.connect() as connection,
-            connection.execution_options(**WRITER).begin(),
-        ):
-            for part in attempt.split("; "):
-                connection.execute(text(part), dict(rows[0]) if "VALUES" in part else {})
+        with pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"):
+            _run(store, attempt, dict(rows[0]))
     with store.engine.connect() as connection:
         after = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
     assert after == rows
