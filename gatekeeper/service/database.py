@@ -27,6 +27,8 @@ from gatekeeper.errors import ServiceError
 _log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536
+SQLITE_MMAP_BYTES = 1 << 30
 WRITER = {"gatekeeper_writer": True}
 """Execution options for a connection that appends (SQLite: `BEGIN IMMEDIATE`)."""
 
@@ -45,7 +47,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             _install_sqlite_hooks(engine)
         else:
-            engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+            engine = create_engine(url, pool_size=pool_size, pool_recycle=1800)
     except (SQLAlchemyError, ValueError, ImportError) as error:
         raise ServiceError(f"cannot use database URL: {error}") from error
     return engine
@@ -60,6 +62,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, tuple_
+from sqlalchemy import Engine, and_, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.canonical import canonical_json
@@ -27,6 +27,8 @@ from gatekeeper.service._clock import utc_now
 from gatekeeper.service.database import WRITER, is_sqlite
 from gatekeeper.service.records import (
     CheckpointOut,
+    InclusionProofOut,
+    ReceiptOut,
     StoredRecord,
     checkpoint_from_row,
     envelope_dict,
@@ -49,10 +51,11 @@ class StatementMeta:
 
 @dataclass(frozen=True)
 class AppendResult:
-    """The stored record and whether this call created it."""
+    """The stored record, whether this call created it, and (when it did) its receipt."""
 
     record: StoredRecord
     created: bool
+    receipt: ReceiptOut | None = None
 
 
 class NodeReader:
@@ -64,18 +67,24 @@ class NodeReader:
 
     def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Loads the hashes of `pairs` (level, index) not loaded yet."""
-        wanted = [pair for pair in pairs if pair not in self._cache]
-        if not wanted:
+        by_level: dict[int, set[int]] = {}
+        for level, index in pairs:
+            if (level, index) not in self._cache:
+                by_level.setdefault(level, set()).add(index)
+        if not by_level:
             return
-        key = tuple_(TreeNodeRow.level, TreeNodeRow.node_index)
-        for start in range(0, len(wanted), 500):
-            rows = self._connection.execute(
-                select(TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash).where(
-                    key.in_(wanted[start : start + 500])
-                )
+        # one (level = L AND node_index IN (...)) term per level: each term uses the primary key
+        condition = or_(
+            *(
+                and_(TreeNodeRow.level == level, TreeNodeRow.node_index.in_(sorted(indices)))
+                for level, indices in by_level.items()
             )
-            for level, index, digest in rows:
-                self._cache[(level, index)] = bytes(digest)
+        )
+        rows = self._connection.execute(
+            select(TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash).where(condition)
+        )
+        for level, index, digest in rows:
+            self._cache[(level, index)] = bytes(digest)
 
     def add(self, level: int, index: int, digest: bytes) -> None:
         """Remembers a node written in this transaction."""
@@ -106,10 +115,6 @@ class EvidenceStore:
     def append(self, project: str, payload: bytes, meta: StatementMeta) -> AppendResult:
         """Stores the statement `payload` (canonical bytes) for `project`, once."""
         digest = hashlib.sha256(payload).hexdigest()
-        with self.engine.connect() as connection:
-            existing = _find(connection, project, digest)
-            if existing is not None:
-                return AppendResult(existing, created=False)
         key = self.signing_key()
         envelope = envelope_dict(sign_envelope(payload, key))
         leaf = canonical_json(envelope)
@@ -120,7 +125,7 @@ class EvidenceStore:
             if existing is not None:
                 return AppendResult(existing, created=False)
             size = _log_size(connection)
-            row = self._write(
+            row, receipt = self._write(
                 connection,
                 project=project,
                 digest=digest,
@@ -129,7 +134,7 @@ class EvidenceStore:
                 index=size,
                 meta=meta,
             )
-        return AppendResult(record_from_row(row), created=True)
+        return AppendResult(record_from_row(row), created=True, receipt=receipt)
 
     def _write(
         self,
@@ -141,9 +146,12 @@ class EvidenceStore:
         key: SigningKey,
         index: int,
         meta: StatementMeta,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], ReceiptOut]:
         leaf_hash = merkle.leaf_hash(leaf)
         reader = NodeReader(connection)
+        reader.prefetch(
+            [*_append_siblings(index), *merkle.required_nodes_for_inclusion(index, index + 1)]
+        )
         nodes = merkle.nodes_for_append(index, leaf_hash, reader.get)
         row = {
             "id": str(uuid.uuid4()),
@@ -170,9 +178,9 @@ class EvidenceStore:
         )
         for level, node_index, node_hash in nodes:
             reader.add(level, node_index, node_hash)
-        reader.prefetch(merkle.required_nodes_for_root(index + 1))
         root = merkle.root_hash(index + 1, reader.get)
         checkpoint = sign_checkpoint(self.origin, index + 1, root, key)
+        proof = merkle.inclusion_proof(index, index + 1, reader.get)
         connection.execute(
             insert(CheckpointRow),
             {
@@ -184,7 +192,13 @@ class EvidenceStore:
                 "created_at": row["integrated_at"],
             },
         )
-        return row
+        receipt = ReceiptOut(
+            checkpoint=CheckpointOut(**checkpoint.model_dump()),
+            inclusion_proof=InclusionProofOut(
+                index=index, size=index + 1, hashes=[h.hex() for h in proof]
+            ),
+        )
+        return row, receipt
 
     def log_size(self) -> int:
         """How many leaves the log holds."""
@@ -228,6 +242,16 @@ class EvidenceStore:
             reader = NodeReader(connection)
             reader.prefetch(merkle.required_nodes_for_consistency(old, new))
             return list(merkle.consistency_proof(old, new, reader.get))
+
+
+def _append_siblings(index: int) -> list[tuple[int, int]]:
+    """The stored nodes `nodes_for_append` combines with leaf `index` (its left siblings)."""
+    pairs = []
+    level = 0
+    while (index >> level) & 1:
+        pairs.append((level, (index >> level) - 1))
+        level += 1
+    return pairs
 
 
 def _find(connection: Connection, project: str, digest: str) -> StoredRecord | None:

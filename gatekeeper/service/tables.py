@@ -88,6 +88,9 @@ class TreeNodeRow(Base):
     node_index: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
+    # SQLite: clustered on (level, node_index), so a proof's node is one B-tree lookup
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
 
 class CheckpointRow(Base):
     """A signed checkpoint of the log at one size."""

@@ -119,6 +119,8 @@ async def post_evidence(
     require_project(principal, project)
     result = await run_in_threadpool(context.store.append, project, payload, meta)
     response.status_code = 201 if result.created else 200
+    if result.receipt is not None:
+        return result.record.to_out(result.receipt)
     return await run_in_threadpool(_with_receipt, context, result.record)
 
 

@@ -52,6 +52,7 @@ def upgrade() -> None:
         ),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("level", "node_index", name=op.f("pk_tree_nodes")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "checkpoints",
