@@ -1,7 +1,43 @@
-# Gatekeeper container image (completed with the CI-integration work).
-FROM python:3.12-slim
-WORKDIR /app
-COPY . /app
-RUN pip install --no-cache-dir .
+# syntax=docker/dockerfile:1
+# Gatekeeper: the evidence service by default (`gatekeeper serve`), the CLI as the entry point.
+
+ARG PYTHON_VERSION=3.12
+
+# --- build: a wheel and every dependency, installed into a venv -------------------------------
+FROM python:${PYTHON_VERSION}-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY gatekeeper ./gatekeeper
+COPY connectors ./connectors
+COPY policies ./policies
+COPY migrations ./migrations
+RUN python -m venv /opt/gatekeeper \
+    && /opt/gatekeeper/bin/pip install --no-compile . \
+    && /opt/gatekeeper/bin/gatekeeper --version
+
+# --- final: the venv only, no compilers, a non-root user --------------------------------------
+FROM python:${PYTHON_VERSION}-slim AS final
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="Gatekeeper" \
+      org.opencontainers.image.description="Release quality gate and signed evidence store for ISO 9001 audits" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://example.invalid/gatekeeper"
+RUN groupadd --system --gid 10001 gatekeeper \
+    && useradd --system --uid 10001 --gid gatekeeper --home-dir /var/lib/gatekeeper --create-home gatekeeper
+COPY --from=build /opt/gatekeeper /opt/gatekeeper
+ENV PATH=/opt/gatekeeper/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    GATEKEEPER_DATA_DIR=/var/lib/gatekeeper \
+    GATEKEEPER_HOST=0.0.0.0 \
+    GATEKEEPER_PORT=8000
+USER 10001:10001
+WORKDIR /var/lib/gatekeeper
+VOLUME ["/var/lib/gatekeeper"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["gatekeeper"]
-CMD ["serve", "--host", "0.0.0.0"]
+CMD ["serve"]

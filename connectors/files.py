@@ -1,18 +1,115 @@
-"""Facts from report files on disk (placeholder until the report parsers land)."""
+"""Facts from report files on disk: files, directories (searched recursively) and globs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import glob
+import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gatekeeper.config import Settings
-from gatekeeper.errors import UsageError
+from gatekeeper.errors import ReportError, UsageError
 from gatekeeper.facts import Facts
+from gatekeeper.reports import (
+    ChangedLines,
+    detect_format,
+    git_changed_lines,
+    parse_report,
+    read_diff,
+    read_head,
+    reports_to_facts,
+)
+
+if TYPE_CHECKING:
+    from gatekeeper.config import Settings
+
+_log = logging.getLogger(__name__)
+
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+def _is_report(path: Path) -> bool:
+    """Whether a file found in a directory is a report (others are skipped, with a log line)."""
+    try:
+        detect_format(path, read_head(path))
+    except ReportError as error:
+        _log.warning("skipped %s", error)
+        return False
+    return True
+
+
+def _expand(argument: str) -> Iterator[Path]:
+    path = Path(argument)
+    if path.is_dir():
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        reports = [p for p in found if _is_report(p)]
+        if not reports:
+            raise ReportError(path, f"the directory holds no report among {len(found)} file(s)")
+        yield from reports
+    elif path.is_file():
+        yield path
+    elif _GLOB_CHARACTERS & set(argument):
+        matches = sorted(glob.glob(argument, recursive=True))
+        files = [Path(m) for m in matches if Path(m).is_file()]
+        if not files:
+            raise ReportError(argument, "the pattern matches no files")
+        yield from files
+    elif path.exists():
+        raise ReportError(path, "not a regular file")
+    else:
+        raise ReportError(path, "no such file or directory")
+
+
+def report_paths(paths: Sequence[str]) -> list[Path]:
+    """Every file the arguments name, in a stable order, each once.
+
+    Files named directly or matched by a glob must be reports (else ReportError); in a directory,
+    files that are empty, binary or of no known format are skipped with a warning, so that a
+    build output folder (Gradle's `binary/`, logs) can be given as is.
+    """
+    if not paths:
+        raise UsageError("give at least one report file, directory or glob")
+    seen: set[Path] = set()
+    found: list[Path] = []
+    for argument in paths:
+        for path in _expand(argument):
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(path)
+    return found
+
+
+def _check_size(path: Path, limit: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
+    if size > limit:
+        raise ReportError(
+            path,
+            f"{size} bytes is over the report size limit of {limit} bytes "
+            "(GATEKEEPER_MAX_REPORT_BYTES)",
+        )
 
 
 def collect_report_facts(
     paths: Sequence[str], *, diff: Path | None, base: str | None, settings: Settings
 ) -> Facts:
     """Facts from the reports at `paths` (files, directories or globs), merged."""
-    del diff, base, settings
-    raise UsageError(f"report parsing is not available yet ({len(paths)} path(s) given)")
+    if diff is not None and base is not None:
+        raise UsageError("give either --diff FILE or --base REF, not both")
+    reports = []
+    for path in report_paths(paths):
+        _check_size(path, settings.max_report_bytes)
+        reports.append(parse_report(path))
+    changed: ChangedLines | None = None
+    if diff is not None:
+        changed = read_diff(diff)
+    elif base is not None:
+        changed = git_changed_lines(base, Path.cwd())
+    return reports_to_facts(reports, changed=changed)

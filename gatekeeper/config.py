@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
 
+    # provider connectors (GitHub, GitLab): retries
+    provider_attempts: int = Field(default=5, ge=1, description="Tries per provider request.")
+    provider_base_delay: float = Field(default=0.5, ge=0, description="Retry backoff base, s.")
+    provider_max_total_wait: float = Field(
+        default=300.0, ge=0, description="Bound on all retry waits of one command, in seconds."
+    )
+    provider_write_interval: float = Field(
+        default=1.0, ge=0, description="Pause between writes to GitHub (against abuse limits), s."
+    )
+    issue_pattern: str | None = Field(
+        default=None, description="Regex for change.linked_issues (default: KEY-123 style keys)."
+    )
+
     def database_url_or_default(self) -> str:
         """The configured database URL, or the SQLite file under the data directory."""
         if self.database_url:

@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def _find_corpus() -> Path:
+    """shared/corpus beside the checkout (CI) or beside one of its parents (worktrees)."""
+    for folder in ROOT.parents:
+        candidate = folder / "shared" / "corpus"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "corpus"
+
+
+CORPUS = _find_corpus()
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 _CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI", "GATEKEEPER_", "RUNNER_")

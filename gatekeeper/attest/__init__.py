@@ -16,6 +16,7 @@ from gatekeeper.attest.dsse import (
     pae,
     sign_envelope,
     verify_envelope,
+    verify_envelope_json,
 )
 from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey, key_id_of
 from gatekeeper.attest.statement import (
@@ -54,4 +55,5 @@ __all__ = [
     "statement_from_json",
     "strict_json_loads",
     "verify_envelope",
+    "verify_envelope_json",
 ]

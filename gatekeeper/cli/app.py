@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import db_cmd, inspect_cmd, keys_cmd, serve_cmd, tokens_cmd, verify_cmd
+from gatekeeper.cli import (
+    collect_cmd,
+    db_cmd,
+    evaluate_cmd,
+    inspect_cmd,
+    keys_cmd,
+    policy_cmd,
+    serve_cmd,
+    tokens_cmd,
+    verify_cmd,
+)
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 app = typer.Typer(
@@ -50,6 +60,9 @@ def _global_options(
 
 
 app.command("inspect")(inspect_cmd.inspect)
+app.command("evaluate")(evaluate_cmd.evaluate_command)
+app.add_typer(policy_cmd.app, name="policy")
+app.command("collect")(collect_cmd.collect)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(db_cmd.db_app, name="db")
 app.add_typer(tokens_cmd.tokens_app, name="tokens")
@@ -63,7 +76,7 @@ def main() -> None:
         app()
     except GatekeeperError as error:
         if _State.verbose:
-            traceback.print_exc()
+            print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(f"error: {logs.SECRETS.mask(str(error))}", file=sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
@@ -71,7 +84,7 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # a bug: still one line unless --verbose
         if _State.verbose:
-            traceback.print_exc()
+            print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(
             f"error: internal error ({type(error).__name__}: {logs.SECRETS.mask(str(error))}); "
             "run with --verbose for details and report it",

@@ -10,6 +10,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from gatekeeper import logs
 from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.config import load_settings
 from gatekeeper.errors import InputError, UsageError, VerificationError
@@ -46,7 +47,10 @@ def _old_checkpoint(path: Path) -> Checkpoint:
 def _fetch_consistency(service: str, old: int, new: int) -> list[bytes]:
     """The consistency proof from the service; it is checked against both signed roots."""
     token = load_settings().token
-    headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+    headers = {}
+    if token is not None:
+        logs.SECRETS.add(token.get_secret_value())
+        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
     url = service.rstrip("/") + "/v1/log/proof/consistency"
     try:
         response = httpx.get(
@@ -75,13 +79,19 @@ def _print(report: BundleReport, output_format: VerifyFormat) -> None:
     )
     key = f"pinned key {report.pinned_key_id}" if report.pinned_key_id else "keys from the bundle"
     verdict = "OK" if report.ok else f"{len(report.failures)} problem(s)"
-    typer.echo(f"{verdict}: {report.records} record(s); {head}; {key}")
+    grew = ""
+    if report.consistency_from is not None and report.ok:
+        grew = f"; the log only grew since size {report.consistency_from}"
+    typer.echo(f"{verdict}: {report.records} record(s); {head}; {key}{grew}")
 
 
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The export bundle (zip) from GET /v1/export.")],
     key: Annotated[
-        Path | None, typer.Option("--key", help="Pin the service's public key (PEM file).")
+        Path | None,
+        typer.Option(
+            "--key", help="Pin the service's public key: a PEM file or a C2SP verifier key line."
+        ),
     ] = None,
     checkpoint: Annotated[
         Path | None,

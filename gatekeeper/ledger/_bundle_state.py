@@ -23,7 +23,17 @@ from gatekeeper.ledger.bundle import (
 )
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, verify_checkpoint
 
-__all__ = ["ZIP_ERRORS", "BundleFailure", "BundleState", "first_line"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_MEMBER_BYTES",
+    "ZIP_ERRORS",
+    "BundleFailure",
+    "BundleState",
+    "first_line",
+]
+
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # keys, checkpoint, manifest, README: small by nature
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a line longer than this is not a record
 
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError)
 
@@ -68,6 +78,10 @@ class BundleState:
 
     def read(self, name: str, *, required: bool = True) -> bytes | None:
         try:
+            size = self.archive.getinfo(name).file_size
+            if size > MAX_MEMBER_BYTES:
+                self.fail(name, f"the member is {size} bytes, more than {MAX_MEMBER_BYTES}")
+                return None
             data = self.archive.read(name)
         except KeyError:
             if required:
@@ -88,6 +102,12 @@ class BundleState:
         except CanonicalJSONError as error:
             self.fail(name, str(error))
             return None
+
+    def check_names(self) -> None:
+        """A zip may hold two members of one name; tools disagree on which is meant."""
+        names = self.archive.namelist()
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.fail(name, "the bundle holds more than one member of this name")
 
     def load_keys(self) -> None:
         value = self.read_json(KEYS_MEMBER)

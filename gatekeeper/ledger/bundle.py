@@ -116,6 +116,20 @@ class BundleWriter:
         self._size: int | None = None
         self._finished = False
 
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the zip and the spool; the bundle is incomplete unless `finish` ran."""
+        if not self._finished:
+            self._finished = True
+            self._records.handle.close()
+            self._spool.close()
+            self._zip.close()
+
     @property
     def count(self) -> int:
         """Records written so far."""
@@ -142,9 +156,17 @@ class BundleWriter:
         *,
         consistency: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write the proofs, digests, checkpoint, keys, README and the signed manifest."""
+        """Write the proofs, digests, checkpoint, keys, README and the signed manifest.
+
+        `consistency` is `{"old": N, "new": checkpoint.size, "hashes": [hex, ...]}`, the proof
+        from an earlier tree size (the service adds it for `GET /v1/export?since_size=N`).
+        """
         if self._finished:
             raise ValueError("the bundle is already finished")
+        if consistency is not None and (
+            set(consistency) != {"old", "new", "hashes"} or consistency["new"] != checkpoint.size
+        ):
+            raise ValueError('consistency must be {"old", "new": checkpoint size, "hashes"}')
         self._finished = True
         self._records.handle.close()
         files = {RECORDS_MEMBER: self._records.digest.hexdigest()}

@@ -17,8 +17,11 @@ Check it with:
     gatekeeper verify {{this file}} --key service-public-key.pem
 
 `--key` pins the service's public key (the PEM from `GET /v1/keys` that you kept earlier, or that
-the organisation published). Without it the keys inside the bundle are used, which proves that
-the bundle is self-consistent but not who made it. `--checkpoint OLD.json` also proves that the
+the organisation published): the checkpoint and the manifest must then be signed by that key,
+so pin the current one (the key whose `retired_at` is null); records signed by older keys are
+still checked with `keys.json`, and the pinned checkpoint's Merkle root vouches for them. Without
+`--key` the keys inside the bundle are used, which proves that the bundle is self-consistent but
+not who made it. `--checkpoint OLD.json` also proves that the
 log only grew since a checkpoint you kept earlier (an append-only log cannot drop or rewrite a
 record without breaking that proof).
 

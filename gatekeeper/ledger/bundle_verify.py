@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from collections.abc import Sequence
@@ -14,13 +15,15 @@ from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
 from gatekeeper.ledger._bundle_records import check_records
 from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
-from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER
-from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json
+from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECORDS_MEMBER
+from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
 
 __all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "verify_bundle"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_PARALLEL_BYTES = 4 * 1024 * 1024
+_MAX_WORKERS = 8
 
 
 class BundleReport(BaseModel):
@@ -82,12 +85,25 @@ def _bundled_consistency(state: BundleState, old: int, new: int) -> list[bytes] 
 
 
 def _pinned_key(pem: bytes | None) -> VerifyingKey | None:
+    """The pinned key from a PEM, or from a C2SP verifier key line (`name+hash+base64`)."""
     if pem is None:
         return None
     try:
+        if not pem.lstrip().startswith(b"-----BEGIN"):
+            return parse_verifier_key(pem.decode("utf-8", "replace"))[1]
         return VerifyingKey.from_public_pem(pem)
-    except KeyFormatError as error:
+    except (KeyFormatError, VerificationError) as error:
         raise InputError("--key", str(error)) from error
+
+
+def _workers(archive: zipfile.ZipFile, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    try:
+        size = archive.getinfo(RECORDS_MEMBER).file_size
+    except KeyError:
+        return 1
+    return min(os.cpu_count() or 1, _MAX_WORKERS) if size > _PARALLEL_BYTES else 1
 
 
 def _open(path: str | Path) -> zipfile.ZipFile:
@@ -112,15 +128,20 @@ def verify_bundle(
     pinned_key_pem: bytes | None = None,
     old_checkpoint: Checkpoint | None = None,
     consistency_proof: list[bytes] | None = None,
+    workers: int | None = None,
 ) -> BundleReport:
-    """Check a bundle offline and report every failure; InputError when it cannot be read."""
+    """Check a bundle offline and report every failure; InputError when it cannot be read.
+
+    `workers` processes check the records (default: one per CPU for bundles over a few MB).
+    """
     pinned = _pinned_key(pinned_key_pem)
     with _open(path) as archive:
         state = BundleState(archive, pinned)
+        state.check_names()
         state.load_keys()
         state.load_checkpoint()
         manifest = state.load_manifest()
-        check_records(state)
+        check_records(state, _workers(archive, workers))
         if old_checkpoint is not None:
             _check_consistency(state, old_checkpoint, consistency_proof)
         state.check_manifest(manifest)

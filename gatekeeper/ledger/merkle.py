@@ -190,7 +190,8 @@ def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequenc
     """The root implied by an inclusion proof (RFC 9162 §2.1.3.2 steps 1-5 without the compare)."""
     if not 0 <= index < size:
         raise VerificationError(f"leaf index {index} is not in a tree of size {size}")
-    expected = len(_inclusion_ranges(index, size))
+    inner = (index ^ (size - 1)).bit_length()
+    expected = inner + (index >> inner).bit_count()
     if len(proof) != expected:
         raise VerificationError(
             f"the inclusion proof has {len(proof)} hashes; leaf {index} of a tree of size "

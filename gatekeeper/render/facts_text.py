@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from gatekeeper.facts import Facts
 
+_SHOWN_PATHS = 10
+
 
 def _percent(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
@@ -22,11 +24,17 @@ def facts_as_text(facts: Facts) -> str:
             where = f" ({failure.file}:{failure.line})" if failure.file and failure.line else ""
             ident = ".".join(p for p in (failure.classname, failure.name) if p)
             lines.append(f"  {failure.kind:<8}{ident}{where}")
+            message = (
+                failure.message.strip().splitlines()[0][:160] if failure.message.strip() else ""
+            )
+            if message:
+                lines.append(f"          {message}")
         if len(t.failures) > 20:
             lines.append(f"  ... and {len(t.failures) - 20} more")
     if facts.coverage is not None:
         c = facts.coverage
-        lines.append(f"coverage  lines {c.lines_covered}/{c.lines_valid} ({_percent(c.line_rate)})")
+        counted = f"{c.lines_covered}/{c.lines_valid} " if c.lines_valid is not None else ""
+        lines.append(f"coverage  lines {counted}({_percent(c.line_rate)})")
         if c.branches_valid is not None:
             lines.append(
                 f"          branches {c.branches_covered}/{c.branches_valid} "
@@ -35,10 +43,13 @@ def facts_as_text(facts: Facts) -> str:
         if c.patch is not None:
             p = c.patch
             lines.append(f"          patch {p.lines_covered}/{p.lines_valid} ({_percent(p.rate)})")
-            for path in p.unmatched_paths:
+            for path in p.unmatched_paths[:_SHOWN_PATHS]:
                 lines.append(f"          report path not in the diff: {path}")
+            if len(p.unmatched_paths) > _SHOWN_PATHS:
+                lines.append(f"          ... and {len(p.unmatched_paths) - _SHOWN_PATHS} more")
     for name, reason in sorted(facts.missing.items()):
         lines.append(f"missing   {name}: {reason}")
     for source in facts.sources:
-        lines.append(f"source    {source.format}: {source.location}")
+        producer = f" ({source.producer})" if source.producer else ""
+        lines.append(f"source    {source.format}{producer}: {source.location}")
     return "\n".join(lines) if lines else "no facts"

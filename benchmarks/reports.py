@@ -1,0 +1,220 @@
+"""Speed and peak memory of `gatekeeper inspect` against junitparser, pycobertura and the bare
+lxml iterparse loop, each as a separate whole process, on generated files of known content.
+
+Run: `make bench` (or `python benchmarks/reports.py [--quick]`). Prints one line per measurement
+and the ratios against the targets of issue 2. Numbers are whole-process wall time and the peak
+resident set size of the child (resource.getrusage(RUSAGE_CHILDREN) per fresh runner process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_RSS_MB = 80.0
+
+_RUNNER = r"""
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(elapsed, peak, done.returncode)
+if done.returncode:
+    sys.stderr.write(done.stderr.decode(errors="replace")[-2000:])
+"""
+
+_BARE_ITERPARSE = """
+import sys
+from lxml import etree
+count = 0
+for _event, _element in etree.iterparse(sys.argv[1], events=("end",)):
+    count += 1
+print(count)
+"""
+
+_JUNITPARSER = """
+import sys
+from junitparser import JUnitXml, Failure, Error, Skipped
+xml = JUnitXml.fromfile(sys.argv[1])
+counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for suite in xml:
+    for case in suite:
+        counts["tests"] += 1
+        for result in case.result:
+            if isinstance(result, Failure):
+                counts["failures"] += 1
+            elif isinstance(result, Error):
+                counts["errors"] += 1
+            elif isinstance(result, Skipped):
+                counts["skipped"] += 1
+print(counts)
+"""
+
+_PYCOBERTURA = """
+import sys
+from pycobertura import Cobertura
+cobertura = Cobertura(sys.argv[1])
+print(cobertura.total_statements(), cobertura.total_misses())
+"""
+
+
+def write_junit(path: Path, tests: int) -> dict[str, int]:
+    """A JUnit file with `tests` testcases in suites of 1000: 4000 failed (whatever the size, so
+    that the peak RSS compares parsing, not the failure list the facts must carry), 2% skipped."""
+    failed = skipped = 0
+    every = max(tests // 4000, 1)
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
+        for number in range(tests):
+            if number % 1000 == 0:
+                if number:
+                    out.write("</testsuite>\n")
+                out.write(f'<testsuite name="suite{number // 1000}" tests="1000">\n')
+            attrs = f'classname="pkg.module{number // 1000}.TestClass" name="test_{number}"'
+            if number % every == 7 % every:
+                failed += 1
+                out.write(
+                    f'<testcase {attrs} time="0.012"><failure message="assert 1 == 2">'
+                    "Traceback: line 1\nAssertionError</failure></testcase>\n"
+                )
+            elif number % 50 == 3:
+                skipped += 1
+                out.write(f'<testcase {attrs} time="0.000"><skipped message="no"/></testcase>\n')
+            else:
+                out.write(f'<testcase {attrs} time="0.004"/>\n')
+        out.write("</testsuite>\n</testsuites>\n")
+    return {"tests": tests, "failures": failed, "skipped": skipped}
+
+
+def write_cobertura(path: Path, lines: int) -> dict[str, int]:
+    """A Cobertura file with `lines` lines in classes of 500 lines; every 5th line is missed."""
+    per_class = 500
+    covered = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0" ?>\n<coverage line-rate="0.8" branch-rate="0" version="7"'
+            ' timestamp="1"><sources><source>/src</source></sources><packages>'
+            '<package name="pkg" line-rate="0.8" branch-rate="0" complexity="0"><classes>\n'
+        )
+        for index in range(lines // per_class):
+            out.write(
+                f'<class name="m{index}.py" filename="pkg/m{index}.py" line-rate="0.8" '
+                'branch-rate="0" complexity="0"><methods/><lines>\n'
+            )
+            for number in range(1, per_class + 1):
+                hits = 0 if number % 5 == 0 else 3
+                covered += hits > 0
+                out.write(f'<line number="{number}" hits="{hits}"/>\n')
+            out.write("</lines></class>\n")
+        out.write("</classes></package></packages></coverage>\n")
+    return {"lines_valid": lines, "lines_covered": covered}
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB) of `command` run as a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _RUNNER, *command], capture_output=True, text=True, check=False
+    )
+    elapsed, peak, code = done.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{command[:3]} failed: {done.stderr}")
+    return float(elapsed), float(peak)
+
+
+def best_of(command: list[str], runs: int) -> tuple[float, float]:
+    """The fastest of `runs` runs, and the highest peak RSS seen."""
+    results = [measure(command) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def _gatekeeper(path: Path) -> list[str]:
+    return [sys.executable, "-m", "gatekeeper", "inspect", str(path), "--format", "json"]
+
+
+def _check(label: str, path: Path, expected: dict[str, int]) -> None:
+    done = subprocess.run(_gatekeeper(path), capture_output=True, text=True, check=True)
+    facts = json.loads(done.stdout)
+    if "tests" in expected:
+        got = facts["tests"]
+        ok = (got["total"], got["failed"], got["skipped"]) == (
+            expected["tests"],
+            expected["failures"],
+            expected["skipped"],
+        )
+    else:
+        got = facts["coverage"]
+        ok = (got["lines_valid"], got["lines_covered"]) == (
+            expected["lines_valid"],
+            expected["lines_covered"],
+        )
+    print(f"{label}: counts {'match' if ok else 'DIFFER'} the generated content")
+
+
+def _line(name: str, elapsed: float, peak: float) -> None:
+    print(f"  {name:<22} {elapsed:8.2f} s   peak RSS {peak:7.1f} MB")
+
+
+def _verdict(name: str, value: float, limit: float) -> str:
+    return f"  {name:<44} {value:6.2f}  (target <= {limit})  {'OK' if value <= limit else 'MISSED'}"
+
+
+def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
+    """Generate the files, measure every tool on them, print the ratios."""
+    junit_400k, junit_1m, cobertura = (
+        workdir / "junit-400k.xml",
+        workdir / "junit-1m.xml",
+        workdir / "cobertura-400k.xml",
+    )
+    _check("junit 400k", junit_400k, write_junit(junit_400k, sizes[0]))
+    _check("junit 1M", junit_1m, write_junit(junit_1m, sizes[1]))
+    _check("cobertura 400k", cobertura, write_cobertura(cobertura, sizes[2]))
+    python = sys.executable
+    print(f"JUnit, {sizes[0]} tests ({junit_400k.stat().st_size / 1e6:.0f} MB):")
+    gk = best_of(_gatekeeper(junit_400k), runs)
+    jp = best_of([python, "-c", _JUNITPARSER, str(junit_400k)], runs)
+    bare = best_of([python, "-c", _BARE_ITERPARSE, str(junit_400k)], runs)
+    _line("gatekeeper inspect", *gk)
+    _line("junitparser", *jp)
+    _line("bare lxml iterparse", *bare)
+    print(f"JUnit, {sizes[1]} tests ({junit_1m.stat().st_size / 1e6:.0f} MB):")
+    gk_1m = best_of(_gatekeeper(junit_1m), runs)
+    _line("gatekeeper inspect", *gk_1m)
+    print(f"Cobertura, {sizes[2]} lines ({cobertura.stat().st_size / 1e6:.0f} MB):")
+    gk_cob = best_of(_gatekeeper(cobertura), runs)
+    pc = best_of([python, "-c", _PYCOBERTURA, str(cobertura)], runs)
+    _line("gatekeeper inspect", *gk_cob)
+    _line("pycobertura", *pc)
+    print("Ratios:")
+    print(_verdict("junit 400k: gatekeeper / junitparser time", gk[0] / jp[0], 0.6))
+    print(_verdict("junit 400k: gatekeeper / bare iterparse time", gk[0] / bare[0], 1.5))
+    print(_verdict("junit 400k: gatekeeper peak RSS (MB)", gk[1], TARGET_RSS_MB))
+    print(_verdict("junit 1M: gatekeeper peak RSS (MB)", gk_1m[1], TARGET_RSS_MB))
+    print(_verdict("junit 1M / 400k peak RSS", gk_1m[1] / gk[1], 1.1))
+    print(_verdict("cobertura 400k: gatekeeper / pycobertura time", gk_cob[0] / pc[0], 0.25))
+    print(_verdict("cobertura 400k: gatekeeper peak RSS (MB)", gk_cob[1], TARGET_RSS_MB))
+
+
+def main() -> None:
+    """Parse the flags and run the benchmark in a temporary directory."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool; the fastest counts")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, one run")
+    arguments = parser.parse_args()
+    sizes = (400_000, 1_000_000, 400_000)
+    runs = arguments.runs
+    if arguments.quick:
+        sizes, runs = (40_000, 100_000, 40_000), 1
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-bench-") as workdir:
+        run(Path(workdir), runs, sizes)
+    print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""`gatekeeper evaluate`: gather facts, evaluate the policy, render the Verdict, exit 0/1/2."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from connectors.facts_file import load_facts_file
+from connectors.files import collect_report_facts
+from gatekeeper.cli._provider import (
+    FeedbackChoices,
+    ProviderChoice,
+    Session,
+    optional_target,
+    report_back,
+    verdict_feedback,
+)
+from gatekeeper.config import Settings, load_settings
+from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
+from gatekeeper.facts import SECTIONS, Facts
+from gatekeeper.policy import Verdict, evaluate, load_policy
+from gatekeeper.render import render_verdict, verdict_markdown, verdict_text
+
+
+class VerdictFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def combine(first: Facts, second: Facts) -> Facts:
+    """Facts of `first` with every section `second` gives put over it; sources of both."""
+    update: dict[str, object] = {s: getattr(second, s) for s in SECTIONS if getattr(second, s)}
+    missing = {k: v for k, v in first.missing.items() if k.split(".")[0] not in update}
+    missing.update(second.missing)
+    update["missing"] = missing
+    update["sources"] = (*first.sources, *second.sources)
+    return first.model_copy(update=update)
+
+
+def gather_facts(
+    reports: list[str],
+    facts_file: Path | None,
+    *,
+    diff: Path | None,
+    base: str | None,
+    settings: Settings,
+    provider: Facts | None = None,
+) -> Facts:
+    """Facts from a provider, a saved facts file and report files; later ones win per section."""
+    if diff is not None and base is not None:
+        raise UsageError("give either --diff FILE or --base REF, not both")
+    if not reports and facts_file is None and provider is None:
+        raise UsageError("give --report PATH (repeatable), --facts FILE or --provider")
+    facts = provider or Facts()
+    if facts_file is not None:
+        facts = combine(facts, load_facts_file(facts_file))
+    if reports:
+        facts = combine(
+            facts, collect_report_facts(reports, diff=diff, base=base, settings=settings)
+        )
+    return facts
+
+
+def render(verdict: Verdict, facts: Facts, output_format: VerdictFormat) -> str:
+    """The Verdict in the requested format (text without colour)."""
+    if output_format is VerdictFormat.json:
+        return json.dumps(verdict.to_json_dict(facts), indent=2) + "\n"
+    if output_format is VerdictFormat.markdown:
+        return verdict_markdown(verdict, facts)
+    return verdict_text(verdict, facts)
+
+
+def exit_code(verdict: Verdict) -> int:
+    """0 when the gate passes (warnings allowed), 1 when it fails."""
+    return EXIT_PASS if verdict.passed else EXIT_GATE_FAILED
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from error
+
+
+def evaluate_command(
+    *,
+    policy: Annotated[Path, typer.Option("--policy", help="Policy file, or a ready policy name.")],
+    reports: Annotated[
+        list[str] | None, typer.Option("--report", help="Report file, folder or glob; repeatable.")
+    ] = None,
+    facts_file: Annotated[
+        Path | None, typer.Option("--facts", help="Saved facts (gatekeeper inspect --format json).")
+    ] = None,
+    diff: Annotated[
+        Path | None, typer.Option("--diff", help="Unified diff for patch coverage.")
+    ] = None,
+    base: Annotated[str | None, typer.Option("--base", help="Git ref for patch coverage.")] = None,
+    output_format: Annotated[
+        VerdictFormat, typer.Option("--format", help="Output format.")
+    ] = VerdictFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    provider: Annotated[
+        ProviderChoice | None, typer.Option("--provider", help="Facts and feedback from/to it.")
+    ] = None,
+    api_url: Annotated[str | None, typer.Option("--api-url", help="Provider API URL.")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME on the provider.")] = None,
+    pr: Annotated[int | None, typer.Option("--pr", help="Pull request number or MR iid.")] = None,
+    no_feedback: Annotated[
+        bool, typer.Option("--no-feedback", help="Write nothing back to the provider or CI.")
+    ] = False,
+    no_comment: Annotated[
+        bool, typer.Option("--no-comment", help="No sticky PR comment / MR note.")
+    ] = False,
+    summary_file: Annotated[
+        Path | None, typer.Option("--summary-file", help="Write the Markdown verdict here.")
+    ] = None,
+    dotenv: Annotated[
+        Path | None, typer.Option("--dotenv", help="Write GATEKEEPER_VERDICT=... here.")
+    ] = None,
+) -> None:
+    """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad policy or input."""
+    settings = load_settings()
+    loaded = load_policy(policy)
+    target = optional_target(provider, api_url=api_url, repo=repo, number=pr, env=os.environ)
+    session = Session(target, settings) if target is not None else None
+    given = session.collect() if session is not None and session.can_collect else None
+    facts = gather_facts(
+        reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
+    )
+    verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
+    if output is not None:
+        _write(output, render(verdict, facts, output_format))
+    elif output_format is VerdictFormat.text:
+        Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
+    else:
+        typer.echo(render(verdict, facts, output_format), nl=False)
+    run_url = target.ci.run_url if target is not None and target.ci is not None else None
+    report_back(
+        session,
+        verdict_feedback(verdict, facts, details_url=run_url),
+        FeedbackChoices(not no_feedback, not no_comment, dotenv, summary_file),
+        head=facts.subject.commit if facts.subject is not None else None,
+    )
+    raise typer.Exit(exit_code(verdict))

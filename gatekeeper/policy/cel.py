@@ -1,0 +1,194 @@
+"""CEL expressions over the facts: the only module that imports `cel` (common-expression-language).
+
+Expressions compile once when the policy loads. The library has no static type checker, so after
+compiling, each expression is run once against a probe activation holding a value of the right type
+for every fact: an operator applied to the wrong types fails there, at load time, not in CI.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.machinery
+import importlib.util
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from gatekeeper.facts import SECTIONS, Facts, TestFailure
+
+if TYPE_CHECKING:
+    import cel
+
+_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
+_EXPECTING = re.compile(r" expecting \{[^}]{60,}\}")
+
+
+@functools.cache
+def _cel() -> Any:
+    """The library's compiled core, loaded on first use.
+
+    `import cel` runs the package's `__init__`, which also imports its interactive REPL
+    (prompt_toolkit, pygments: ~0.3 s, more than a whole gate evaluation). The whole API
+    (compile, Context, Program) lives in the compiled `cel.cel` extension, so load just that;
+    fall back to the ordinary import if the package layout ever changes.
+    """
+    spec = importlib.util.find_spec("cel")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            for extension in Path(folder).glob("cel.*.so"):
+                loader = importlib.machinery.ExtensionFileLoader("cel.cel", str(extension))
+                core_spec = importlib.util.spec_from_file_location(
+                    "cel.cel", extension, loader=loader
+                )
+                if core_spec is not None:
+                    core = importlib.util.module_from_spec(core_spec)
+                    loader.exec_module(core)
+                    if hasattr(core, "compile") and hasattr(core, "Context"):
+                        return core
+    return importlib.import_module("cel")
+
+
+class CelError(Exception):
+    """An expression that does not compile or does not type-check; line/column within it."""
+
+    def __init__(self, detail: str, *, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.line = line
+        self.column = column
+
+
+class CelRuntimeError(Exception):
+    """An expression that failed while running over real facts."""
+
+
+@dataclass(frozen=True)
+class CelProgram:
+    """A compiled expression."""
+
+    source: str
+    _program: cel.Program
+
+    def run(self, activation: Activation) -> Any:
+        """The value of the expression over `activation`."""
+        try:
+            return self._program.execute(activation.context)
+        except Exception as error:  # the library raises TypeError, RuntimeError, ValueError
+            raise CelRuntimeError(_first_line(str(error))) from error
+
+
+@dataclass(frozen=True)
+class Activation:
+    """The facts as CEL variables, built once per evaluation."""
+
+    context: cel.Context
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def compile_expression(source: str) -> CelProgram:
+    """Compile and type-check `source`; raises CelError with the position within it."""
+    try:
+        program = _cel().compile(source)
+    except Exception as error:  # the library raises ValueError for syntax errors
+        text = str(error)
+        match = _POSITION.search(text)
+        if match is None:
+            raise CelError(f"CEL syntax error: {_first_line(text)}") from error
+        detail = _EXPECTING.sub("", match.group(3)).removeprefix("Syntax error: ")
+        raise CelError(
+            f"CEL syntax error: {detail}", line=int(match.group(1)), column=int(match.group(2))
+        ) from error
+    compiled = CelProgram(source, program)
+    _type_check(compiled)
+    return compiled
+
+
+def _type_check(compiled: CelProgram) -> None:
+    try:
+        result = compiled._program.execute(_probe_context())
+    except TypeError as error:
+        raise CelError(f"CEL type error: {_first_line(str(error))}") from error
+    except RuntimeError as error:
+        text = _first_line(str(error))
+        if "Undefined variable" in text:
+            raise CelError(f"CEL error: {text.split('. ')[0]}") from error
+        return  # other runtime errors depend on the values (e.g. division by zero)
+    except KeyError as error:
+        raise CelError(f"CEL error: no field {error} in the facts") from error
+    except Exception:  # value-dependent errors (division by zero, index) are not type errors
+        return
+    if not isinstance(result, bool):
+        raise CelError(
+            f"CEL type error: the expression gives {type(result).__name__}, not true or false"
+        )
+
+
+def build_activation(facts: Facts, read: frozenset[str]) -> Activation:
+    """The facts as CEL variables: only the sections expressions read.
+
+    `tests.failures` is included only when read, and each failure holds only the fields some
+    expression names (`tests.failures.<field>` in `read`): converting them is the costly part.
+    """
+    variables: dict[str, Any] = {}
+    sections = {name.split(".")[0] for name in read}
+    for section in SECTIONS:
+        value = getattr(facts, section)
+        if section not in sections or value is None:
+            continue
+        exclude = {"failures"} if section == "tests" else None
+        variables[section] = value.model_dump(mode="json", exclude=exclude)
+    if facts.tests is not None and "tests.failures" in read:
+        fields = [name.split(".")[2] for name in sorted(read) if name.count(".") == 2]
+        variables["tests"]["failures"] = [
+            {field: getattr(failure, field) for field in fields} for failure in facts.tests.failures
+        ]
+    return Activation(_cel().Context(variables))
+
+
+def failure_fields(expression: str) -> set[str]:
+    """Names `tests.<failures>.<field>` for each failure field the expression's text names."""
+    return {
+        f"tests.failures.{field}"
+        for field in TestFailure.model_fields
+        if re.search(rf"\b{field}\b", expression)
+    }
+
+
+@functools.cache
+def _probe_context() -> cel.Context:
+    context: cel.Context = _cel().Context(
+        {section: _sample(_annotation(Facts, section)) for section in SECTIONS}
+    )
+    return context
+
+
+def _annotation(model: type[BaseModel], name: str) -> Any:
+    return model.model_fields[name].annotation
+
+
+def _sample(annotation: Any) -> Any:
+    """A value of the type `annotation` describes, for the probe activation."""
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _sample(args[0])
+    if origin is typing.Literal:
+        return typing.get_args(annotation)[0]
+    if origin is tuple:
+        return [_sample(typing.get_args(annotation)[0])]
+    if origin is dict or annotation is dict:
+        return {}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {name: _sample(info.annotation) for name, info in annotation.model_fields.items()}
+    samples: Mapping[Any, Any] = {bool: True, int: 1, float: 0.5, str: "x"}
+    return samples.get(annotation)

@@ -1,0 +1,182 @@
+"""Loading a policy file: YAML with positions, `extends`, merge by rule id, digest, compile.
+
+Digest (the `policy.digest` of every Verdict): when the policy is one file, the SHA-256 of its
+bytes (what `sha256sum FILE` prints). When it extends other policies or uses Rego modules, the
+SHA-256 of the concatenated raw SHA-256 digests of every file it is made of, in this order: the
+policy file, each file it extends (nearest first), then each Rego module in rule order.
+`LoadedPolicy.files` lists them, so an auditor can recompute the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from gatekeeper.errors import PolicyError
+from gatekeeper.policy._build import Origin, build_rules
+from gatekeeper.policy._yaml import Positions, read_yaml, validate
+from gatekeeper.policy.model import Policy, Rule, Waiver
+from gatekeeper.policy.rules import RuleCheck
+from gatekeeper.policy.verdict import PolicyRef
+
+READY_SUFFIX = ".yml"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One policy file as read: its name in errors, folder, bytes, model and node positions."""
+
+    source: str
+    folder: Traversable
+    data: bytes
+    policy: Policy
+    positions: Positions
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A policy ready to evaluate: the merged model, compiled rules and the digest."""
+
+    policy: Policy
+    rules: tuple[RuleCheck, ...]
+    digest: str
+    files: tuple[tuple[str, str], ...]
+    source: str
+    cel_reads: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        """The policy's name."""
+        return self.policy.name
+
+    @property
+    def ref(self) -> PolicyRef:
+        """Name and digest, as the Verdict carries them."""
+        return PolicyRef(name=self.policy.name, digest=self.digest)
+
+
+def ready_policies_folder() -> Traversable:
+    """The ready policies shipped inside the package (the same files as `policies/`)."""
+    return importlib.resources.files("gatekeeper").joinpath("data", "policies")
+
+
+def ready_policy_names() -> tuple[str, ...]:
+    """Names of the ready policies, e.g. `pull-request`, `iso9001-release`."""
+    folder = ready_policies_folder()
+    return tuple(
+        sorted(
+            item.name.removesuffix(READY_SUFFIX)
+            for item in folder.iterdir()
+            if item.name.endswith(READY_SUFFIX)
+        )
+    )
+
+
+def _is_ready_name(reference: str) -> bool:
+    return (
+        "/" not in reference and "\\" not in reference and not reference.endswith((".yml", ".yaml"))
+    )
+
+
+def _read_document(source: str, folder: Traversable, data: bytes) -> Document:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PolicyError(source, f"not UTF-8 text (byte {error.start})") from error
+    raw, positions = read_yaml(source, text)
+    policy = validate(Policy, raw, source, positions)
+    return Document(source, folder, data, policy, positions)
+
+
+def _open(reference: str, folder: Traversable | None, requested_by: str) -> Document:
+    """The document `reference` names: a path (relative to `folder`) or a ready policy by name."""
+    path = Path(reference) if folder is None else Path(str(folder.joinpath(reference)))
+    if not path.is_file() and _is_ready_name(reference):
+        ready = ready_policies_folder().joinpath(reference + READY_SUFFIX)
+        if not ready.is_file():
+            names = ", ".join(ready_policy_names())
+            raise PolicyError(requested_by, f"no ready policy '{reference}' (ready: {names})")
+        return _read_document(f"policies/{ready.name}", ready_policies_folder(), ready.read_bytes())
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise PolicyError(requested_by, f"cannot read policy {path}: {error.strerror}") from error
+    return _read_document(str(path), path.parent, data)
+
+
+def _chain(path: str | Path) -> list[Document]:
+    """The policy file and every file it extends, nearest first; cycles are errors."""
+    first = _open(str(path), None, str(path))
+    chain = [first]
+    seen = {first.source}
+    while chain[-1].policy.extends is not None:
+        current = chain[-1]
+        extends = str(current.policy.extends)
+        parent = _open(extends, current.folder, current.source)
+        if parent.source in seen:
+            mark = current.positions.of(("extends",))
+            raise PolicyError(
+                current.source,
+                f"extends '{extends}' makes a cycle",
+                line=mark.line if mark else None,
+                column=mark.column if mark else None,
+            )
+        seen.add(parent.source)
+        chain.append(parent)
+    return chain
+
+
+def _merge(chain: list[Document]) -> tuple[list[tuple[Rule, Origin]], list[tuple[Waiver, Origin]]]:
+    """Rules by id (a nearer file's rule replaces a farther one in place), waivers of all files."""
+    rules: dict[str, tuple[Rule, Origin]] = {}
+    waivers: list[tuple[Waiver, Origin]] = []
+    for document in reversed(chain):
+        own: set[str] = set()
+        for index, rule in enumerate(document.policy.rules):
+            origin = Origin(document.source, document.folder, document.positions, index)
+            if rule.id in own:
+                raise origin.error(("rules", index, "id"), f"duplicate rule id '{rule.id}'")
+            own.add(rule.id)
+            rules[rule.id] = (rule, origin)
+        for index, waiver in enumerate(document.policy.waivers):
+            waivers.append(
+                (waiver, Origin(document.source, document.folder, document.positions, index))
+            )
+    return list(rules.values()), waivers
+
+
+def _digest(contents: list[bytes]) -> str:
+    if len(contents) == 1:
+        return hashlib.sha256(contents[0]).hexdigest()
+    joined = b"".join(hashlib.sha256(content).digest() for content in contents)
+    return hashlib.sha256(joined).hexdigest()
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Load, merge, check and compile the policy at `path` (or a ready policy by name)."""
+    chain = _chain(path)
+    rules, waivers = _merge(chain)
+    root = chain[0]
+    if not rules:
+        raise PolicyError(root.source, "the policy has no rules; an empty gate would pass anything")
+    built = build_rules(rules, waivers)
+    files = [(doc.source, doc.data) for doc in chain] + list(built.modules)
+    merged = root.policy.model_copy(
+        update={
+            "rules": tuple(rule for rule, _ in rules),
+            "waivers": tuple(waiver for waiver, _ in waivers),
+            "description": root.policy.description
+            or next((d.policy.description for d in chain if d.policy.description), None),
+        }
+    )
+    return LoadedPolicy(
+        policy=merged,
+        rules=built.rules,
+        digest=_digest([data for _, data in files]),
+        files=tuple((name, hashlib.sha256(data).hexdigest()) for name, data in files),
+        source=root.source,
+        cel_reads=built.cel_reads,
+    )

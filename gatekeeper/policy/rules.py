@@ -1,0 +1,259 @@
+"""Rules as small objects with one method: `evaluate(facts, context) -> RuleResult`.
+
+Every result carries the actual values read, the expected bound and one human sentence. A rule
+that needs a fact no source gave fails (fail closed) unless its `on_missing` says warn or skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gatekeeper.facts import Facts
+from gatekeeper.policy.cel import Activation, CelProgram, CelRuntimeError, build_activation
+from gatekeeper.policy.facts_lookup import Missing, fact_kind, lookup
+from gatekeeper.policy.model import Op, Rule
+from gatekeeper.policy.rego import RegoModule, RegoRuntimeError
+from gatekeeper.policy.verdict import Outcome, RuleResult
+
+_OPS: dict[Op, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
+_FAILED: dict[Op, str] = {
+    ">=": "is below the required",
+    ">": "is not above the required",
+    "<=": "is above the allowed",
+    "<": "is not below the allowed",
+    "==": "is not the required",
+    "!=": "is the forbidden",
+}
+_PASSED: dict[Op, str] = {
+    ">=": "meets the required",
+    ">": "is above the required",
+    "<=": "is within the allowed",
+    "<": "is below the allowed",
+    "==": "is the required",
+    "!=": "differs from the forbidden",
+}
+LABELS: dict[str, str] = {
+    "tests.total": "test count",
+    "tests.passed": "passed tests",
+    "tests.failed": "failed tests",
+    "tests.errors": "tests in error",
+    "tests.skipped": "skipped tests",
+    "tests.flaky": "flaky tests",
+    "tests.duration_s": "test duration",
+    "tests.failures": "test failures",
+    "coverage.line_rate": "line coverage",
+    "coverage.branch_rate": "branch coverage",
+    "coverage.patch.rate": "patch coverage",
+    "reviews.approvals": "approvals",
+    "reviews.changes_requested": "requests for changes",
+    "reviews.stale_approvals": "stale approvals",
+    "reviews.codeowners_approved": "code owner approval",
+    "checks.failed": "failed checks",
+    "change.linked_issues": "linked issues",
+}
+
+
+@dataclass
+class EvalContext:
+    """What one evaluation shares between rules: the clock, and facts converted once."""
+
+    facts: Facts
+    now: dt.datetime
+    cel_reads: frozenset[str] = frozenset()
+    _activation: Activation | None = field(default=None, repr=False)
+    _input_json: str | None = field(default=None, repr=False)
+
+    def activation(self) -> Activation:
+        """The CEL activation, built on first use and reused by every CEL rule."""
+        if self._activation is None:
+            self._activation = build_activation(self.facts, self.cel_reads)
+        return self._activation
+
+    def input_json(self) -> str:
+        """The facts as the JSON `input` document of Rego rules, built on first use."""
+        if self._input_json is None:
+            self._input_json = json.dumps(self.facts.to_json_dict())
+        return self._input_json
+
+
+class RuleCheck(Protocol):
+    """A compiled rule."""
+
+    spec: Rule
+
+    def evaluate(self, facts: Facts, context: EvalContext) -> RuleResult:
+        """This rule's result over `facts`."""
+        ...
+
+
+def label(name: str) -> str:
+    """The words for fact `name` in sentences."""
+    return LABELS.get(name, name)
+
+
+def display(name: str | None, value: Any) -> str:
+    """A value as a person reads it: rates as percentages, durations in seconds."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name is not None and fact_kind(name) == "rate" and isinstance(value, int | float):
+        return f"{value * 100:.1f}%"
+    if name == "tests.duration_s" and isinstance(value, int | float):
+        return f"{value:g}s"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    """A fact value for `actual`: lists of records become their count."""
+    if isinstance(value, tuple):
+        if all(isinstance(item, str) for item in value) and len(value) <= 20:
+            return list(value)
+        return len(value)
+    return value
+
+
+def result(spec: Rule, outcome: Outcome, message: str, **values: Any) -> RuleResult:
+    """A RuleResult for `spec`; a failure of a `warn` rule becomes `warn`."""
+    if outcome == "fail" and spec.severity == "warn":
+        outcome = "warn"
+    return RuleResult(
+        id=spec.id,
+        title=spec.title,
+        outcome=outcome,
+        message=message,
+        clause=spec.clause,
+        severity=spec.severity,
+        **values,
+    )
+
+
+def missing_result(spec: Rule, missing: list[Missing], **values: Any) -> RuleResult:
+    """The result when facts are missing: fail closed unless `on_missing` says warn or skip."""
+    sentence = "; ".join(item.sentence for item in missing)
+    outcomes: dict[str, Outcome] = {"fail": "fail", "warn": "warn", "skip": "skipped"}
+    outcome = outcomes[spec.on_missing]
+    return result(spec, outcome, sentence, **values)
+
+
+_RATE_OF = {
+    "coverage.line_rate": "coverage.lines_valid",
+    "coverage.branch_rate": "coverage.branches_valid",
+    "coverage.patch.rate": "coverage.patch.lines_valid",
+}
+
+
+def _nothing_measured(facts: Facts, name: str) -> bool:
+    """Whether a rate is absent because there was nothing to measure (0 valid lines)."""
+    counter = _RATE_OF.get(name)
+    return counter is not None and lookup(facts, counter) == 0
+
+
+@dataclass
+class ThresholdRule:
+    """`metric op threshold`, like a SonarQube quality gate condition; lists compare by length."""
+
+    spec: Rule
+
+    def evaluate(self, facts: Facts, context: EvalContext) -> RuleResult:
+        """Compare the metric with the threshold."""
+        del context
+        name, op, bound = str(self.spec.metric), self.spec.op or ">=", self.spec.threshold
+        expected = f"{op} {display(name, bound)}"
+        value = lookup(facts, name)
+        if isinstance(value, Missing) and _nothing_measured(facts, name):
+            message = f"{label(name)} does not apply: {_RATE_OF[name]} is 0"
+            return result(self.spec, "skipped", message, expected=expected, metric=name)
+        if isinstance(value, Missing):
+            return missing_result(self.spec, [value], expected=expected, metric=name)
+        if isinstance(value, tuple):
+            value = len(value)
+        ok = _OPS[op](value, bound)
+        phrase = (_PASSED if ok else _FAILED)[op]
+        message = f"{label(name)} {display(name, value)} {phrase} {display(name, bound)}"
+        outcome: Outcome = "pass" if ok else "fail"
+        return result(self.spec, outcome, message, actual=value, expected=expected, metric=name)
+
+
+def _read(facts: Facts, names: tuple[str, ...]) -> tuple[dict[str, Any], list[Missing]]:
+    values: dict[str, Any] = {}
+    missing: list[Missing] = []
+    for name in names:
+        value = lookup(facts, name)
+        if isinstance(value, Missing):
+            missing.append(value)
+        else:
+            values[name] = _json_value(value)
+    return values, missing
+
+
+def _with_values(values: dict[str, Any]) -> str:
+    if not values:
+        return ""
+    shown = ", ".join(f"{name} = {display(name, value)}" for name, value in values.items())
+    return f" ({shown})"
+
+
+@dataclass
+class CelRule:
+    """A CEL expression over the facts; true passes."""
+
+    spec: Rule
+    program: CelProgram
+    reads: tuple[str, ...]
+
+    def evaluate(self, facts: Facts, context: EvalContext) -> RuleResult:
+        """Run the expression over the shared activation."""
+        expected = f"{self.program.source} is true"
+        values, missing = _read(facts, self.reads)
+        if missing:
+            return missing_result(self.spec, missing, actual=values or None, expected=expected)
+        try:
+            value = self.program.run(context.activation())
+        except CelRuntimeError as error:
+            return result(self.spec, "error", f"the expression failed: {error}", expected=expected)
+        if not isinstance(value, bool):
+            message = f"the expression gave {value!r}, not true or false"
+            return result(self.spec, "error", message, expected=expected)
+        verb = "holds" if value else "is false"
+        message = f"{self.program.source} {verb}{_with_values(values)}"
+        outcome: Outcome = "pass" if value else "fail"
+        return result(self.spec, outcome, message, actual=values, expected=expected)
+
+
+@dataclass
+class RegoRule:
+    """A Rego module whose `deny` set gives the failure messages; an empty set passes."""
+
+    spec: Rule
+    module: RegoModule
+    reads: tuple[str, ...]
+
+    def evaluate(self, facts: Facts, context: EvalContext) -> RuleResult:
+        """Query the module's deny set with the facts as input."""
+        expected = f"no deny messages from {self.module.path.name}"
+        values, missing = _read(facts, self.reads)
+        if missing:
+            return missing_result(self.spec, missing, expected=expected)
+        try:
+            messages = self.module.deny(context.input_json())
+        except RegoRuntimeError as error:
+            return result(self.spec, "error", f"the Rego module failed: {error}", expected=expected)
+        if not messages:
+            message = f"data.{self.module.package}.deny is empty{_with_values(values)}"
+            return result(self.spec, "pass", message, actual=[], expected=expected)
+        return result(
+            self.spec, "fail", "; ".join(messages), actual=list(messages), expected=expected
+        )

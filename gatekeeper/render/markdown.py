@@ -1,0 +1,148 @@
+"""A Verdict as Markdown: job summaries, PR comments and MR notes.
+
+With `limit`, the text never exceeds that many characters: failed rules are kept first, then test
+failures, then the other rules, and a last line says what was cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gatekeeper.facts import Facts, TestFailure
+from gatekeeper.policy.verdict import RuleResult, Verdict
+from gatekeeper.render._common import MARKS, ordered, short_digest, summary
+
+CELL_LIMIT = 300
+FAILURE_LIMIT = 200
+FAILURES_LISTED = 50
+_URGENT = ("fail", "error")
+_WRAPPERS = 140  # table head, the failures <details> block and blank lines
+
+
+def _escape(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _row(rule: RuleResult) -> str:
+    title = _escape(rule.title, CELL_LIMIT)
+    return (
+        f"| {MARKS[rule.outcome]} {rule.outcome} | `{rule.id}` {title} | "
+        f"{_escape(rule.message, CELL_LIMIT)} | {rule.clause or ''} |"
+    )
+
+
+def _failure_line(failure: TestFailure) -> str:
+    ident = ".".join(part for part in (failure.classname, failure.name) if part)
+    where = f" (`{failure.file}:{failure.line}`)" if failure.file and failure.line else ""
+    message = _escape(failure.message, FAILURE_LIMIT)
+    return f"- {failure.kind} `{_escape(ident, FAILURE_LIMIT)}`{where}" + (
+        f": {message}" if message else ""
+    )
+
+
+def _facts_line(facts: Facts | None) -> str:
+    if facts is None:
+        return ""
+    parts: list[str] = []
+    if facts.tests is not None:
+        t = facts.tests
+        parts.append(f"tests {t.total} total, {t.failed} failed, {t.errors} errors")
+    if facts.coverage is not None and facts.coverage.line_rate is not None:
+        parts.append(f"line coverage {facts.coverage.line_rate * 100:.1f}%")
+    if facts.coverage is not None and facts.coverage.patch is not None:
+        rate = facts.coverage.patch.rate
+        parts.append("patch coverage " + ("n/a" if rate is None else f"{rate * 100:.1f}%"))
+    return " · ".join(parts)
+
+
+@dataclass
+class _Parts:
+    """The lines of each section; `cut_rules` and `cut_failures` count what was left out."""
+
+    head: list[str]
+    rows: list[str] = field(default_factory=list)
+    waivers: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    failures_total: int = 0
+    foot: list[str] = field(default_factory=list)
+    cut_rules: int = 0
+    cut_failures: int = 0
+
+
+def _assemble(parts: _Parts, limit: int | None) -> str:
+    lines = list(parts.head)
+    if parts.rows:
+        lines += ["| | Rule | Why | Clause |", "| --- | --- | --- | --- |", *parts.rows, ""]
+    if parts.waivers:
+        lines += ["**Waivers**", "", *parts.waivers, ""]
+    if parts.failures:
+        summary_line = f"<details><summary>Test failures ({parts.failures_total})</summary>"
+        lines += [summary_line, "", *parts.failures, "", "</details>", ""]
+    lines += parts.foot
+    if parts.cut_rules or parts.cut_failures:
+        lines.append(
+            f"_Cut to fit {limit} characters: {parts.cut_rules} rules and "
+            f"{parts.cut_failures} test failures not shown; the job log has the full verdict._"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _parts(verdict: Verdict, facts: Facts | None) -> tuple[_Parts, list[RuleResult], list[str]]:
+    mark = "✓" if verdict.passed else "✗"
+    head = [f"### {mark} Gatekeeper: **{verdict.verdict}** · policy `{verdict.policy.name}`", ""]
+    head += [summary(verdict) + (f" · {_facts_line(facts)}" if _facts_line(facts) else ""), ""]
+    foot = [
+        f"<sub>policy sha256 `{short_digest(verdict.policy.digest)}` · evaluated "
+        f"{verdict.evaluated_at.strftime('%Y-%m-%dT%H:%M:%SZ')}</sub>"
+    ]
+    parts = _Parts(head=head, foot=foot)
+    parts.waivers = [
+        f"- `{use.rule}` {use.status.replace('_', ' ')}: {_escape(use.message, CELL_LIMIT)}"
+        for use in verdict.waivers
+    ]
+    failures = list(facts.tests.failures) if facts and facts.tests else []
+    parts.failures_total = len(failures)
+    lines = [_failure_line(f) for f in failures[:FAILURES_LISTED]]
+    if len(failures) > FAILURES_LISTED:
+        lines.append(f"- … and {len(failures) - FAILURES_LISTED} more")
+    return parts, ordered(verdict.rules), lines
+
+
+def verdict_markdown(verdict: Verdict, facts: Facts | None, *, limit: int | None = None) -> str:
+    """The Verdict as Markdown, at most `limit` characters when given."""
+    parts, rules, failure_lines = _parts(verdict, facts)
+    if limit is None:
+        parts.rows = [_row(rule) for rule in rules]
+        parts.failures = failure_lines
+        return _assemble(parts, limit)
+    return _fit(parts, rules, failure_lines, limit)
+
+
+def _fit(parts: _Parts, rules: list[RuleResult], failure_lines: list[str], limit: int) -> str:
+    """Keep failed rules, then test failures, then other rules, within `limit` characters."""
+    parts.cut_rules, parts.cut_failures = len(rules), len(failure_lines)
+    budget = limit - len(_assemble(parts, limit)) - _WRAPPERS
+    urgent = [rule for rule in rules if rule.outcome in _URGENT]
+    other = [rule for rule in rules if rule.outcome not in _URGENT]
+    kept_rules: set[str] = set()
+    for group in (urgent, failure_lines, other):
+        for item in group:
+            line = _row(item) if isinstance(item, RuleResult) else item
+            if len(line) + 1 > budget:
+                break
+            budget -= len(line) + 1
+            if isinstance(item, RuleResult):
+                kept_rules.add(item.id)
+            else:
+                parts.failures.append(line)
+    parts.rows = [_row(rule) for rule in rules if rule.id in kept_rules]
+    parts.cut_rules = len(rules) - len(kept_rules)
+    parts.cut_failures = len(failure_lines) - len(parts.failures)
+    text = _assemble(parts, limit)
+    if len(text) > limit:
+        parts.waivers = []
+        text = _assemble(parts, limit)
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + ("\n" if limit else "")

@@ -1,0 +1,63 @@
+"""coverage.py JSON (``coverage json``): executed lines are covered, missing lines are not;
+branches from ``executed_branches``/``missing_branches`` by their source line. The ``totals``
+and per-file ``summary`` blocks are never read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import ReportError
+from gatekeeper.reports.model import CoverageResult, FileCoverage, iter_numbers
+
+
+def _load(path: Path) -> Any:
+    try:
+        with path.open("rb") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ReportError(
+            path, f"invalid JSON: {error.msg}", line=error.lineno, column=error.colno
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ReportError(path, f"not UTF-8 text: {error.reason}") from None
+    except RecursionError:
+        raise ReportError(path, "invalid JSON: nested too deeply") from None
+
+
+def _branches(coverage: FileCoverage, pairs: object, covered: bool) -> None:
+    if not isinstance(pairs, list):
+        return
+    for pair in pairs:
+        if isinstance(pair, list) and pair and isinstance(pair[0], int):
+            hit, valid = coverage.branches.get(pair[0], (0, 0))
+            coverage.branches[pair[0]] = (hit + covered, valid + 1)
+
+
+def _file(data: dict[str, Any]) -> tuple[FileCoverage, bool]:
+    lines = dict.fromkeys(iter_numbers(data.get("missing_lines") or []), 0)
+    lines.update(dict.fromkeys(iter_numbers(data.get("executed_lines") or []), 1))
+    coverage = FileCoverage(lines)
+    has_branches = "executed_branches" in data or "missing_branches" in data
+    _branches(coverage, data.get("executed_branches"), covered=True)
+    _branches(coverage, data.get("missing_branches"), covered=False)
+    return coverage, has_branches
+
+
+def parse_coveragepy(path: Path) -> tuple[CoverageResult, bool]:
+    """Per-file coverage of one coverage.py JSON report and whether it carries branch data."""
+    document = _load(path)
+    files = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(files, dict):
+        raise ReportError(path, 'coverage.py JSON without a "files" object')
+    result = CoverageResult()
+    has_branches = False
+    for name, data in files.items():
+        if not isinstance(data, dict):
+            raise ReportError(path, f'"files"."{name}" is not an object')
+        coverage, branches = _file(data)
+        has_branches = has_branches or branches
+        result.add(str(name).replace("\\", "/"), coverage)
+    return result, has_branches

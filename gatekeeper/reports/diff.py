@@ -1,0 +1,133 @@
+"""Patch coverage: the lines a unified diff adds or changes, measured against coverage data.
+
+Paths are compared after normalisation (POSIX separators, no ``a/``/``b/`` prefixes); a report
+path matches a diff path when they are equal or one ends with ``/`` + the other (reports often
+hold absolute paths or paths relative to a source root). No measurable changed line is its own
+state: the rate is None and the reason is given, never a silent 100%.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from gatekeeper.errors import ReportError, UsageError
+from gatekeeper.reports.model import CoverageResult
+
+ChangedLines = dict[str, set[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class PatchResult:
+    """Patch coverage figures, the reason when the rate is missing, and unmatched report paths."""
+
+    lines_valid: int
+    lines_covered: int
+    rate: float | None
+    reason: str | None
+    unmatched_paths: tuple[str, ...]
+
+
+def _clean(path: str) -> str:
+    path = path.replace("\\", "/")
+    if path.startswith(("a/", "b/")):
+        path = path[2:]
+    return posixpath.normpath(path).lstrip("/") if path else path
+
+
+def changed_lines(diff_text: str, *, source: str = "diff") -> ChangedLines:
+    """Added and changed lines (numbers in the new file) per path of a unified diff."""
+    # Imported here: only --diff/--base need it, and `inspect` start-up time is benchmarked.
+    from unidiff import PatchSet  # type: ignore[attr-defined]  # noqa: PLC0415
+    from unidiff.errors import UnidiffParseError  # noqa: PLC0415
+
+    try:
+        patch = PatchSet(diff_text)
+    except UnidiffParseError as error:
+        raise ReportError(source, f"not a unified diff: {error}") from None
+    changed: ChangedLines = {}
+    for patched_file in patch:
+        if patched_file.is_removed_file:
+            continue
+        lines = {
+            line.target_line_no
+            for hunk in patched_file
+            for line in hunk
+            if line.is_added and line.target_line_no is not None
+        }
+        if lines:
+            changed.setdefault(_clean(patched_file.path), set()).update(lines)
+    return changed
+
+
+def read_diff(path: Path) -> ChangedLines:
+    """Changed lines of a unified diff file."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise ReportError(path, f"cannot read the diff: {error.strerror or error}") from None
+    return changed_lines(text, source=str(path))
+
+
+def _git(arguments: list[str], cwd: Path) -> str:
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
+            ["git", "-c", "core.quotepath=off", *arguments],  # noqa: S607 - git from PATH
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise UsageError(f"--base needs git: {error}") from None
+    if done.returncode != 0:
+        detail = done.stderr.strip().splitlines()
+        raise UsageError(f"git {arguments[0]} failed: {detail[-1] if detail else done.returncode}")
+    return done.stdout
+
+
+def git_changed_lines(base: str, cwd: Path) -> ChangedLines:
+    """Lines changed in the working tree since `git merge-base BASE HEAD`."""
+    if base.startswith("-"):
+        raise UsageError(f"--base {base!r}: a git ref cannot start with '-'")
+    merge_base = _git(["merge-base", base, "HEAD"], cwd).strip()
+    text = _git(["diff", "--no-color", "--no-ext-diff", "-U0", merge_base, "--"], cwd)
+    return changed_lines(text, source=f"git diff {merge_base[:12]}")
+
+
+def _matches(report_path: str, diff_path: str) -> bool:
+    report_path = report_path.lstrip("/")
+    return (
+        report_path == diff_path
+        or report_path.endswith("/" + diff_path)
+        or diff_path.endswith("/" + report_path)
+    )
+
+
+def patch_coverage(coverage: CoverageResult, changed: ChangedLines) -> PatchResult:
+    """Coverage of the changed lines, and the report paths that matched no diff path."""
+    valid = covered = 0
+    unmatched: list[str] = []
+    for key, file_coverage in coverage.files.items():
+        report_path = _clean(key) if not key.startswith("/") else key
+        targets = [d for d in changed if _matches(report_path, d)]
+        if not targets:
+            unmatched.append(key)
+            continue
+        hits = file_coverage.line_hits()
+        for number in set().union(*(changed[d] for d in targets)):
+            count = hits.get(number)
+            if count is not None:
+                valid += 1
+                covered += count > 0
+    if valid:
+        return PatchResult(valid, covered, covered / valid, None, tuple(sorted(unmatched)))
+    if not changed:
+        reason = "the diff adds or changes no lines"
+    elif len(unmatched) == len(coverage.files):
+        reason = "no path in the coverage reports matches a path in the diff"
+    else:
+        reason = "no added or changed line is measured by the coverage reports"
+    return PatchResult(0, 0, None, reason, tuple(sorted(unmatched)))

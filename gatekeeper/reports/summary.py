@@ -1,0 +1,100 @@
+"""Parsed reports as Facts: the pydantic models are built once, at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gatekeeper.facts import Coverage, Facts, PatchCoverage, Source, TestFailure, TestSummary
+from gatekeeper.reports.diff import ChangedLines, patch_coverage
+from gatekeeper.reports.merge import merge_coverage, merge_tests
+from gatekeeper.reports.model import CoverageResult, ParsedReport, TestResult
+
+
+def _rate(covered: int, valid: int) -> float | None:
+    return covered / valid if valid else None
+
+
+def _tests(result: TestResult) -> TestSummary:
+    return TestSummary(
+        total=result.total,
+        passed=result.passed,
+        failed=result.failed,
+        errors=result.errors,
+        skipped=result.skipped,
+        flaky=result.flaky,
+        duration_s=round(result.duration_s, 6),
+        failures=tuple(
+            TestFailure(
+                suite=f.suite,
+                name=f.name,
+                classname=f.classname,
+                file=f.file,
+                line=f.line,
+                message=f.message,
+                kind="error" if f.kind == "error" else "failure",
+            )
+            for f in result.failures
+        ),
+    )
+
+
+def _coverage(
+    result: CoverageResult,
+    has_branches: bool,
+    changed: ChangedLines | None,
+    missing: dict[str, str],
+) -> Coverage:
+    lines_valid, lines_covered, branches_valid, branches_covered = result.totals()
+    if not lines_valid:
+        missing["coverage.line_rate"] = "the coverage reports measure no lines"
+    if not has_branches:
+        missing["coverage.branch_rate"] = "no coverage report carries branch data"
+    elif not branches_valid:
+        missing["coverage.branch_rate"] = "the coverage reports measure no branches"
+    patch = None
+    if changed is not None:
+        found = patch_coverage(result, changed)
+        if found.reason is not None:
+            missing["coverage.patch.rate"] = found.reason
+        patch = PatchCoverage(
+            lines_valid=found.lines_valid,
+            lines_covered=found.lines_covered,
+            rate=found.rate,
+            unmatched_paths=found.unmatched_paths,
+        )
+    return Coverage(
+        lines_valid=lines_valid,
+        lines_covered=lines_covered,
+        line_rate=_rate(lines_covered, lines_valid),
+        branches_valid=branches_valid if has_branches else None,
+        branches_covered=branches_covered if has_branches else None,
+        branch_rate=_rate(branches_covered, branches_valid) if has_branches else None,
+        patch=patch,
+    )
+
+
+def reports_to_facts(
+    reports: Sequence[ParsedReport], *, changed: ChangedLines | None = None
+) -> Facts:
+    """Facts from parsed reports: tests and coverage merged, patch coverage when a diff is given."""
+    missing: dict[str, str] = {}
+    tests = merge_tests(reports)
+    if tests is None:
+        missing["tests"] = "no JUnit XML report among the inputs"
+    coverage_result, has_branches = merge_coverage(reports)
+    coverage = None
+    if coverage_result is None:
+        missing["coverage"] = "no coverage report among the inputs"
+        if changed is not None:
+            missing["coverage.patch"] = "patch coverage needs a coverage report"
+    else:
+        coverage = _coverage(coverage_result, has_branches, changed, missing)
+    return Facts(
+        tests=_tests(tests) if tests is not None else None,
+        coverage=coverage,
+        missing=missing,
+        sources=tuple(
+            Source(kind="report", location=r.location, format=r.format, producer=r.producer)
+            for r in reports
+        ),
+    )

@@ -1,0 +1,208 @@
+"""The evaluate and policy commands through the real CLI: output formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.policy._helpers import write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FACTS = {
+    "tests": {
+        "total": 10,
+        "passed": 8,
+        "failed": 2,
+        "errors": 0,
+        "skipped": 0,
+        "failures": [{"name": "test_pay", "classname": "t.test_pay", "message": "boom"}],
+    },
+    "coverage": {"lines_valid": 100, "lines_covered": 85, "line_rate": 0.85},
+}
+POLICY = """\
+version: 1
+name: cli
+rules:
+  - id: tests-green
+    title: Tests green
+    expr: tests.failed == 0
+    clause: "8.6"
+  - id: cov
+    title: Coverage
+    metric: coverage.line_rate
+    op: ">="
+    threshold: 0.8
+"""
+
+
+def _in_process(*args: str) -> tuple[int, str]:
+    """Run the Typer app in this process (success paths; errors are mapped only by main())."""
+    from typer.testing import CliRunner
+
+    from gatekeeper.cli.app import app
+
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _gk(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gatekeeper", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    """A policy file and a facts file in a temporary folder."""
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(FACTS), encoding="utf-8")
+    return write(tmp_path, POLICY), facts
+
+
+def test_json_output_shape_and_exit_1(files: tuple[Path, Path]) -> None:
+    """A failing gate exits 1 and --format json prints verdict, policy, rules and facts."""
+    policy, facts = files
+    result = _gk("evaluate", "--policy", str(policy), "--facts", str(facts), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "fail"
+    assert set(data["policy"]) == {"name", "digest"}
+    assert data["policy"]["name"] == "cli"
+    first = data["rules"][0]
+    assert {"id", "outcome", "actual", "expected", "message", "clause"} <= set(first)
+    assert first["outcome"] == "fail"
+    assert data["facts"]["tests"]["failed"] == 2
+
+
+def test_text_output_and_exit_0(files: tuple[Path, Path], tmp_path: Path) -> None:
+    """A passing gate exits 0; text output is a table naming each rule; --output writes a file."""
+    policy, facts = files
+    green = dict(FACTS, tests={"total": 3, "passed": 3, "failed": 0, "errors": 0, "skipped": 0})
+    facts.write_text(json.dumps(green), encoding="utf-8")
+    code, output = _in_process("evaluate", "--policy", str(policy), "--facts", str(facts))
+    assert code == 0, output
+    assert "PASS" in output
+    assert "tests-green" in output
+    out = tmp_path / "verdict.md"
+    code, _ = _in_process(
+        "evaluate",
+        "--policy",
+        str(policy),
+        "--facts",
+        str(facts),
+        "--format",
+        "markdown",
+        "--output",
+        str(out),
+    )
+    assert code == 0
+    assert out.read_text(encoding="utf-8").startswith("### ✓ Gatekeeper: **pass**")
+
+
+@pytest.mark.parametrize(
+    ("policy_text", "expected"),
+    [
+        (
+            "version: 1\nname: x\nrules:\n  - id: a\n    title: A\n    metric: coverage.linerate\n"
+            "    op: '>='\n    threshold: 0.8\n",
+            ":6:13: rule 'a': unknown fact 'coverage.linerate'; did you mean coverage.line_rate?",
+        ),
+        (
+            "version: 1\nname: x\nrules:\n  - id: a\n    title: A\n    expr: tests.failed +\n",
+            ":6:25: rule 'a': CEL syntax error",
+        ),
+    ],
+)
+def test_bad_policy_is_one_line_and_exit_2(
+    files: tuple[Path, Path], tmp_path: Path, policy_text: str, expected: str
+) -> None:
+    """A bad policy prints one line with file:line:col and exits 2, never a traceback."""
+    _, facts = files
+    bad = write(tmp_path, policy_text, "bad.yml")
+    result = _gk("evaluate", "--policy", str(bad), "--facts", str(facts))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {bad}{expected}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_facts_json_is_exit_2(files: tuple[Path, Path]) -> None:
+    """Invalid facts JSON is one line naming file:line:col, exit 2."""
+    policy, facts = files
+    facts.write_text('{"tests": {\n  "total": 1,,\n}', encoding="utf-8")
+    result = _gk("evaluate", "--policy", str(policy), "--facts", str(facts))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {facts}:2:14: invalid JSON")
+
+
+def test_policy_validate_explain_and_test(files: tuple[Path, Path]) -> None:
+    """validate and explain describe a policy; test runs the shipped policy cases."""
+    policy, _ = files
+    code, output = _in_process("policy", "validate", str(policy))
+    assert code == 0
+    assert "valid policy cli, 2 rules" in output
+    code, output = _in_process("policy", "explain", "iso9001-release")
+    assert code == 0
+    assert "four-eyes (Two approvals" in output
+    assert "approvals (reviews.approvals) must be at least 2" in output
+    code, output = _in_process("policy", "test", str(ROOT / "policies" / "tests"))
+    assert code == 0, output
+    assert "0 failed" in output
+
+
+def test_evaluate_bundled_example_reports() -> None:
+    """The bundled failing example fails the ISO 9001 release policy (exit 1) with a table;
+    the passing one passes the local example policy (exit 0)."""
+    examples = ROOT / "gatekeeper" / "data" / "examples"
+    result = _gk(
+        "evaluate",
+        "--policy",
+        "policies/iso9001-release.yml",
+        "--report",
+        str(examples / "failing"),
+    )
+    assert result.returncode == 1, result.stderr
+    assert "line coverage 60.0% is below the required 80.0%" in " ".join(result.stdout.split())
+    code, output = _in_process(
+        "evaluate",
+        "--policy",
+        str(examples / "local-policy.yml"),
+        "--report",
+        str(examples / "passing"),
+        "--format",
+        "json",
+    )
+    assert code == 0, output
+    assert json.loads(output)["facts"]["tests"]["total"] == 6
+
+
+def test_reports_and_facts_file_combine() -> None:
+    """Sections from reports replace those of a facts file; the rest and both sources stay."""
+    from gatekeeper.cli.evaluate_cmd import combine
+    from gatekeeper.facts import Facts, Reviews, Source, TestSummary
+
+    saved = Facts(
+        tests=TestSummary(total=1, passed=1, failed=0, errors=0, skipped=0),
+        reviews=Reviews(approvals=2),
+        missing={"coverage": "no report", "tests.flaky": "old"},
+        sources=(Source(kind="facts-file", location="f.json", format="gatekeeper-facts"),),
+    )
+    fresh = Facts(
+        tests=TestSummary(total=5, passed=5, failed=0, errors=0, skipped=0),
+        sources=(Source(kind="report", location="junit.xml", format="junit"),),
+    )
+    combined = combine(saved, fresh)
+    assert combined.tests is not None
+    assert combined.tests.total == 5
+    assert combined.reviews == saved.reviews
+    assert combined.missing == {"coverage": "no report"}
+    assert [s.location for s in combined.sources] == ["f.json", "junit.xml"]

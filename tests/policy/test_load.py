@@ -1,0 +1,181 @@
+"""Loading: bad input gives one line with file:line:col; extends; digest."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.errors import PolicyError
+from gatekeeper.policy import load_policy
+from tests.policy._helpers import facts, outcome, run, write
+
+GOOD_RULE = """  - id: cov
+    title: Coverage
+    metric: coverage.line_rate
+    op: ">="
+    threshold: 0.8
+"""
+
+
+def _error(tmp_path: Path, text: str) -> PolicyError:
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith(str(path))
+    return caught.value
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    """A YAML syntax error names its line and column."""
+    error = _error(tmp_path, "version: 1\nname: t\nrules:\n  - id: [unclosed\n")
+    assert error.line == 5
+    assert "YAML error" in str(error)
+
+
+def test_unknown_field_suggests(tmp_path: Path) -> None:
+    """An unknown key is reported at the key, with the closest allowed field."""
+    error = _error(tmp_path, "version: 1\nname: t\nrules:\n" + GOOD_RULE + "    treshold: 1\n")
+    assert (error.line, error.column) == (9, 5)
+    assert "unknown field 'treshold' in rules[0]; did you mean threshold?" in str(error)
+
+
+def test_unknown_metric_suggests(tmp_path: Path) -> None:
+    """A metric that is no fact names the closest one."""
+    text = "version: 1\nname: t\nrules:\n" + GOOD_RULE.replace("line_rate", "linerate")
+    error = _error(tmp_path, text)
+    assert (error.line, error.column) == (6, 13)
+    assert str(error).endswith(
+        "rule 'cov': unknown fact 'coverage.linerate'; did you mean coverage.line_rate?"
+    )
+
+
+def test_wrong_threshold_type(tmp_path: Path) -> None:
+    """A threshold that is text is rejected at the threshold."""
+    text = "version: 1\nname: t\nrules:\n" + GOOD_RULE.replace("0.8", '"80%"')
+    error = _error(tmp_path, text)
+    assert (error.line, error.column) == (8, 16)
+    assert "rules[0].threshold" in str(error)
+
+
+def test_rate_threshold_as_percent_is_rejected(tmp_path: Path) -> None:
+    """A rate compared with 80 instead of 0.8 is a mistake the loader names."""
+    text = "version: 1\nname: t\nrules:\n" + GOOD_RULE.replace("0.8", "80")
+    assert "write 0.8 for 80%" in str(_error(tmp_path, text))
+
+
+def test_boolean_threshold_on_number_is_rejected(tmp_path: Path) -> None:
+    """A true/false threshold on a numeric fact is a type error."""
+    text = "version: 1\nname: t\nrules:\n" + GOOD_RULE.replace("0.8", "true")
+    assert "must be a number" in str(_error(tmp_path, text))
+
+
+def test_duplicate_rule_ids(tmp_path: Path) -> None:
+    """Two rules with one id in a file are an error at the second id."""
+    error = _error(tmp_path, "version: 1\nname: t\nrules:\n" + GOOD_RULE + GOOD_RULE)
+    assert (error.line, error.column) == (9, 9)
+    assert "duplicate rule id 'cov'" in str(error)
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    """A key given twice in one mapping is an error, not a silent override."""
+    error = _error(tmp_path, "version: 1\nname: t\nname: u\nrules:\n" + GOOD_RULE)
+    assert (error.line, error.column) == (3, 1)
+
+
+def test_rule_needs_exactly_one_condition(tmp_path: Path) -> None:
+    """A rule with both metric and expr is rejected at the rule."""
+    text = "version: 1\nname: t\nrules:\n" + GOOD_RULE + "    expr: tests.failed == 0\n"
+    error = _error(tmp_path, text)
+    assert "exactly one of metric, expr or rego (found metric, expr)" in str(error)
+    assert error.line == 4
+
+
+def test_empty_rule_set_is_an_error(tmp_path: Path) -> None:
+    """A policy without rules would pass anything: it is an error."""
+    assert "no rules" in str(_error(tmp_path, "version: 1\nname: t\nrules: []\n"))
+
+
+def test_empty_file_and_wrong_version(tmp_path: Path) -> None:
+    """An empty file and an unsupported version are both errors."""
+    assert "empty" in str(_error(tmp_path, ""))
+    assert "version" in str(_error(tmp_path, "version: 2\nname: t\nrules:\n" + GOOD_RULE))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    """A policy path that does not exist is a PolicyError naming it."""
+    with pytest.raises(PolicyError, match="cannot read policy"):
+        load_policy(tmp_path / "nope.yml")
+
+
+def test_single_file_digest_is_sha256_of_bytes(tmp_path: Path) -> None:
+    """A policy that stands alone has the SHA-256 of its bytes as digest."""
+    path = write(tmp_path, "version: 1\nname: t\nrules:\n" + GOOD_RULE)
+    loaded = load_policy(path)
+    assert loaded.digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert run(loaded, facts()).policy.digest == loaded.digest
+
+
+def test_extends_file_merges_by_id(tmp_path: Path) -> None:
+    """A child's rule replaces the parent's rule of the same id in place; new rules append."""
+    write(
+        tmp_path,
+        "version: 1\nname: base\nrules:\n"
+        + GOOD_RULE
+        + "  - id: green\n    title: G\n    expr: tests.failed == 0\n",
+        "base.yml",
+    )
+    child = write(
+        tmp_path,
+        "version: 1\nname: child\nextends: base.yml\nrules:\n"
+        + GOOD_RULE.replace("0.8", "0.9")
+        + "  - id: extra\n    title: E\n    metric: tests.total\n    op: '>'\n    threshold: 0\n",
+    )
+    loaded = load_policy(child)
+    assert [rule.id for rule in loaded.policy.rules] == ["cov", "green", "extra"]
+    assert loaded.policy.rules[0].threshold == 0.9
+    assert loaded.name == "child"
+    assert outcome(run(loaded, facts()), "cov") == "fail"  # 85% < 90%
+    parts = [
+        hashlib.sha256((tmp_path / n).read_bytes()).digest() for n in ("policy.yml", "base.yml")
+    ]
+    assert loaded.digest == hashlib.sha256(b"".join(parts)).hexdigest()
+    assert [name for name, _ in loaded.files] == [str(child), str(tmp_path / "base.yml")]
+
+
+def test_extends_ready_policy_by_name(tmp_path: Path) -> None:
+    """`extends: pull-request` loads the shipped ready policy."""
+    child = write(tmp_path, "version: 1\nname: mine\nextends: pull-request\nrules: []\n")
+    loaded = load_policy(child)
+    assert "approved" in [rule.id for rule in loaded.policy.rules]
+
+
+def test_extends_cycle(tmp_path: Path) -> None:
+    """Policies extending each other are an error, not an endless loop."""
+    write(tmp_path, "version: 1\nname: a\nextends: b.yml\nrules:\n" + GOOD_RULE, "a.yml")
+    write(tmp_path, "version: 1\nname: b\nextends: a.yml\nrules:\n" + GOOD_RULE, "b.yml")
+    with pytest.raises(PolicyError, match="makes a cycle"):
+        load_policy(tmp_path / "a.yml")
+
+
+def test_extends_unknown_ready_policy(tmp_path: Path) -> None:
+    """An unknown ready policy name lists the ready ones."""
+    path = write(tmp_path, "version: 1\nname: a\nextends: nope\nrules:\n" + GOOD_RULE)
+    with pytest.raises(PolicyError, match=r"no ready policy 'nope'.*pull-request"):
+        load_policy(path)
+
+
+def test_alias_bomb_is_refused(tmp_path: Path) -> None:
+    """YAML aliases that expand exponentially are refused quickly, not expanded."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    error = _error(tmp_path, "\n".join(lines) + "\n")
+    assert "too many nodes" in str(error)
+
+
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    """A recursive alias is refused as nesting too deep."""
+    error = _error(tmp_path, "version: 1\nname: &n [*n]\n")
+    assert "too deep" in str(error) or "YAML error" in str(error)

@@ -1,0 +1,65 @@
+"""Renderers: golden files for text and Markdown, and the Markdown length limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatekeeper.render import verdict_markdown, verdict_text
+from tests.render._sample import GOLDEN, sample_facts, sample_verdict
+
+
+def test_text_golden() -> None:
+    """The terminal table matches its golden file (python -m tests.render._sample regenerates)."""
+    expected = (GOLDEN / "verdict.txt").read_text(encoding="utf-8")
+    assert verdict_text(sample_verdict(), sample_facts()) == expected
+
+
+def test_markdown_golden() -> None:
+    """The Markdown matches its golden file."""
+    expected = (GOLDEN / "verdict.md").read_text(encoding="utf-8")
+    assert verdict_markdown(sample_verdict(), sample_facts()) == expected
+
+
+def test_markdown_limited_golden() -> None:
+    """A cut Markdown matches its golden file and says what was cut."""
+    expected = (GOLDEN / "verdict_limit_1500.md").read_text(encoding="utf-8")
+    text = verdict_markdown(sample_verdict(), sample_facts(40), limit=1500)
+    assert text == expected
+    assert "_Cut to fit 1500 characters:" in text
+
+
+def test_text_lists_failures_first_and_escapes_nothing() -> None:
+    """Failed rules come first in the table, and the headline says FAIL."""
+    text = verdict_text(sample_verdict(), sample_facts())
+    assert text.index("tests-green") < text.index("line-coverage")
+    assert "Gatekeeper: FAIL" in text
+
+
+def test_markdown_escapes_cells() -> None:
+    """Pipes and HTML in messages cannot break the table or inject markup."""
+    text = verdict_markdown(sample_verdict(), sample_facts())
+    assert "\\| &lt;details&gt;" in text
+
+
+@pytest.mark.parametrize("limit", [0, 50, 200, 400, 800, 1500, 4000, 65536])
+def test_markdown_never_exceeds_limit(limit: int) -> None:
+    """Whatever the limit, the Markdown is at most that many characters."""
+    assert len(verdict_markdown(sample_verdict(), sample_facts(1000), limit=limit)) <= limit
+
+
+def test_markdown_keeps_failed_rules_before_test_failures() -> None:
+    """Under a tight limit failed rules stay, test failures come next, passing rules go first."""
+    text = verdict_markdown(sample_verdict(), sample_facts(1000), limit=1600)
+    assert "`tests-green`" in text
+    assert "`custom`" in text
+    assert "test_charge_0" in text
+    assert "`payments`" not in text
+    assert "rules and" in text.splitlines()[-1]
+
+
+def test_markdown_without_limit_keeps_everything() -> None:
+    """With no limit every rule appears and nothing is cut."""
+    text = verdict_markdown(sample_verdict(), sample_facts(3))
+    for rule in sample_verdict().rules:
+        assert f"`{rule.id}`" in text
+    assert "Cut to fit" not in text

@@ -1,0 +1,27 @@
+"""Fixtures of the report tests: the shared corpus (found from any worktree) and small writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve()
+
+
+def find_corpus() -> Path | None:
+    """The shared corpus: `<ancestor>/shared/corpus` of the checkout, or None."""
+    for parent in _HERE.parents:
+        candidate = parent / "shared" / "corpus"
+        if (candidate / "EXPECTED.tsv").is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """The shared corpus of real reports; the test is skipped when it is not there."""
+    found = find_corpus()
+    if found is None:
+        pytest.skip("the shared corpus (shared/corpus/EXPECTED.tsv) is not next to the checkout")
+    return found
