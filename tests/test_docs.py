@@ -31,7 +31,7 @@ from typer import _click as click  # the click that Typer's own command classes 
 from gatekeeper.cli.app import app
 from gatekeeper.policy import load_policy
 from tests.conftest import ROOT
-from tests.test_ci_files import _Yaml12Loader
+from tests.test_ci_files import _errors, _Yaml12Loader
 
 _FENCE = re.compile(r"^\s*```(\S*)\s*$")
 _MARKER = re.compile(r"^\s*<!--\s*(help|file|docs-test):\s*(.*?)\s*-->\s*$")
@@ -114,6 +114,29 @@ def test_json_blocks_parse(block: _Block) -> None:
         json.loads(block.text)
     except json.JSONDecodeError as error:
         pytest.fail(f"{block.where}: {error}")
+
+
+def _workflows() -> list[_Block]:
+    found = []
+    for block in _YAML:
+        documents = _load_yaml(block)
+        if len(documents) == 1 and isinstance(documents[0], dict) and "jobs" in documents[0]:
+            found.append(block)
+    return found
+
+
+_WORKFLOWS = _workflows()
+
+
+@pytest.mark.parametrize("block", _WORKFLOWS, ids=_ids(_WORKFLOWS))
+def test_github_workflows_in_the_docs_match_the_schema(block: _Block) -> None:
+    """Every whole GitHub workflow shown in the docs is valid against the workflow schema."""
+    assert _errors(_load_yaml(block)[0], "github-workflows") == [], block.where
+
+
+def test_the_docs_show_workflows() -> None:
+    """The README and github.md show whole workflows (the quick start, release, two-phase)."""
+    assert len(_WORKFLOWS) >= 4
 
 
 def _policies() -> list[_Block]:
