@@ -254,6 +254,22 @@ def test_the_command_check_catches_mistakes() -> None:
     assert "needs a subcommand" in str(_check_command_line(["tokens"]))
 
 
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_relative_links_in_the_docs_point_at_files() -> None:
+    """Every relative link in README.md and docs/*.md names a file or folder of the repository."""
+    broken = []
+    for path in _doc_files():
+        for target in _LINK.findall(path.read_text("utf-8")):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            resolved = (path.parent / target).resolve()
+            if resolved.is_relative_to(ROOT) and not resolved.exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert not broken, broken
+
+
 def _normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()).strip("\n")
 
