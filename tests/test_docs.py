@@ -7,7 +7,9 @@ before a fence marks it:
   `python -m tests.test_docs --write` regenerates every such block in the README;
 - `<!-- file: examples/NAME -->`: the block equals that file byte for byte (less the last newline);
 - `<!-- docs-test: fragment -->`: a part of a file, parsed but neither validated as a policy nor
-  checked as a command line.
+  checked as a command line;
+- `<!-- docs-test: synopsis -->`: a command overview (`gatekeeper db upgrade|current [--flag X]`):
+  every command named and every flag shown must exist.
 """
 
 from __future__ import annotations
@@ -252,6 +254,10 @@ def test_the_command_check_catches_mistakes() -> None:
     assert "no command 'nope'" in str(_check_command_line(["nope"]))
     assert "no option --frobnicate" in str(_check_command_line(["inspect", "--frobnicate"]))
     assert "needs a subcommand" in str(_check_command_line(["tokens"]))
+    not_a_command = _synopsis_problems(["db", "upgrade|nope"], set())
+    assert not_a_command == ["gatekeeper db nope is not a command"]
+    no_option = _synopsis_problems(["verify"], {"--key", "--frob"})
+    assert no_option == ["gatekeeper verify: no option --frob"]
 
 
 _LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
@@ -268,6 +274,55 @@ def test_relative_links_in_the_docs_point_at_files() -> None:
             if resolved.is_relative_to(ROOT) and not resolved.exists():
                 broken.append(f"{path.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+def _synopsis_commands(text: str) -> Iterator[tuple[list[str], set[str]]]:
+    """(command words, flags) of each `gatekeeper ...` entry; indented lines continue one."""
+    entries: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("gatekeeper "):
+            entries.append(line)
+        elif line.startswith(" ") and entries:
+            entries[-1] += " " + line
+    for entry in entries:
+        body = entry.split("#", 1)[0]
+        words = [w for w in body.split()[1:] if re.fullmatch(r"[a-z][a-z|]*", w)][:2]
+        yield words, set(re.findall(r"(?<![\w-])--?[a-z][a-z-]*", body))
+
+
+def _synopsis_problems(words: list[str], flags: set[str]) -> list[str]:
+    first, *rest = words
+    alternatives = [[first, sub] for sub in rest[0].split("|")] if rest else [[first]]
+    if rest and not _is_group(_resolve([first])):
+        alternatives = [[first]]
+    problems = []
+    for path in alternatives:
+        command = _resolve(path)
+        if command is None or _is_group(command):
+            problems.append(f"gatekeeper {' '.join(path)} is not a command")
+    commands = [c for path in alternatives if (c := _resolve(path)) is not None]
+    known = set().union(*(_option_names(c) for c in commands), _option_names(_root()))
+    problems += [f"gatekeeper {' '.join(words)}: no option {flag}" for flag in flags - known]
+    return problems
+
+
+def _resolve(path: list[str]) -> click.Command | None:
+    command: click.Command | None = _root()
+    for word in path:
+        if command is None or not _is_group(command):
+            return None
+        command = command.get_command(click.Context(command), word)  # type: ignore[attr-defined]
+    return command
+
+
+def test_the_readme_command_overview_names_real_commands_and_flags() -> None:
+    """Each line of the README's command overview names real commands and their real flags."""
+    blocks = [b for b in _blocks(ROOT / "README.md") if b.marker == ("docs-test", "synopsis")]
+    assert blocks
+    entries = [entry for block in blocks for entry in _synopsis_commands(block.text)]
+    assert len(entries) >= 10
+    problems = [p for words, flags in entries for p in _synopsis_problems(words, flags)]
+    assert not problems, problems
 
 
 def _normalise(text: str) -> str:
