@@ -7,6 +7,7 @@ Records stored without one get a proof to the newest checkpoint, computed in one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -52,6 +53,52 @@ def with_receipts(
         else:
             out.append(record.to_out(computed.get(record.log_index)))
     return out
+
+
+def records_json(
+    store: EvidenceStore, connection: Connection, records: Sequence[StoredRecord]
+) -> bytes:
+    """The JSON array of `with_receipts`, written directly: the stored envelope bytes are
+    canonical JSON already, and each checkpoint is serialised once per page."""
+    kept = [r.log_index + 1 for r in records if r.inclusion_proof is not None]
+    checkpoints = _checkpoints(connection, kept) if kept else {}
+    as_json = {size: cp.model_dump_json().encode() for size, cp in checkpoints.items()}
+    missing = [r for r in records if r.log_index + 1 not in checkpoints]
+    computed: dict[int, bytes] = {}
+    if missing:
+        for out in with_receipts(store, connection, missing):
+            if out.receipt is not None:
+                computed[out.log_index] = out.receipt.model_dump_json().encode()
+    parts = []
+    for record in records:
+        receipt = computed.get(record.log_index, b"null")
+        checkpoint = as_json.get(record.log_index + 1)
+        if checkpoint is not None and record.inclusion_proof is not None:
+            proof = {
+                "index": record.log_index,
+                "size": record.log_index + 1,
+                "hashes": record.inclusion_proof.split(),
+            }
+            receipt = b'{"checkpoint":%b,"inclusion_proof":%b}' % (checkpoint, _dumps(proof))
+        parts.append(_record_json(record, receipt))
+    return b"[" + b",".join(parts) + b"]"
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _record_json(record: StoredRecord, receipt: bytes) -> bytes:
+    head = _dumps(
+        {
+            "id": record.id,
+            "project": record.project,
+            "log_index": record.log_index,
+            "leaf_hash": record.leaf_hash,
+            "integrated_at": record.integrated_at,
+        }
+    )
+    return b'%b,"envelope":%b,"receipt":%b}' % (head[:-1], record.envelope, receipt)
 
 
 def _checkpoints(connection: Connection, sizes: Sequence[int]) -> dict[int, CheckpointOut]:
