@@ -24,7 +24,12 @@ failure and error elements, and only up to the message limit.
 
 from __future__ import annotations
 
+import math
+from functools import reduce
+from itertools import islice
+from operator import add, methodcaller
 from pathlib import Path
+from typing import Any
 
 from gatekeeper.facts import MESSAGE_LIMIT
 from gatekeeper.reports._xml import StreamTarget, parse_target
@@ -40,6 +45,10 @@ _PASSING = ("passed", "flaky")
 # googletest writes status="notrun" result="suppressed" for DISABLED_ tests; CTest "disabled".
 _NOT_RUN = frozenset({"disabled", "notrun", "suppressed", "skipped"})
 _EXPLAINING = frozenset({"failure", "error", "rerunFailure", "rerunError"})
+_BATCH = 4096
+"""Plain testcases kept (attributes only) before they are counted."""
+_STATUS = methodcaller("get", "status")
+_TIME = methodcaller("get", "time")
 
 
 def seconds(text: str) -> float:
@@ -123,7 +132,7 @@ class _Case:
         "skipped",
     )
 
-    def __init__(self, depth: int, attrib: Attributes, parent: _Level) -> None:
+    def __init__(self, depth: int, attrib: Attributes, parent: object) -> None:
         self.depth = depth
         self.attrib = attrib
         self.parent = parent  # the parent element's entry, compared by identity
@@ -175,7 +184,7 @@ class _Tally:
         self.result = result
         self.passed = self.skipped = self.flaky = self.failed_run = 0
         self.previous_failed: tuple[int, str | None, str | None] | None = None
-        self.parent: _Level | None = None  # keeps the id in `previous_failed` unique
+        self.parent: object = None  # keeps the id in `previous_failed` unique
 
     def _drop_failed_attempts(self, case: _Case) -> bool:
         """Drop the failed records just before a passing record of the same test."""
@@ -227,13 +236,17 @@ def _record(case: _Case, kind: str, explain: _Explain | None, suite: str) -> Fai
 
 
 class _JunitTarget(StreamTarget):
-    """The parser target: testcases, their direct children, and the text that explains them."""
+    """The parser target: testcases, their direct children, and the text that explains them.
+
+    An open testcase is a list ``[depth, attributes, parent, case]``; the `_Case` is made only
+    when the testcase has a child or needs a closer look, so plain passes stay cheap.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self._levels: list[_Level] = [("", {})]  # the element last opened at each depth
-        self._cases: list[_Case] = []
-        self._case_depth = -1
+        self._open: list[list[Any]] = []
+        self._case_depth = -1  # depth of the innermost open testcase
         self._text: _Text | None = None
 
     def start(self, tag: str, attrib: Attributes) -> None:
@@ -243,48 +256,62 @@ class _JunitTarget(StreamTarget):
         if ends:
             depth -= len(ends)
             ends.clear()
-            if depth < self._watch:
-                self.closed(depth)
+            if depth < self._case_depth:
+                self.close_cases(depth)
         depth += 1
         self._depth = depth
+        level = (tag, attrib)
         levels = self._levels
         if depth < len(levels):
-            levels[depth] = (tag, attrib)
+            levels[depth] = level
         else:
-            levels.append((tag, attrib))
+            levels.append(level)
         self._text = None
         if depth == self._case_depth + 1:
-            self._text = self._cases[-1].child(tag, attrib)
+            self._text = self._child(tag, attrib)
         if tag == "testcase":
-            self._cases.append(_Case(depth, attrib, levels[depth - 1]))
+            self._open.append([depth, attrib, levels[depth - 1], None])
             self._case_depth = depth
-            self.watch(depth, self._close_case)
 
     def data(self, text: str) -> None:
         """Text: kept only in an explaining element, before its first child and its end."""
         if self._text is not None and not self._ends:
             self._text.add(text)
 
+    def _child(self, tag: str, attrib: Attributes) -> _Text | None:
+        entry = self._open[-1]
+        case = entry[3]
+        if case is None:
+            case = entry[3] = _Case(entry[0], entry[1], entry[2])
+        text: _Text | None = case.child(tag, attrib)
+        return text
+
     def suite_name(self, depth: int) -> str:
         """The name of the nearest testsuite above `depth` (all still open)."""
+        cases = {entry[0] for entry in self._open}
         for index in range(depth - 1, 0, -1):
             tag, attrib = self._levels[index]
-            if tag == "testsuite":
+            if tag == "testsuite" and index not in cases:
                 return str(attrib.get("name") or "")
         return ""
 
-    def _close_case(self) -> None:
-        case = self._cases.pop()
-        self._case_depth = self._cases[-1].depth if self._cases else -1
-        self.case_closed(case)
-
-    def case_closed(self, case: _Case) -> None:
-        """Count one testcase."""
+    def close_cases(self, depth: int) -> None:
+        """Every element deeper than `depth` has closed: count the testcases among them."""
         raise NotImplementedError
+
+    def finish(self) -> None:
+        """The document has ended: every testcase is closed."""
+        self._ends.clear()
+        self.close_cases(0)
 
 
 class _CountTarget(_JunitTarget):
-    """Counts, duration and failures of every testcase."""
+    """Counts, duration and failures of every testcase.
+
+    A testcase that opens while no other is open goes to a batch of plain cases (attributes
+    only) and leaves it only if a child opens in it; batches are counted with C-level maps,
+    in document order, before any other testcase is counted.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -292,12 +319,73 @@ class _CountTarget(_JunitTarget):
         self._tally = _Tally(self.result)
         self._passed = 0
         self._duration = 0.0
+        self._batch: list[Attributes] = []
+        self._first_parent: object = None  # the parent of the batch's first testcase
+        self._plain_depth = -1  # depth of the open plain testcase (the batch's last)
 
-    def case_closed(self, case: _Case) -> None:
-        """Count one testcase: plain passes here, the rest in the tally."""
-        self.result.total += 1
-        attrib = case.attrib
-        time = attrib.get("time")
+    def start(self, tag: str, attrib: Attributes) -> None:
+        """An element opens; the common case (a testcase after a testcase) stays short."""
+        ends = self._ends
+        depth = self._depth
+        if ends:
+            depth -= len(ends)
+            ends.clear()
+            if depth < self._case_depth:
+                if self._plain_depth > depth:
+                    self._plain_depth = self._case_depth = -1
+                else:
+                    self.close_cases(depth)
+        depth += 1
+        self._depth = depth
+        self._text = None
+        if tag == "testcase" and self._case_depth < 0:
+            batch = self._batch
+            if len(batch) >= _BATCH:
+                self._flush()
+            if not batch:
+                self._first_parent = self._levels[depth - 1]
+            batch.append(attrib)
+            self._plain_depth = self._case_depth = depth
+            return
+        self._other(tag, attrib, depth)
+
+    def _other(self, tag: str, attrib: Attributes, depth: int) -> None:
+        if self._plain_depth > 0 and (depth == self._plain_depth + 1 or tag == "testcase"):
+            plain = self._plain_depth  # a child (or a nested testcase): no longer plain
+            self._open.append([plain, self._batch.pop(), self._levels[plain - 1], None])
+            self._plain_depth = -1
+        if depth == self._case_depth + 1:
+            self._text = self._child(tag, attrib)
+        if tag == "testcase":
+            inside = self._open and self._open[-1][0] == depth - 1
+            parent = self._open[-1] if inside else self._levels[depth - 1]
+            self._open.append([depth, attrib, parent, None])
+            self._case_depth = depth
+            return
+        level = (tag, attrib)
+        levels = self._levels
+        if depth < len(levels):
+            levels[depth] = level
+        else:
+            levels.append(level)
+
+    def close_cases(self, depth: int) -> None:
+        """Count closed testcases (after the batch): plain passes here, the rest in the tally."""
+        open_cases = self._open
+        while open_cases and open_cases[-1][0] > depth:
+            self._flush()
+            case_depth, attrib, parent, case = open_cases[-1]
+            self.result.total += 1
+            self._add_time(attrib.get("time"))
+            if case is None and self._tally.previous_failed is None and not attrib.get("status"):
+                self._passed += 1
+            else:
+                case = case or _Case(case_depth, attrib, parent)
+                self._tally.add(case, self.suite_name(case_depth))
+            open_cases.pop()
+        self._case_depth = open_cases[-1][0] if open_cases else -1
+
+    def _add_time(self, time: str | None) -> None:
         if time:
             try:
                 value = float(time)
@@ -305,20 +393,58 @@ class _CountTarget(_JunitTarget):
                 value = seconds(time)
             if 0.0 < value < _MAX_SECONDS:
                 self._duration += value
-        if case.children or self._tally.previous_failed is not None or attrib.get("status"):
-            self._tally.add(case, self.suite_name(case.depth))
+
+    def _flush(self) -> None:
+        """Count the batch of plain testcases, in order."""
+        batch, tally = self._batch, self._tally
+        if not batch:
+            return
+        self.result.total += len(batch)
+        self._add_times(batch)
+        first = 0
+        if tally.previous_failed is not None:
+            tally.add(_Case(0, batch[0], self._first_parent), "")
+            first = 1
+        if any(map(_STATUS, batch)):
+            for attrib in islice(batch, first, None):
+                if attrib.get("status"):
+                    tally.add(_Case(0, attrib, None), "")
+                else:
+                    self._passed += 1
         else:
-            self._passed += 1
+            self._passed += len(batch) - first
+        batch.clear()
+
+    def _add_times(self, batch: list[Attributes]) -> None:
+        """Add the batch's times in order, as `_add_time` would one by one."""
+        times = list(filter(None, map(_TIME, batch)))
+        try:
+            values = list(map(float, times))
+        except ValueError:
+            values = []
+        if values:
+            total = reduce(add, values, self._duration)
+            if not math.isnan(total) and min(values) > 0.0 and max(values) < _MAX_SECONDS:
+                self._duration = total  # no NaN, none out of range: the same sum
+                return
+        for time in times:
+            self._add_time(time)
 
     def close(self) -> TestResult:
         """The end of the document: the totals."""
         self.finish()
+        self._flush()
         result, tally = self.result, self._tally
         result.passed = self._passed + tally.passed
         result.skipped = tally.skipped
         result.flaky = tally.flaky
         result.duration_s = self._duration
         return result
+
+    def finish(self) -> None:
+        """The document has ended: every testcase is closed."""
+        self._plain_depth = -1
+        super().finish()
 
 
 class _PassedIdsTarget(_JunitTarget):
@@ -329,12 +455,15 @@ class _PassedIdsTarget(_JunitTarget):
         self.wanted = wanted
         self.found: set[str] = set()
 
-    def case_closed(self, case: _Case) -> None:
-        """Note the case's id when it is wanted and passed."""
-        attrib = case.attrib
-        test_id = f"{attrib.get('classname') or ''}::{attrib.get('name') or ''}"
-        if test_id in self.wanted and (not case.children or case.classify()[0] in _PASSING):
-            self.found.add(test_id)
+    def close_cases(self, depth: int) -> None:
+        """Note the ids of closed testcases that are wanted and passed."""
+        open_cases = self._open
+        while open_cases and open_cases[-1][0] > depth:
+            _, attrib, _, case = open_cases.pop()
+            test_id = f"{attrib.get('classname') or ''}::{attrib.get('name') or ''}"
+            if test_id in self.wanted and (case is None or case.classify()[0] in _PASSING):
+                self.found.add(test_id)
+        self._case_depth = open_cases[-1][0] if open_cases else -1
 
     def close(self) -> set[str]:
         """The end of the document: the ids found."""
