@@ -2,17 +2,22 @@
 
 A DOCTYPE that only names an external DTD (Cobertura and JaCoCo write one) is tolerated: the DTD is
 never loaded or fetched. A DOCTYPE with an internal subset (where ENTITY declarations live: billion
-laughs, XXE to a file or a URL) is refused before the parser sees it, and again from the parsed
-document's info, so nothing is ever expanded.
+laughs, XXE to a file or a URL) is refused before the parser sees it; and when the parser meets a
+DOCTYPE, the prolog is checked again and any DOCTYPE that check did not vet stops the parse before
+its internal subset is read, so nothing is ever declared or expanded.
+
+Parsers are lxml parser targets (SAX-style callbacks, no tree): `StreamTarget` keeps the depth,
+takes end events through a C-level ``list.append`` and tells the subclass when a watched element
+closes, so Python runs only where a format needs it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -53,8 +58,11 @@ def _decoded_head(head: bytes) -> bytes:
     return head
 
 
-def check_prolog(path: Path, head: bytes) -> None:
-    """Refuse DTD internal subsets and entity declarations in the prolog (before the root)."""
+def check_prolog(path: Path, head: bytes) -> bool:
+    """Refuse DTD internal subsets and entity declarations in the prolog (before the root).
+
+    True when the prolog holds a DOCTYPE, and that DOCTYPE only names an external DTD.
+    """
     decoded = _decoded_head(head)
     text = _COMMENTS_AND_PIS.sub(b"", decoded)
     root = _ROOT_START.search(text)
@@ -76,16 +84,7 @@ def check_prolog(path: Path, head: bytes) -> None:
             "a DOCTYPE with an internal subset is refused (DTDs are never processed)",
             line=line,
         )
-
-
-def check_parsed(path: Path, context: Any) -> None:
-    """After parsing: refuse a document whose info shows an internal DTD subset."""
-    root = getattr(context, "root", None)
-    dtd = root.getroottree().docinfo.internalDTD if root is not None else None
-    if dtd is not None and (
-        any(True for _ in dtd.iterentities()) or any(True for _ in dtd.iterelements())
-    ):
-        raise ReportError(path, "a DOCTYPE with an internal subset is refused")
+    return found is not None
 
 
 def syntax_error(path: Path, error: etree.XMLSyntaxError) -> ReportError:
@@ -93,11 +92,6 @@ def syntax_error(path: Path, error: etree.XMLSyntaxError) -> ReportError:
     line, column = error.position if error.position else (None, None)
     message = str(error.msg or error).split(", line ")[0].strip()
     return ReportError(path, f"invalid XML: {message}", line=line or None, column=column or None)
-
-
-def open_events(path: Path, tags: tuple[str, ...]) -> Any:
-    """An iterparse context yielding ("end", element) for `tags`, with every hardening option."""
-    return etree.iterparse(str(path), events=("end",), tag=tags, **_SAFE_OPTIONS)
 
 
 @contextmanager
@@ -128,3 +122,90 @@ def drop_previous(element: Any) -> None:
             del parent[:position]
         node = parent
         parent = node.getparent()
+
+
+def _read_prolog(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(PROLOG_LIMIT)
+    except OSError as error:
+        raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
+
+
+class StreamTarget:
+    """Base of the parser targets: the depth, end events through C, callbacks on watched closes.
+
+    A subclass's ``start(tag, attrib)`` begins with the same few lines (inlined for speed)::
+
+        ends = self._ends
+        depth = self._depth
+        if ends:
+            depth -= len(ends)
+            ends.clear()
+            if depth < self._watch:
+                self.closed(depth)
+        depth += 1
+        self._depth = depth
+
+    End events are only counted, at the next start or at `finish`; an element whose close
+    matters is registered with `watch`, and its callback runs when the depth falls below it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ends: list[str] = []
+        self.end: Callable[[str], None] = self._ends.append
+        self._depth = 0
+        self._watched: list[tuple[int, Callable[[], None]]] = []
+        self._watch = 0  # depth of the innermost watched open element; 0 when none
+
+    def doctype(self, name: str | None, pubid: str | None, system: str | None) -> None:
+        """Stop before any internal subset unless the prolog check vetted this DOCTYPE."""
+        if not check_prolog(self.path, _read_prolog(self.path)):
+            raise ReportError(self.path, "a DOCTYPE the prolog check could not read is refused")
+
+    def watch(self, depth: int, on_close: Callable[[], None]) -> None:
+        """Call `on_close` when the element just opened at `depth` closes."""
+        self._watched.append((depth, on_close))
+        self._watch = depth
+
+    def closed(self, depth: int) -> None:
+        """Every element deeper than `depth` has closed: run the callbacks of the watched ones."""
+        watched = self._watched
+        while watched and watched[-1][0] > depth:
+            watched.pop()[1]()
+        self._watch = watched[-1][0] if watched else 0
+
+    def finish(self) -> None:
+        """The document has ended: every element is closed."""
+        self._ends.clear()
+        self._depth = 0
+        self.closed(0)
+
+
+def parse_target(path: Path, target: StreamTarget) -> Any:
+    """Run the hardened parser over `path` with `target`; the result of ``target.close()``."""
+    # The stub's ParserTarget demands every callback; lxml calls only those a target has.
+    # "internal": a target gets raw attribute values otherwise ("&" as "&#38;"); internal
+    # entities can only be declared in an internal subset, which is refused before this point.
+    options = {**_SAFE_OPTIONS, "resolve_entities": "internal"}
+    parser = etree.XMLParser(target=cast(Any, target), **options)
+    with xml_errors(path):
+        return etree.parse(str(path), parser)
+
+
+def locate(path: Path, tag: str, name: str, value: str | None) -> int | None:
+    """The line of the first <tag> whose attribute `name` is `value` (None: absent).
+
+    A second pass, taken only to name the place of an error the parser target found.
+    """
+    try:
+        events = etree.iterparse(str(path), events=("end",), tag=(tag,), **_SAFE_OPTIONS)
+        for _, element in events:
+            if element.get(name) == value:
+                return cast(int | None, element.sourceline)
+            drop_previous(element)
+            element.clear()
+    except (etree.XMLSyntaxError, OSError):
+        pass
+    return None

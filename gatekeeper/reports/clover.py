@@ -6,50 +6,110 @@ Method lines are ignored; the <metrics> totals are never read.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import check_parsed, drop_previous, open_events, xml_errors
+from gatekeeper.reports._xml import StreamTarget, locate, parse_target
 from gatekeeper.reports.model import CoverageResult, FileCoverage
 
+Attributes = dict[str, str]
 
-def _int(path: Path, element: Any, name: str) -> int:
-    text = element.get(name)
+
+class _BadNumberError(Exception):
+    """A <line> attribute that is not a number (raised as a ReportError when its file ends)."""
+
+    def __init__(self, name: str, text: str) -> None:
+        super().__init__(name, text)
+        self.name, self.text = name, text
+
+    def report_error(self, path: Path) -> ReportError:
+        line = locate(path, "line", self.name, self.text)
+        return ReportError(path, f"<line> {self.name}={self.text!r}: not a number", line=line)
+
+
+def _int(attributes: Attributes, name: str) -> int:
+    text = attributes.get(name)
     if text is None:
         return 0
     try:
         return max(int(text), 0)
     except ValueError:
-        raise ReportError(
-            path, f"<line> {name}={text!r}: not a number", line=element.sourceline
-        ) from None
+        raise _BadNumberError(name, text) from None
 
 
-def _file(path: Path, element: Any) -> FileCoverage:
-    lines: dict[int, int] = {}
-    coverage = FileCoverage()
-    for child in element.iterchildren("line"):
-        kind = child.get("type")
-        number = _int(path, child, "num")
+class _File:
+    """One open <file>: its key, statement lines, conditional branches and first bad number."""
+
+    __slots__ = ("branches", "depth", "error", "key", "lines")
+
+    def __init__(self, depth: int, key: str) -> None:
+        self.depth = depth
+        self.key = key
+        self.lines: dict[int, int] = {}
+        self.branches: dict[int, tuple[int, int]] = {}
+        self.error: _BadNumberError | None = None
+
+    def add_line(self, attributes: Attributes) -> None:
+        """One <line> child: a statement, a conditional, or ignored (methods)."""
+        kind = attributes.get("type")
+        number = _int(attributes, "num")
         if kind == "stmt":
-            lines[number] = max(lines.get(number, 0), _int(path, child, "count"))
+            self.lines[number] = max(self.lines.get(number, 0), _int(attributes, "count"))
         elif kind == "cond":
-            covered = (_int(path, child, "truecount") > 0) + (_int(path, child, "falsecount") > 0)
-            old = coverage.branches.get(number, (0, 0))
-            coverage.branches[number] = (max(old[0], covered), 2)
-    coverage.set_lines(lines)
-    return coverage
+            covered = (_int(attributes, "truecount") > 0) + (_int(attributes, "falsecount") > 0)
+            old = self.branches.get(number, (0, 0))
+            self.branches[number] = (max(old[0], covered), 2)
+
+
+class _CloverTarget(StreamTarget):
+    """The parser target: each <file> and its direct <line> children."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.result = CoverageResult()
+        self._files: list[_File] = []
+        self._file_depth = -1
+
+    def start(self, tag: str, attrib: Attributes) -> None:
+        """An element opens: a line of the open file, or a new file."""
+        ends = self._ends
+        depth = self._depth
+        if ends:
+            depth -= len(ends)
+            ends.clear()
+            if depth < self._watch:
+                self.closed(depth)
+        depth += 1
+        self._depth = depth
+        if tag == "line" and depth == self._file_depth + 1:
+            current = self._files[-1]
+            if current.error is None:
+                try:
+                    current.add_line(attrib)
+                except _BadNumberError as error:
+                    current.error = error
+        elif tag == "file":
+            key = str(attrib.get("path") or attrib.get("name") or "").replace("\\", "/")
+            self._files.append(_File(depth, key))
+            self._file_depth = depth
+            self.watch(depth, self._close_file)
+
+    def _close_file(self) -> None:
+        current = self._files.pop()
+        self._file_depth = self._files[-1].depth if self._files else -1
+        if current.error is not None:
+            raise current.error.report_error(self.path)
+        coverage = FileCoverage()
+        coverage.branches = current.branches
+        coverage.set_lines(current.lines)
+        self.result.add(current.key, coverage)
+
+    def close(self) -> tuple[CoverageResult, bool]:
+        """The end of the document: the coverage and whether it carries branch data."""
+        self.finish()
+        return self.result, any(f.branches for f in self.result.files.values())
 
 
 def parse_clover(path: Path) -> tuple[CoverageResult, bool]:
     """Per-file coverage of one Clover XML report and whether it carries branch data."""
-    result = CoverageResult()
-    context = open_events(path, ("file",))
-    with xml_errors(path):
-        for _, element in context:
-            key = str(element.get("path") or element.get("name") or "").replace("\\", "/")
-            result.add(key, _file(path, element))
-            drop_previous(element)
-            element.clear()
-        check_parsed(path, context)
-    return result, any(f.branches for f in result.files.values())
+    result: tuple[CoverageResult, bool] = parse_target(path, _CloverTarget(path))
+    return result

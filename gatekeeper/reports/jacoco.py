@@ -6,68 +6,144 @@ no mi/ci (gcovr's JaCoCo writer) is measured by its own LINE counter.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import check_parsed, open_events, xml_errors
+from gatekeeper.reports._xml import StreamTarget, locate, parse_target
 from gatekeeper.reports.model import CoverageResult, FileCoverage
 
+Attributes = dict[str, str]
 
-def _int(path: Path, element: Any, name: str) -> int:
-    text = element.get(name)
+
+class _BadNumberError(Exception):
+    """An attribute that is not a number (raised as a ReportError when its sourcefile ends)."""
+
+    def __init__(self, tag: str, name: str, text: str) -> None:
+        super().__init__(tag, name, text)
+        self.tag, self.name, self.text = tag, name, text
+
+    def report_error(self, path: Path) -> ReportError:
+        line = locate(path, self.tag, self.name, self.text)
+        return ReportError(path, f"<{self.tag}> {self.name}={self.text!r}: not a number", line=line)
+
+
+def _int(tag: str, attributes: Attributes, name: str) -> int:
+    text = attributes.get(name)
     if text is None:
         return 0
     try:
         return max(int(text), 0)
     except ValueError:
-        raise ReportError(
-            path, f"<{element.tag}> {name}={text!r}: not a number", line=element.sourceline
-        ) from None
+        raise _BadNumberError(tag, name, text) from None
 
 
-def _sourcefile(path: Path, element: Any) -> FileCoverage:
-    lines: dict[int, int] = {}
-    coverage = FileCoverage()
-    instructions_known = False
-    counter: tuple[int, int] | None = None
-    for child in element:
-        if child.tag == "line":
-            number = _int(path, child, "nr")
-            missed, covered = _int(path, child, "mi"), _int(path, child, "ci")
-            instructions_known = instructions_known or child.get("mi") is not None
-            if missed + covered > 0:
-                lines[number] = max(lines.get(number, 0), covered)
-            branches_missed, branches_covered = _int(path, child, "mb"), _int(path, child, "cb")
-            if branches_missed + branches_covered > 0:
-                old = coverage.branches.get(number, (0, 0))
-                coverage.branches[number] = (
-                    max(old[0], branches_covered),
-                    max(old[1], branches_missed + branches_covered),
-                )
-        elif child.tag == "counter" and child.get("type") == "LINE":
-            missed, covered = _int(path, child, "missed"), _int(path, child, "covered")
-            counter = (missed + covered, covered)
-    coverage.set_lines(lines)
-    if not instructions_known and not lines and counter is not None:
-        coverage.summary = counter
-    return coverage
+class _SourceFile:
+    """One open <sourcefile>: its key, lines, branches, LINE counter and first bad number."""
+
+    __slots__ = ("branches", "counter", "depth", "error", "instructions_known", "key", "lines")
+
+    def __init__(self, depth: int, key: str) -> None:
+        self.depth = depth
+        self.key = key
+        self.lines: dict[int, int] = {}
+        self.branches: dict[int, tuple[int, int]] = {}
+        self.instructions_known = False
+        self.counter: tuple[int, int] | None = None
+        self.error: _BadNumberError | None = None
+
+    def add_line(self, attributes: Attributes) -> None:
+        """One <line nr mi ci mb cb> child."""
+        number = _int("line", attributes, "nr")
+        missed, covered = _int("line", attributes, "mi"), _int("line", attributes, "ci")
+        self.instructions_known = self.instructions_known or "mi" in attributes
+        if missed + covered > 0:
+            self.lines[number] = max(self.lines.get(number, 0), covered)
+        branches_missed = _int("line", attributes, "mb")
+        branches_covered = _int("line", attributes, "cb")
+        if branches_missed + branches_covered > 0:
+            old = self.branches.get(number, (0, 0))
+            self.branches[number] = (
+                max(old[0], branches_covered),
+                max(old[1], branches_missed + branches_covered),
+            )
+
+    def add_counter(self, attributes: Attributes) -> None:
+        """A <counter type="LINE"> child (the last one counts)."""
+        missed = _int("counter", attributes, "missed")
+        covered = _int("counter", attributes, "covered")
+        self.counter = (missed + covered, covered)
+
+    def coverage(self, path: Path) -> FileCoverage:
+        """The file's coverage, or the ReportError of its first bad number."""
+        if self.error is not None:
+            raise self.error.report_error(path)
+        coverage = FileCoverage()
+        coverage.branches = self.branches
+        coverage.set_lines(self.lines)
+        if not self.instructions_known and not self.lines and self.counter is not None:
+            coverage.summary = self.counter
+        return coverage
+
+
+class _JacocoTarget(StreamTarget):
+    """The parser target: each <sourcefile> keyed by its parent's name, its direct children."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.result = CoverageResult()
+        self._names: list[str | None] = [None]  # name of the element last opened at each depth
+        self._files: list[_SourceFile] = []
+        self._file_depth = -1
+
+    def start(self, tag: str, attrib: Attributes) -> None:
+        """An element opens: a line or counter of the open sourcefile, or a new sourcefile."""
+        ends = self._ends
+        depth = self._depth
+        if ends:
+            depth -= len(ends)
+            ends.clear()
+            if depth < self._watch:
+                self.closed(depth)
+        depth += 1
+        self._depth = depth
+        names = self._names
+        if depth < len(names):
+            names[depth] = attrib.get("name")
+        else:
+            names.append(attrib.get("name"))
+        if depth == self._file_depth + 1:
+            self._child(tag, attrib)
+        if tag == "sourcefile":
+            prefix = str(names[depth - 1] or "")
+            name = str(attrib.get("name") or "")
+            self._files.append(_SourceFile(depth, f"{prefix}/{name}" if prefix else name))
+            self._file_depth = depth
+            self.watch(depth, self._close_file)
+
+    def _child(self, tag: str, attrib: Attributes) -> None:
+        current = self._files[-1]
+        if current.error is not None:
+            return
+        try:
+            if tag == "line":
+                current.add_line(attrib)
+            elif tag == "counter" and attrib.get("type") == "LINE":
+                current.add_counter(attrib)
+        except _BadNumberError as error:
+            current.error = error
+
+    def _close_file(self) -> None:
+        current = self._files.pop()
+        self._file_depth = self._files[-1].depth if self._files else -1
+        self.result.add(current.key, current.coverage(self.path))
+
+    def close(self) -> tuple[CoverageResult, bool]:
+        """The end of the document: the coverage and whether it carries branch data."""
+        self.finish()
+        has_branches = any(f.branches for f in self.result.files.values())
+        return self.result, has_branches
 
 
 def parse_jacoco(path: Path) -> tuple[CoverageResult, bool]:
     """Per-file coverage of one JaCoCo XML report and whether it carries branch data."""
-    result = CoverageResult()
-    context = open_events(path, ("sourcefile", "package"))
-    with xml_errors(path):
-        for _, element in context:
-            if element.tag == "package":
-                element.clear()
-                continue
-            package = element.getparent()
-            prefix = str(package.get("name") or "") if package is not None else ""
-            name = str(element.get("name") or "")
-            key = f"{prefix}/{name}" if prefix else name
-            result.add(key, _sourcefile(path, element))
-            element.clear()
-        check_parsed(path, context)
-    has_branches = any(f.branches for f in result.files.values())
-    return result, has_branches
+    result: tuple[CoverageResult, bool] = parse_target(path, _JacocoTarget(path))
+    return result
