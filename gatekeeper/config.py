@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="gatekeeper.local/log", description="Origin line of the signed checkpoints."
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 signing key (default: created under data_dir/keys).",
+    )
 
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
