@@ -10,6 +10,7 @@ over the new root. The same statement for the same project again returns the sto
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -107,6 +108,9 @@ class EvidenceStore:
         self.engine = engine
         self._key = key
         self.origin = origin
+        # one appender per process at a time: threads queue here instead of in SQLite's busy
+        # handler, which sleeps in growing steps (the database lock still orders processes)
+        self._append_lock = threading.Lock()
 
     def signing_key(self) -> SigningKey:
         """The key new envelopes and checkpoints are signed with."""
@@ -118,7 +122,11 @@ class EvidenceStore:
         key = self.signing_key()
         envelope = envelope_dict(sign_envelope(payload, key))
         leaf = canonical_json(envelope)
-        with self.engine.connect() as connection, connection.execution_options(**WRITER).begin():
+        with (
+            self._append_lock,
+            self.engine.connect() as connection,
+            connection.execution_options(**WRITER).begin(),
+        ):
             if not is_sqlite(self.engine):
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
             existing = _find(connection, project, digest)
