@@ -25,6 +25,7 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
     assert ids is not None
     for record_id in ids.groups():
         assert f"Evidence stored: record {record_id}, log index " in out
+    assert "6 total, 5 passed, 0 failed, 0 errors, 1 skipped, 1 flaky" in out
     assert "Gatekeeper: FAIL" in out
     assert "Gatekeeper: PASS" in out
     assert "inclusion proof (1 hashes) verified against the checkpoint root: OK" in out

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import yaml
 
 from tests.e2e._harness import (
     EXAMPLES,
+    FAST,
     PROVIDER_TOKEN,
     Evidence,
     export_and_verify,
@@ -15,6 +21,8 @@ from tests.e2e._harness import (
     stored_record,
 )
 from tests.fakes.gitlab import FakeGitLab
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "gatekeeper.yml"
 
 
 def test_failing_merge_request_is_gated_reported_stored_and_verified(
@@ -51,3 +59,43 @@ def test_failing_merge_request_is_gated_reported_stored_and_verified(
     } | ({"ref": ci["ref"]} if "ref" in ci else {})
     assert export_and_verify(evidence, repo, tmp_path).startswith("OK: ")
     assert PROVIDER_TOKEN not in result.stdout + result.stderr
+
+
+def test_component_job_script_writes_verdict_and_record_id(
+    evidence: Evidence, tmp_path: Path
+) -> None:
+    """The job script of templates/gatekeeper.yml, run in sh, stores the evidence and fills
+    the dotenv report with the verdict and the record id."""
+    documents = list(yaml.safe_load_all(TEMPLATE.read_text()))
+    script = "\n".join(documents[1]["gatekeeper"]["script"])
+    with FakeGitLab(token=PROVIDER_TOKEN) as fake:
+        fake.approve("reprazent")
+        env = {
+            **os.environ,
+            **FAST,
+            **gitlab_merge_request_pipeline(fake),
+            "GK_POLICY": str(policy_file(tmp_path)),
+            "GK_REPORTS": str(EXAMPLES / "passing" / "junit.xml"),
+            "GK_SUBMIT_URL": evidence.url,
+            "GK_PACKAGE": "gatekeeper-evidence",
+            "GATEKEEPER_TOKEN": evidence.ingest,
+            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        }
+        result = subprocess.run(
+            ["sh", "-e", "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        [status] = fake.statuses
+    assert status["state"] == "success"
+    dotenv = dict(
+        line.split("=", 1) for line in (tmp_path / "gatekeeper.env").read_text().splitlines()
+    )
+    assert dotenv["GATEKEEPER_VERDICT"] == "pass"
+    record = stored_record(evidence, dotenv["GATEKEEPER_RECORD_ID"])
+    assert record["statement"]["predicate"]["verdict"] == "pass"
