@@ -17,7 +17,7 @@ from connectors.ci_env import detect_ci, write_github_output
 from connectors.evidence import EvidenceClient, Receipt, build_verdict_statement
 from connectors.providers import Target
 from gatekeeper import __version__
-from gatekeeper.cli._provider import DOTENV_NAME
+from gatekeeper.cli._provider import DOTENV_NAME, optional_target
 from gatekeeper.config import Settings
 from gatekeeper.errors import InputError, UsageError
 from gatekeeper.facts import Facts, Subject
@@ -35,10 +35,20 @@ def submit_url(flag: str | None, settings: Settings) -> str | None:
     return url.strip() or None if url else None
 
 
-def subject_only(provider: str | None, api_url: str | None, pr: int | None, env: Any) -> bool:
-    """Outside CI and without --provider/--api-url/--pr, --repo and --commit only name the
-    subject of the evidence: no provider is asked."""
-    return provider is None and api_url is None and pr is None and detect_ci(env) is None
+def resolve_target(
+    provider: str | None,
+    api_url: str | None,
+    repo: str | None,
+    pr: int | None,
+    commit: str | None,
+    *,
+    env: Mapping[str, str],
+) -> Target | None:
+    """The provider target, or None outside CI when no provider is named: then --repo and
+    --commit only name the subject of the evidence and no provider is asked."""
+    if provider is None and api_url is None and pr is None and detect_ci(env) is None:
+        return None
+    return optional_target(provider, api_url=api_url, repo=repo, number=pr, commit=commit, env=env)
 
 
 def check_ready(url: str, settings: Settings, *, subject_known: bool) -> str:

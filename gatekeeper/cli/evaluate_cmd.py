@@ -20,7 +20,6 @@ from gatekeeper.cli._provider import (
     FeedbackChoices,
     ProviderChoice,
     Session,
-    optional_target,
     report_back,
     verdict_feedback,
 )
@@ -143,14 +142,7 @@ def evaluate_command(
     settings = load_settings()
     url = _submit.submit_url(submit, settings)
     loaded = load_policy(policy)
-    local = _submit.subject_only(provider, api_url, pr, os.environ)
-    target = (
-        None
-        if local
-        else optional_target(
-            provider, api_url=api_url, repo=repo, number=pr, commit=commit, env=os.environ
-        )
-    )
+    target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
     known = target is not None or (repo is not None and commit is not None)
     token = _submit.check_ready(url, settings, subject_known=known) if url else None
     session = Session(target, settings) if target is not None else None
@@ -158,7 +150,8 @@ def evaluate_command(
     facts = gather_facts(
         reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
     )
-    facts = _submit.with_subject(facts, repo=repo, commit=commit) if local else facts
+    if target is None:
+        facts = _submit.with_subject(facts, repo=repo, commit=commit)
     if url is not None:
         _submit.require_subject(facts)
     verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
