@@ -121,6 +121,7 @@ def bulk_load(data_dir: Path, count: int, database_url: str | None) -> Loaded:
                 envelope=envelope,
                 leaf=leaf,
                 key_id=key.key_id,
+                levels=levels,
             )
         with connection.execution_options(**WRITER).begin():
             for level in range(1, count.bit_length()):
@@ -130,18 +131,39 @@ def bulk_load(data_dir: Path, count: int, database_url: str | None) -> Loaded:
                 ]
                 for start in range(0, len(rows), _BATCH):
                     connection.execute(insert(TreeNodeRow), rows[start : start + _BATCH])
-            root = merkle.root_hash(count, lambda level, _index: levels[level])
-            checkpoint = sign_checkpoint(settings.log_origin, count, root, key)
-            connection.execute(
-                insert(CheckpointRow),
-                {**checkpoint.model_dump(), "created_at": "2026-01-01T00:00:00.000000Z"},
-            )
+        for start in range(1, count + 1, _BATCH):
+            with connection.execution_options(**WRITER).begin():
+                connection.execute(
+                    insert(CheckpointRow),
+                    [
+                        _checkpoint(settings.log_origin, size, levels, key)
+                        for size in range(start, min(count + 1, start + _BATCH))
+                    ],
+                )
     context.engine.dispose()
     return Loaded(data_dir, settings)
 
 
+def _checkpoint(origin: str, size: int, levels: list[bytes], key: object) -> dict[str, object]:
+    root = merkle.root_hash(size, lambda level, _index: levels[level])
+    checkpoint = sign_checkpoint(origin, size, root, key)  # type: ignore[arg-type]
+    return {**checkpoint.model_dump(), "created_at": "2026-01-01T00:00:00.000000Z"}
+
+
+def _proof(index: int, levels: list[bytes]) -> str:
+    """The proof of leaf `index` in the tree of index + 1 equal leaves, leaf side first."""
+    return " ".join(levels[b].hex() for b in range(index.bit_length()) if (index >> b) & 1)
+
+
 def _insert_batch(
-    connection: object, start: int, end: int, *, envelope: bytes, leaf: bytes, key_id: str
+    connection: object,
+    start: int,
+    end: int,
+    *,
+    envelope: bytes,
+    leaf: bytes,
+    key_id: str,
+    levels: list[bytes],
 ) -> None:
     records, leaves, nodes = [], [], []
     for index in range(start, end):
@@ -160,6 +182,7 @@ def _insert_batch(
                 "commit": hashlib.sha1(str(index).encode(), usedforsecurity=False).hexdigest(),
                 "ref": "refs/heads/main",
                 "verdict": "fail" if index % 7 == 0 else "pass",
+                "inclusion_proof": _proof(index, levels),
             }
         )
         leaves.append({"leaf_index": index, "leaf_hash": leaf, "record_id": record_id})

@@ -143,6 +143,7 @@ class StoredRecord:
     leaf_hash: str
     integrated_at: str
     envelope: bytes
+    inclusion_proof: str | None = None
 
     def to_out(self, receipt: ReceiptOut | None = None) -> RecordOut:
         """The API shape of this record."""
@@ -170,6 +171,7 @@ def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
         leaf_hash=row["leaf_hash"],
         integrated_at=row["integrated_at"],
         envelope=bytes(row["envelope"]),
+        inclusion_proof=row.get("inclusion_proof"),
     )
 
 

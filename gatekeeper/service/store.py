@@ -161,6 +161,11 @@ class EvidenceStore:
             [*_append_siblings(index), *merkle.required_nodes_for_inclusion(index, index + 1)]
         )
         nodes = merkle.nodes_for_append(index, leaf_hash, reader.get)
+        for level, node_index, node_hash in nodes:
+            reader.add(level, node_index, node_hash)
+        root = merkle.root_hash(index + 1, reader.get)
+        checkpoint = sign_checkpoint(self.origin, index + 1, root, key)
+        proof = [h.hex() for h in merkle.inclusion_proof(index, index + 1, reader.get)]
         row = {
             "id": str(uuid.uuid4()),
             "project": project,
@@ -174,6 +179,7 @@ class EvidenceStore:
             "commit": meta.commit,
             "ref": meta.ref,
             "verdict": meta.verdict,
+            "inclusion_proof": " ".join(proof),
         }
         connection.execute(insert(RecordRow), row)
         connection.execute(
@@ -184,11 +190,6 @@ class EvidenceStore:
             insert(TreeNodeRow),
             [{"level": lv, "node_index": ix, "hash": digest_} for lv, ix, digest_ in nodes],
         )
-        for level, node_index, node_hash in nodes:
-            reader.add(level, node_index, node_hash)
-        root = merkle.root_hash(index + 1, reader.get)
-        checkpoint = sign_checkpoint(self.origin, index + 1, root, key)
-        proof = merkle.inclusion_proof(index, index + 1, reader.get)
         connection.execute(
             insert(CheckpointRow),
             {
@@ -202,9 +203,7 @@ class EvidenceStore:
         )
         receipt = ReceiptOut(
             checkpoint=CheckpointOut(**checkpoint.model_dump()),
-            inclusion_proof=InclusionProofOut(
-                index=index, size=index + 1, hashes=[h.hex() for h in proof]
-            ),
+            inclusion_proof=InclusionProofOut(index=index, size=index + 1, hashes=proof),
         )
         return row, receipt
 

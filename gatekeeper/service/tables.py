@@ -59,6 +59,8 @@ class RecordRow(Base):
     commit: Mapped[str | None] = mapped_column(String(64))
     ref: Mapped[str | None] = mapped_column(String(300))
     verdict: Mapped[str | None] = mapped_column(String(16))
+    inclusion_proof: Mapped[str | None] = mapped_column(Text, default=None)
+    """Receipt kept at integration: hex hashes of the proof to the checkpoint of size index + 1."""
 
     __table_args__ = (
         Index("uq_records_project_statement", "project", "statement_sha256", unique=True),

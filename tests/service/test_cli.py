@@ -89,7 +89,7 @@ def test_external_sqlite_database_needs_db_upgrade(
         create_app(settings)
     upgraded = gatekeeper(service_env(tmp_path, url), "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "to 0002" in upgraded.stdout
+    assert "to 0003" in upgraded.stdout
     create_app(settings).state.gatekeeper.engine.dispose()
 
 
@@ -102,5 +102,5 @@ def test_postgres_on_an_old_schema_is_refused(postgres: PostgresDatabases, tmp_p
         connection.execute(text("CREATE TABLE alembic_version (version_num varchar(32))"))
         connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
     engine.dispose()
-    with pytest.raises(ServiceError, match="at 0001 but this version needs 0002"):
+    with pytest.raises(ServiceError, match="at 0001 but this version needs 0003"):
         create_app(Settings(data_dir=tmp_path, database_url=url))
