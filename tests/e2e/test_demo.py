@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
+
 
 def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
-    """The demo prints both record ids, the verified proof and bundle, a read token and curl."""
+    """The demo prints both record ids, the verified proof and bundle, a read token and curl,
+    and its service no longer answers afterwards."""
     result = subprocess.run(
         [sys.executable, "-m", "gatekeeper.demo"],
         capture_output=True,
@@ -36,5 +40,9 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
     assert token is not None
     assert f'curl -H "Authorization: Bearer {token.group(1)}" "http://127.0.0.1:' in out
     assert "the evidence service has stopped" in out
+    port = re.search(r"the evidence service answers at http://127\.0\.0\.1:(\d+)", out)
+    assert port is not None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
     [data_dir] = tmp_path.glob("gatekeeper-demo-*")
     assert (data_dir / "evidence-bundle.zip").is_file()
