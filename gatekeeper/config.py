@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
+    submit_retries: int = Field(default=4, ge=0, description="Retries of a refused/failed submit.")
+    submit_backoff: float = Field(default=0.5, ge=0, description="Submit retry backoff base, s.")
+    submit_timeout: float = Field(default=30.0, gt=0, description="Submit HTTP timeout, s.")
 
     # provider connectors (GitHub, GitLab): retries
     provider_attempts: int = Field(default=5, ge=1, description="Tries per provider request.")

@@ -1,4 +1,5 @@
-"""`gatekeeper evaluate`: gather facts, evaluate the policy, render the Verdict, exit 0/1/2."""
+"""`gatekeeper evaluate`: gather facts, evaluate the policy, render the Verdict, store the
+evidence (--submit), exit 0/1/2/3."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from rich.console import Console
 
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
+from gatekeeper.cli import _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
     ProviderChoice,
     Session,
-    optional_target,
     report_back,
     verdict_feedback,
 )
@@ -128,18 +129,31 @@ def evaluate_command(
     dotenv: Annotated[
         Path | None, typer.Option("--dotenv", help="Write GATEKEEPER_VERDICT=... here.")
     ] = None,
+    submit: Annotated[
+        str | None,
+        typer.Option(
+            "--submit",
+            help="Store the evidence at this service URL (or GATEKEEPER_SUBMIT_URL); "
+            "token from GATEKEEPER_TOKEN.",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad policy or input."""
+    """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
+    url = _submit.submit_url(submit, settings)
     loaded = load_policy(policy)
-    target = optional_target(
-        provider, api_url=api_url, repo=repo, number=pr, commit=commit, env=os.environ
-    )
+    target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
+    known = target is not None or (repo is not None and commit is not None)
+    token = _submit.check_ready(url, settings, subject_known=known) if url else None
     session = Session(target, settings) if target is not None else None
     given = session.collect() if session is not None and session.can_collect else None
     facts = gather_facts(
         reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
     )
+    if target is None:
+        facts = _submit.with_subject(facts, repo=repo, commit=commit)
+    if url is not None:
+        _submit.require_subject(facts)
     verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
     if output is not None:
         _write(output, render(verdict, facts, output_format))
@@ -154,4 +168,8 @@ def evaluate_command(
         FeedbackChoices(not no_feedback, not no_comment, dotenv, summary_file),
         head=facts.subject.commit if facts.subject is not None else None,
     )
+    if url is not None and token is not None:
+        quiet = output is None and output_format is not VerdictFormat.text
+        receipt = _submit.store(url, token, settings, (verdict, facts), target, err=quiet)
+        _submit.publish_record_id(receipt, target, dotenv=dotenv, enabled=not no_feedback)
     raise typer.Exit(exit_code(verdict))
