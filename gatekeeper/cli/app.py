@@ -27,10 +27,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tokens": ("gatekeeper.cli.tokens_cmd", "tokens_app"),
     "keys": ("gatekeeper.cli.keys_cmd", "keys_app"),
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
-    "serve": ("gatekeeper.cli.serve_cmd", "serve"),
-    "db": ("gatekeeper.cli.db_cmd", "db_app"),
-    "tokens": ("gatekeeper.cli.tokens_cmd", "tokens_app"),
-    "keys": ("gatekeeper.cli.keys_cmd", "keys_app"),
 }
 
 
