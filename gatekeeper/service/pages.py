@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -160,12 +160,16 @@ def logout() -> Response:
 
 
 def _when(name: str, value: str) -> datetime | None:
+    """A filter time; a bare `until` date includes that whole day (UTC)."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise PageError(422, f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if name == "until" and len(value) == len("YYYY-MM-DD"):
+        moment += timedelta(days=1)
+    return moment
 
 
 def _filters(request: Request) -> dict[str, str]:

@@ -115,16 +115,24 @@ def test_auditor_signs_in_filters_and_opens_a_verified_record(
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     page.close()
+    assert site.read_token not in site.service.log_path.read_text()
 
 
-def test_sign_out_returns_to_the_sign_in_page(site: Site, browser: sync_api.Browser) -> None:
-    """After signing out the records list asks to sign in again."""
+def test_log_page_then_sign_out(site: Site, browser: sync_api.Browser, tmp_path: Path) -> None:
+    """The Log link shows the signed checkpoint of size 3; after signing out pages ask to sign
+    in again."""
     page = browser.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{site.service.url}/ui/login")
     page.fill("#token", site.read_token)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.service.url}/ui/")
+    page.get_by_role("link", name="Log", exact=True).click()
+    page.wait_for_url("**/ui/log")
+    assert "Latest signed checkpoint" in page.inner_text("main")
+    assert page.inner_text("dl.pairs dd >> nth=0") == "3"
+    page.screenshot(path=str(tmp_path / "log.png"), full_page=True)
+    assert (tmp_path / "log.png").stat().st_size > 10_000
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{site.service.url}/ui/login")
     page.goto(f"{site.service.url}/ui/log")

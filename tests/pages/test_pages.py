@@ -6,6 +6,7 @@ import html
 import io
 import re
 import zipfile
+from datetime import UTC, datetime
 
 from gatekeeper.service.pages import COOKIE
 from tests.pages.conftest import Stored, Tokens, session
@@ -80,7 +81,8 @@ def test_logout_forgets_the_cookie(client: ApiClient, tokens: Tokens) -> None:
 def test_records_list_shows_columns_and_filters(
     client: ApiClient, tokens: Tokens, stored: Stored
 ) -> None:
-    """The list shows every record with its verdict badge; verdict=fail keeps only the failure."""
+    """The list shows every record with its verdict badge; filters keep the matching ones (a
+    bare until date includes that day)."""
     listing = client.get("/ui/", headers=session(tokens.read))
     assert listing.status_code == 200
     assert listing.text.count('class="badge pass"') == 2
@@ -96,6 +98,9 @@ def test_records_list_shows_columns_and_filters(
     assert by_ref.text.count("/ui/records/") == 2
     future = client.get("/ui/?since=2999-01-01", headers=session(tokens.read))
     assert "No records match" in future.text
+    today = datetime.now(UTC).date().isoformat()
+    until_today = client.get(f"/ui/?until={today}", headers=session(tokens.read))
+    assert until_today.text.count("/ui/records/") == 3
 
 
 def test_bad_filters_and_foreign_projects_are_html_errors(
@@ -187,9 +192,10 @@ def test_log_page_shows_checkpoint_and_keys(
 
 
 def test_empty_log_and_stylesheet(client: ApiClient, tokens: Tokens) -> None:
-    """An empty log says so; the stylesheet is served as CSS."""
+    """An empty log says so; the pages stay out of the OpenAPI schema; the CSS is served."""
     assert "log is empty" in client.get("/ui/log", headers=session(tokens.read)).text
     assert "No records match" in client.get("/ui/", headers=session(tokens.read)).text
+    assert not [path for path in client.get("/openapi.json").json()["paths"] if "/ui" in path]
     css = client.get("/ui/static/style.css")
     assert css.headers["content-type"].startswith("text/css")
     assert ".badge.pass" in css.text
