@@ -14,7 +14,10 @@ from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
 from gatekeeper.service.pages import COOKIE
 from tests.pages.evidence import HOSTILE_TITLE, verdict_statement
+from tests.service.conftest import backend, postgres
 from tests.service.live import ApiClient
+
+__all__ = ["backend", "postgres"]  # the service tests' fixtures: SQLite and PostgreSQL runs
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,10 @@ class Stored:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    """The service app on a fresh embedded SQLite store."""
-    application = create_app(Settings(data_dir=tmp_path / "data"))
+def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[FastAPI]:
+    """The service app on a fresh store: embedded SQLite, or a fresh PostgreSQL database."""
+    database_url = request.getfixturevalue("postgres").fresh() if backend == "postgres" else None
+    application = create_app(Settings(data_dir=tmp_path / "data", database_url=database_url))
     yield application
     application.state.gatekeeper.engine.dispose()
 
