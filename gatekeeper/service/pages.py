@@ -24,9 +24,14 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.auth import Principal, authenticate
 from gatekeeper.service.deps import Context, Db
 from gatekeeper.service.keyring import published_keys
+from gatekeeper.service.page_queries import (
+    RecordFilter,
+    load_record,
+    query_records,
+    with_latest_receipt,
+)
 from gatekeeper.service.page_views import record_view, row_view
 from gatekeeper.service.problems import ApiError
-from gatekeeper.service.routers.evidence import get_evidence, list_evidence
 from gatekeeper.service.routers.export import export
 
 COOKIE = "gatekeeper_ui"
@@ -188,39 +193,40 @@ def _limit(value: str) -> int:
     return int(value)
 
 
+def _wanted(filters: dict[str, str]) -> RecordFilter:
+    return RecordFilter(
+        project=filters["project"] or None,
+        commit=filters["commit"] or None,
+        ref=filters["ref"] or None,
+        verdict=filters["verdict"] or None,
+        since=_when("since", filters["since"]),
+        until=_when("until", filters["until"]),
+    )
+
+
 @router.get("/")
-def records(request: Request, context: Context, connection: Db, viewer: Viewer) -> HTMLResponse:
-    """The records list: filters, newest log entries last, cursor pagination."""
+def records(request: Request, connection: Db, viewer: Viewer) -> HTMLResponse:
+    """The records list: filters, log order, cursor pagination."""
     filters = _filters(request)
     cursor = request.query_params.get("cursor", "")
     if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise PageError(422, "cursor: not a page cursor")
     limit = _limit(request.query_params.get("limit", ""))
-    page = list_evidence(
-        context,
-        connection,
-        viewer,
-        project=filters["project"] or None,
-        commit=filters["commit"] or None,
-        ref=filters["ref"] or None,
-        verdict=filters["verdict"] or None,  # type: ignore[arg-type]  # checked in _filters
-        since=_when("since", filters["since"]),
-        until=_when("until", filters["until"]),
-        cursor=cursor or None,
-        limit=limit,
+    found, following = query_records(
+        connection, viewer, _wanted(filters), after=int(cursor) if cursor else None, limit=limit
     )
-    following = None
-    if page.next_cursor is not None:
+    next_url = None
+    if following is not None:
         kept = {name: value for name, value in filters.items() if value}
         if limit != _PAGE_SIZE:
             kept["limit"] = str(limit)
-        following = "/ui/?" + urlencode(kept | {"cursor": page.next_cursor})
+        next_url = "/ui/?" + urlencode(kept | {"cursor": str(following)})
     return render(
         request,
         "records.html",
-        rows=[row_view(record) for record in page.records],
+        rows=[row_view(record.to_out()) for record in found],
         filters=filters,
-        next_url=following,
+        next_url=next_url,
         first_page=not cursor,
     )
 
@@ -237,7 +243,9 @@ def record(
     request: Request, context: Context, connection: Db, viewer: Viewer, record_id: str
 ) -> HTMLResponse:
     """One record: verdict and rules, facts, ISO 9001 clauses, signature and inclusion proof."""
-    stored = get_evidence(context, connection, viewer, record_id)
+    stored = with_latest_receipt(
+        context.store, connection, load_record(connection, viewer, record_id)
+    )
     view = record_view(stored, _keys(connection))
     export_url = "/ui/export?" + urlencode({"project": stored.project})
     return render(request, "record.html", view=view, record=stored, export_url=export_url)
@@ -245,8 +253,10 @@ def record(
 
 @router.get("/records/{record_id}/json")
 def record_json(context: Context, connection: Db, viewer: Viewer, record_id: str) -> Response:
-    """The record as the API answers it (with its receipt), for the raw-JSON link."""
-    stored = get_evidence(context, connection, viewer, record_id)
+    """The record in the API's shape, with its receipt to the newest checkpoint."""
+    stored = with_latest_receipt(
+        context.store, connection, load_record(connection, viewer, record_id)
+    )
     return JSONResponse(stored.model_dump(), headers=_HEADERS)
 
 

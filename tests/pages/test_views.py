@@ -9,12 +9,12 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.page_facts import issue_link
 from gatekeeper.service.page_views import check_receipt, record_view, row_view, safe_url
 from gatekeeper.service.records import RecordOut
-from tests.pages.conftest import Stored, Tokens, bearer
+from tests.pages.conftest import Stored, Tokens, bearer, session
 from tests.service.live import ApiClient, statement
 
 
 def _record(client: ApiClient, token: str, record_id: str) -> RecordOut:
-    response = client.get(f"/v1/evidence/{record_id}", headers=bearer(token))
+    response = client.get(f"/ui/records/{record_id}/json", headers=session(token))
     return RecordOut.model_validate(response.json())
 
 
