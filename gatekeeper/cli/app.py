@@ -44,7 +44,9 @@ class _LazyGroup(typer.core.TyperGroup):
             if isinstance(target, typer.Typer):
                 command = typer.main.get_group(target)
             else:
-                single = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
+                single = typer.Typer(
+                    add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
+                )
                 single.command(cmd_name)(target)
                 command = typer.main.get_command(single)
             command.name = cmd_name

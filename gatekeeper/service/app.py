@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from gatekeeper import __version__
 from gatekeeper.config import Settings, load_settings
-from gatekeeper.service import routers
+from gatekeeper.service import pages, routers
 from gatekeeper.service.database import make_engine, require_current_schema, upgrade
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
@@ -82,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         routers.keys,
         routers.export,
         routers.health,
+        pages,
     ):
         app.include_router(module.router)
     app.add_middleware(
