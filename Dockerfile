@@ -7,14 +7,15 @@ ARG PYTHON_VERSION=3.12
 FROM python:${PYTHON_VERSION}-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+# The policies, migrations and examples ship inside the package (gatekeeper/data).
 COPY pyproject.toml README.md ./
 COPY gatekeeper ./gatekeeper
 COPY connectors ./connectors
-COPY policies ./policies
-COPY migrations ./migrations
 RUN python -m venv /opt/gatekeeper \
-    && /opt/gatekeeper/bin/pip install --no-compile . \
-    && /opt/gatekeeper/bin/gatekeeper --version
+    && /opt/gatekeeper/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
+    && /opt/gatekeeper/bin/pip install --no-compile /tmp/wheels/*.whl \
+    && /opt/gatekeeper/bin/gatekeeper --version \
+    && /opt/gatekeeper/bin/gatekeeper serve --help > /dev/null
 
 # --- final: the venv only, no compilers, a non-root user --------------------------------------
 FROM python:${PYTHON_VERSION}-slim AS final
@@ -38,6 +39,6 @@ WORKDIR /var/lib/gatekeeper
 VOLUME ["/var/lib/gatekeeper"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-c", "import os, sys, urllib.request; url = 'http://127.0.0.1:' + os.environ.get('GATEKEEPER_PORT', '8000') + '/healthz'; sys.exit(0 if urllib.request.urlopen(url, timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["gatekeeper"]
 CMD ["serve"]

@@ -38,10 +38,30 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="gatekeeper.local/log", description="Origin line of the signed checkpoints."
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 signing key (default: created under data_dir/keys).",
+    )
 
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
+    submit_retries: int = Field(default=4, ge=0, description="Retries of a refused/failed submit.")
+    submit_backoff: float = Field(default=0.5, ge=0, description="Submit retry backoff base, s.")
+    submit_timeout: float = Field(default=30.0, gt=0, description="Submit HTTP timeout, s.")
+
+    # provider connectors (GitHub, GitLab): retries
+    provider_attempts: int = Field(default=5, ge=1, description="Tries per provider request.")
+    provider_base_delay: float = Field(default=0.5, ge=0, description="Retry backoff base, s.")
+    provider_max_total_wait: float = Field(
+        default=300.0, ge=0, description="Bound on all retry waits of one command, in seconds."
+    )
+    provider_write_interval: float = Field(
+        default=1.0, ge=0, description="Pause between writes to GitHub (against abuse limits), s."
+    )
+    issue_pattern: str | None = Field(
+        default=None, description="Regex for change.linked_issues (default: KEY-123 style keys)."
+    )
 
     def database_url_or_default(self) -> str:
         """The configured database URL, or the SQLite file under the data directory."""

@@ -80,8 +80,8 @@ class PatchCoverage(_Frozen):
 class Coverage(_Frozen):
     """Line and branch coverage recomputed from per-line data."""
 
-    lines_valid: int = Field(ge=0)
-    lines_covered: int = Field(ge=0)
+    lines_valid: int | None = Field(default=None, ge=0)  # None: only a rate is known (GitLab)
+    lines_covered: int | None = Field(default=None, ge=0)
     line_rate: float | None = None
     branches_valid: int | None = Field(default=None, ge=0)
     branches_covered: int | None = Field(default=None, ge=0)

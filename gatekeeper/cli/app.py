@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from typing import Annotated
 
 import typer
+import typer.core
+import typer.main
+from typer import _click as click  # Typer's own (vendored) click, whose types its group uses
 
 from gatekeeper import __version__, logs
-from gatekeeper.cli import evaluate_cmd, inspect_cmd, policy_cmd
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
+# Each command is imported only when it runs (or for --help), so `gatekeeper inspect` does not
+# pay for PyGithub, FastAPI or the CEL library: name -> (module, attribute).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "inspect": ("gatekeeper.cli.inspect_cmd", "inspect"),
+    "evaluate": ("gatekeeper.cli.evaluate_cmd", "evaluate_command"),
+    "policy": ("gatekeeper.cli.policy_cmd", "app"),
+    "collect": ("gatekeeper.cli.collect_cmd", "collect"),
+    "serve": ("gatekeeper.cli.serve_cmd", "serve"),
+    "db": ("gatekeeper.cli.db_cmd", "db_app"),
+    "tokens": ("gatekeeper.cli.tokens_cmd", "tokens_app"),
+    "keys": ("gatekeeper.cli.keys_cmd", "keys_app"),
+    "verify": ("gatekeeper.cli.verify_cmd", "verify"),
+}
+
+
+class _LazyGroup(typer.core.TyperGroup):
+    """A command group that imports a command's module the first time the command is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name]
+            target = getattr(importlib.import_module(module_name), attribute)
+            command: click.Command
+            if isinstance(target, typer.Typer):
+                command = typer.main.get_group(target)
+            else:
+                single = typer.Typer(
+                    add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
+                )
+                single.command(cmd_name)(target)
+                command = typer.main.get_command(single)
+            command.name = cmd_name
+            self.commands[cmd_name] = command
+        return self.commands.get(cmd_name)
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     name="gatekeeper",
     help="Release quality gate for CI, and a signed evidence store for ISO 9001 audits.",
     no_args_is_help=True,
@@ -49,18 +92,13 @@ def _global_options(
     logs.configure(verbose)
 
 
-app.command("inspect")(inspect_cmd.inspect)
-app.command("evaluate")(evaluate_cmd.evaluate_command)
-app.add_typer(policy_cmd.app, name="policy")
-
-
 def main() -> None:
     """Entry point: runs the app and turns every error into one line on stderr and an exit code."""
     try:
         app()
     except GatekeeperError as error:
         if _State.verbose:
-            traceback.print_exc()
+            print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(f"error: {logs.SECRETS.mask(str(error))}", file=sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
@@ -68,7 +106,7 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # a bug: still one line unless --verbose
         if _State.verbose:
-            traceback.print_exc()
+            print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(
             f"error: internal error ({type(error).__name__}: {logs.SECRETS.mask(str(error))}); "
             "run with --verbose for details and report it",

@@ -1,10 +1,12 @@
-"""`gatekeeper evaluate`: gather facts, evaluate the policy, render the Verdict, exit 0/1/2."""
+"""`gatekeeper evaluate`: gather facts, evaluate the policy, render the Verdict, store the
+evidence (--submit), exit 0/1/2/3."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +15,14 @@ from rich.console import Console
 
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
+from gatekeeper.cli import _submit
+from gatekeeper.cli._provider import (
+    FeedbackChoices,
+    ProviderChoice,
+    Session,
+    report_back,
+    verdict_feedback,
+)
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
 from gatekeeper.facts import SECTIONS, Facts
@@ -43,13 +53,16 @@ def gather_facts(
     diff: Path | None,
     base: str | None,
     settings: Settings,
+    provider: Facts | None = None,
 ) -> Facts:
-    """Facts from a saved facts file and/or report files (reports win where both give a section)."""
+    """Facts from a provider, a saved facts file and report files; later ones win per section."""
     if diff is not None and base is not None:
         raise UsageError("give either --diff FILE or --base REF, not both")
-    if not reports and facts_file is None:
-        raise UsageError("give --report PATH (repeatable) or --facts FILE")
-    facts = load_facts_file(facts_file) if facts_file is not None else Facts()
+    if not reports and facts_file is None and provider is None:
+        raise UsageError("give --report PATH (repeatable), --facts FILE or --provider")
+    facts = provider or Facts()
+    if facts_file is not None:
+        facts = combine(facts, load_facts_file(facts_file))
     if reports:
         facts = combine(
             facts, collect_report_facts(reports, diff=diff, base=base, settings=settings)
@@ -95,11 +108,52 @@ def evaluate_command(
         VerdictFormat, typer.Option("--format", help="Output format.")
     ] = VerdictFormat.text,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    provider: Annotated[
+        ProviderChoice | None, typer.Option("--provider", help="Facts and feedback from/to it.")
+    ] = None,
+    api_url: Annotated[str | None, typer.Option("--api-url", help="Provider API URL.")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME on the provider.")] = None,
+    pr: Annotated[int | None, typer.Option("--pr", help="Pull request number or MR iid.")] = None,
+    commit: Annotated[
+        str | None, typer.Option("--commit", help="Gate this commit (reviews from its PR/MR).")
+    ] = None,
+    no_feedback: Annotated[
+        bool, typer.Option("--no-feedback", help="Write nothing back to the provider or CI.")
+    ] = False,
+    no_comment: Annotated[
+        bool, typer.Option("--no-comment", help="No sticky PR comment / MR note.")
+    ] = False,
+    summary_file: Annotated[
+        Path | None, typer.Option("--summary-file", help="Write the Markdown verdict here.")
+    ] = None,
+    dotenv: Annotated[
+        Path | None, typer.Option("--dotenv", help="Write GATEKEEPER_VERDICT=... here.")
+    ] = None,
+    submit: Annotated[
+        str | None,
+        typer.Option(
+            "--submit",
+            help="Store the evidence at this service URL (or GATEKEEPER_SUBMIT_URL); "
+            "token from GATEKEEPER_TOKEN.",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad policy or input."""
+    """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
+    url = _submit.submit_url(submit, settings)
     loaded = load_policy(policy)
-    facts = gather_facts(reports or [], facts_file, diff=diff, base=base, settings=settings)
+    target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
+    known = target is not None or (repo is not None and commit is not None)
+    token = _submit.check_ready(url, settings, subject_known=known) if url else None
+    session = Session(target, settings) if target is not None else None
+    given = session.collect() if session is not None and session.can_collect else None
+    facts = gather_facts(
+        reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
+    )
+    if target is None:
+        facts = _submit.with_subject(facts, repo=repo, commit=commit)
+    if url is not None:
+        _submit.require_subject(facts)
     verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
     if output is not None:
         _write(output, render(verdict, facts, output_format))
@@ -107,4 +161,15 @@ def evaluate_command(
         Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
     else:
         typer.echo(render(verdict, facts, output_format), nl=False)
+    run_url = target.ci.run_url if target is not None and target.ci is not None else None
+    report_back(
+        session,
+        verdict_feedback(verdict, facts, details_url=run_url),
+        FeedbackChoices(not no_feedback, not no_comment, dotenv, summary_file),
+        head=facts.subject.commit if facts.subject is not None else None,
+    )
+    if url is not None and token is not None:
+        quiet = output is None and output_format is not VerdictFormat.text
+        receipt = _submit.store(url, token, settings, (verdict, facts), target, err=quiet)
+        _submit.publish_record_id(receipt, target, dotenv=dotenv, enabled=not no_feedback)
     raise typer.Exit(exit_code(verdict))

@@ -33,7 +33,8 @@ def facts_as_text(facts: Facts) -> str:
             lines.append(f"  ... and {len(t.failures) - 20} more")
     if facts.coverage is not None:
         c = facts.coverage
-        lines.append(f"coverage  lines {c.lines_covered}/{c.lines_valid} ({_percent(c.line_rate)})")
+        counted = f"{c.lines_covered}/{c.lines_valid} " if c.lines_valid is not None else ""
+        lines.append(f"coverage  lines {counted}({_percent(c.line_rate)})")
         if c.branches_valid is not None:
             lines.append(
                 f"          branches {c.branches_covered}/{c.branches_valid} "

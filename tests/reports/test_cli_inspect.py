@@ -160,17 +160,6 @@ def test_base_in_a_git_repository(tmp_path: Path) -> None:
     assert (patch["lines_valid"], patch["lines_covered"]) == (1, 0)
 
 
-def test_demo_inspects_the_bundled_examples() -> None:
-    """`make demo` (python -m gatekeeper.demo) prints the facts of both bundled example sets."""
-    result = subprocess.run(
-        [sys.executable, "-m", "gatekeeper.demo"], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "6 total, 5 passed, 0 failed, 0 errors, 1 skipped, 1 flaky" in result.stdout
-    assert '"failed": 1' in result.stdout
-    assert '"errors": 1' in result.stdout
-
-
 def test_directory_skips_files_that_are_not_reports(reports: Path) -> None:
     """In a directory, binary and unknown files are skipped with a warning; reports still count."""
     (reports / "results.bin").write_bytes(b"\x00\x01\x02binary")

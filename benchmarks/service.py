@@ -1,0 +1,123 @@
+"""Evidence service benchmarks; prints figures and ratios against the named peer and limits.
+
+1. Ingest over HTTP: `gatekeeper serve` (1 process on SQLite; 2 on PostgreSQL) against a bare
+   FastAPI endpoint inserting the same bytes with no signing or log (target >= 0.5x).
+2. Query latency p50/p95 of a filtered page of 50 with N records loaded directly (target
+   p95 < 20 ms at N = 1,000,000).
+3. Time per append at N records against at 1,000 (target <= 1.5x): O(log n) appends.
+
+    python benchmarks/service.py [--records 1000000] [--requests 600] [--postgres URL]
+
+PostgreSQL parts run when --postgres (or GATEKEEPER_TEST_POSTGRES_URL) names a server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._service_load import (
+    bulk_load,
+    ingest_rate,
+    run_bare,
+    run_service,
+    time_appends,
+)
+from tests.service.live import PostgresDatabases
+
+
+def _ingest(
+    requests: int, database_url: str | None, bare_url: str | None, workers: int, label: str
+) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        bare_url = bare_url or f"sqlite:///{root / 'bare.db'}"
+        with run_service(root / "svc", database_url, workers) as (url, token):
+            service = ingest_rate(url, token, requests)
+        with run_bare(bare_url, workers) as url:
+            bare = ingest_rate(url, "none", requests)
+    print(
+        f"ingest {label}: service {service:8.1f} req/s | bare insert {bare:8.1f} req/s | "
+        f"ratio {service / bare:.2f}x (target >= 0.50x)"
+    )
+
+
+def _query_and_append(records: int, database_url: str | None, label: str) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        started = time.perf_counter()
+        small = bulk_load(root / "small", 1_000, None)
+        big = bulk_load(root / "big", records, database_url)
+        print(f"{label}: loaded {records:,} records in {time.perf_counter() - started:.0f} s")
+        at_small = time_appends(small, 100)
+        at_big = time_appends(big, 100)
+        print(
+            f"append {label}: {at_small * 1000:.2f} ms at 1,000 | {at_big * 1000:.2f} ms at "
+            f"{records:,} | ratio {at_big / at_small:.2f}x (target <= 1.50x)"
+        )
+        with run_service(big.data_dir, database_url, 1, create_token=True) as (url, token):
+            latencies = _query_latencies(url, token, 300)
+        p50 = statistics.median(latencies) * 1000
+        p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
+        print(
+            f"query {label}: filtered page of 50 at {records:,} records: p50 {p50:.1f} ms, "
+            f"p95 {p95:.1f} ms ({p95 / 20:.2f}x of the 20 ms limit)"
+        )
+
+
+def _query_latencies(url: str, token: str, count: int) -> list[float]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies = []
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        for number in range(count):
+            params = {"project": f"org/p{random.randrange(100)}", "limit": "50"}
+            params["verdict"] = "fail" if number % 2 else "pass"
+            if number % 3 == 0:
+                params["cursor"] = str(random.randrange(1_000_000))
+            started = time.perf_counter()
+            response = client.get("/v1/evidence", params=params)
+            latencies.append(time.perf_counter() - started)
+            response.raise_for_status()
+    return latencies[10:]
+
+
+def main() -> int:
+    """Runs every benchmark and prints its ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--postgres", default=os.environ.get("GATEKEEPER_TEST_POSTGRES_URL"))
+    parser.add_argument("--skip-load", action="store_true", help="Only the ingest benchmark.")
+    parser.add_argument("--skip-ingest", action="store_true", help="Only the loaded benchmarks.")
+    args = parser.parse_args()
+    print("evidence service benchmarks (numbers are noisy on a shared machine)")
+    if not args.skip_ingest:
+        _ingest(args.requests, None, None, 1, "SQLite, 1 process")
+    databases = None
+    if args.postgres and not args.skip_ingest:
+        databases = PostgresDatabases(args.postgres)
+        databases.create_template()
+    try:
+        if databases is not None:
+            service_url, bare_url = databases.fresh(), databases.fresh(migrated=False)
+            _ingest(args.requests, service_url, bare_url, 2, "PostgreSQL, 2 processes")
+        if not args.skip_load:
+            _query_and_append(args.records, None, "SQLite")
+    finally:
+        if databases is not None:
+            databases.drop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""`gatekeeper keys rotate|list`: the signing keys of the evidence service."""
+
+from __future__ import annotations
+
+import typer
+
+from gatekeeper.config import load_settings
+from gatekeeper.service.app import engine_for
+from gatekeeper.service.keyring import published_keys
+from gatekeeper.service.keyring import rotate as rotate_key
+
+keys_app = typer.Typer(help="Signing keys of the evidence service.", no_args_is_help=True)
+
+
+@keys_app.command("rotate")
+def rotate() -> None:
+    """Start a new signing key; old keys stay published (restart running services after)."""
+    settings = load_settings()
+    with engine_for(settings) as engine:
+        key = rotate_key(engine, settings.data_dir)
+    typer.echo(f"new signing key {key.key_id}")
+
+
+@keys_app.command("list")
+def list_() -> None:
+    """List the published keys, current and retired."""
+    with engine_for(load_settings()) as engine, engine.connect() as connection:
+        for key in published_keys(connection):
+            state = f"retired {key.retired_at}" if key.retired_at else "current"
+            typer.echo(f"{key.key_id}  created {key.created_at}  {state}")

@@ -1,0 +1,121 @@
+"""`gatekeeper verify BUNDLE`: check an export bundle offline and name every record that fails."""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from gatekeeper import logs
+from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.config import load_settings
+from gatekeeper.errors import InputError, UsageError, VerificationError
+from gatekeeper.ledger import (
+    BundleReport,
+    Checkpoint,
+    bundle_checkpoint,
+    checkpoint_from_json,
+    verify_bundle,
+)
+
+_TIMEOUT_S = 30.0
+
+
+class VerifyFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from error
+
+
+def _old_checkpoint(path: Path) -> Checkpoint:
+    try:
+        return checkpoint_from_json(strict_json_loads(_read(path)))
+    except (CanonicalJSONError, VerificationError) as error:
+        raise InputError(path, str(error)) from error
+
+
+def _fetch_consistency(service: str, old: int, new: int) -> list[bytes]:
+    """The consistency proof from the service; it is checked against both signed roots."""
+    token = load_settings().token
+    headers = {}
+    if token is not None:
+        logs.SECRETS.add(token.get_secret_value())
+        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+    url = service.rstrip("/") + "/v1/log/proof/consistency"
+    try:
+        response = httpx.get(
+            url, params={"old": old, "new": new}, headers=headers, timeout=_TIMEOUT_S
+        )
+        response.raise_for_status()
+        hashes = response.json()["hashes"]
+        return [bytes.fromhex(h) for h in hashes]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"cannot fetch the consistency proof from {url}: {error}") from error
+
+
+def _print(report: BundleReport, output_format: VerifyFormat) -> None:
+    if output_format is VerifyFormat.json:
+        value = report.model_dump(mode="json")
+        value["ok"] = report.ok
+        typer.echo(json.dumps(value, indent=2))
+        return
+    for failure in report.failures:
+        typer.echo(f"FAIL {failure.describe()}")
+    checkpoint = report.checkpoint
+    head = (
+        f"tree size {checkpoint.size}, root {checkpoint.root_hash}"
+        if checkpoint
+        else "no checkpoint"
+    )
+    key = f"pinned key {report.pinned_key_id}" if report.pinned_key_id else "keys from the bundle"
+    verdict = "OK" if report.ok else f"{len(report.failures)} problem(s)"
+    grew = ""
+    if report.consistency_from is not None and report.ok:
+        grew = f"; the log only grew since size {report.consistency_from}"
+    typer.echo(f"{verdict}: {report.records} record(s); {head}; {key}{grew}")
+
+
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="The export bundle (zip) from GET /v1/export.")],
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Pin the service's public key: a PEM file or a C2SP verifier key line."
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="An older checkpoint (JSON): prove the log only grew."),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option("--service", help="Fetch the consistency proof for --checkpoint from here."),
+    ] = None,
+    output_format: Annotated[
+        VerifyFormat, typer.Option("--format", help="Output format.")
+    ] = VerifyFormat.text,
+) -> None:
+    """Check every signature, leaf and inclusion proof of a bundle offline; 1 on any failure."""
+    if service is not None and checkpoint is None:
+        raise UsageError("--service is only used with --checkpoint OLD")
+    pinned = _read(key) if key is not None else None
+    old = _old_checkpoint(checkpoint) if checkpoint is not None else None
+    proof = None
+    if old is not None and service is not None:
+        proof = _fetch_consistency(service, old.size, bundle_checkpoint(bundle).size)
+    report = verify_bundle(
+        bundle, pinned_key_pem=pinned, old_checkpoint=old, consistency_proof=proof
+    )
+    _print(report, output_format)
+    if not report.ok:
+        raise VerificationError(f"{bundle}: {len(report.failures)} problem(s) found")

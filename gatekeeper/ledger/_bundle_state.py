@@ -1,0 +1,199 @@
+"""The state of one bundle verification: members read, keys, checkpoint, failures."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+import zlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.attest.dsse import Envelope, verify_envelope
+from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
+from gatekeeper.errors import VerificationError
+from gatekeeper.ledger.bundle import (
+    BUNDLE_FORMAT,
+    CHECKPOINT_MEMBER,
+    KEYS_MEMBER,
+    MANIFEST_MEMBER,
+    MANIFEST_PAYLOAD_TYPE,
+    Manifest,
+)
+from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, verify_checkpoint
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_MEMBER_BYTES",
+    "ZIP_ERRORS",
+    "BundleFailure",
+    "BundleState",
+    "first_line",
+]
+
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # keys, checkpoint, manifest, README: small by nature
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a line longer than this is not a record
+
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError)
+
+
+class BundleFailure(BaseModel):
+    """One thing that does not hold: where (member, record line, id, log index) and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    member: str
+    message: str
+    record: int | None = None
+    record_id: str | None = None
+    log_index: int | None = None
+
+    def describe(self) -> str:
+        """One line for a person."""
+        if self.record is None:
+            return f"{self.member}: {self.message}"
+        who = f"record {self.record}"
+        if self.record_id is not None:
+            who += f" (id {self.record_id}, log index {self.log_index})"
+        return f"{who}: {self.message}"
+
+
+class BundleState:
+    """The state of one verification run over an open zip."""
+
+    def __init__(self, archive: zipfile.ZipFile, pinned: VerifyingKey | None) -> None:
+        self.archive = archive
+        self.pinned = pinned
+        self.failures: list[BundleFailure] = []
+        self.digests: dict[str, str] = {}
+        self.envelope_keys: dict[str, VerifyingKey] = {}
+        self.trusted: dict[str, VerifyingKey] = {}
+        self.checkpoint: Checkpoint | None = None
+        self.root: bytes | None = None
+        self.records = 0
+
+    def fail(self, member: str, message: str, **where: Any) -> None:
+        self.failures.append(BundleFailure(member=member, message=message, **where))
+
+    def read(self, name: str, *, required: bool = True) -> bytes | None:
+        try:
+            size = self.archive.getinfo(name).file_size
+            if size > MAX_MEMBER_BYTES:
+                self.fail(name, f"the member is {size} bytes, more than {MAX_MEMBER_BYTES}")
+                return None
+            data = self.archive.read(name)
+        except KeyError:
+            if required:
+                self.fail(name, "the member is missing from the bundle")
+            return None
+        except ZIP_ERRORS as error:
+            self.fail(name, f"the zip member is corrupt ({error})")
+            return None
+        self.digests[name] = hashlib.sha256(data).hexdigest()
+        return data
+
+    def read_json(self, name: str, *, required: bool = True) -> Any:
+        data = self.read(name, required=required)
+        if data is None:
+            return None
+        try:
+            return strict_json_loads(data)
+        except CanonicalJSONError as error:
+            self.fail(name, str(error))
+            return None
+
+    def check_names(self) -> None:
+        """A zip may hold two members of one name; tools disagree on which is meant."""
+        names = self.archive.namelist()
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.fail(name, "the bundle holds more than one member of this name")
+
+    def load_keys(self) -> None:
+        value = self.read_json(KEYS_MEMBER)
+        entries = value.get("keys") if isinstance(value, dict) else None
+        if value is not None and not isinstance(entries, list):
+            self.fail(KEYS_MEMBER, 'expected {"keys": [...]}')
+        for number, entry in enumerate(entries or [], start=1):
+            try:
+                key = VerifyingKey.from_public_pem(str(entry["public_key_pem"]))
+            except (KeyFormatError, KeyError, TypeError) as error:
+                self.fail(KEYS_MEMBER, f"key {number} is unusable: {error}")
+                continue
+            if entry.get("key_id") != key.key_id:
+                self.fail(KEYS_MEMBER, f"key {number}: key_id is not the SHA-256 of its key")
+                continue
+            self.envelope_keys[key.key_id] = key
+        if self.pinned is not None:
+            self.envelope_keys[self.pinned.key_id] = self.pinned
+            self.trusted = {self.pinned.key_id: self.pinned}
+        else:
+            self.trusted = dict(self.envelope_keys)
+
+    def check_signed(self, checkpoint: Checkpoint, member: str) -> bool:
+        key = self.trusted.get(checkpoint.key_id)
+        if key is None:
+            pinned = " (not the pinned key)" if self.pinned is not None else ""
+            self.fail(member, f"signed by unknown key {checkpoint.key_id[:16]}...{pinned}")
+            return False
+        try:
+            verify_checkpoint(checkpoint, key)
+        except VerificationError as error:
+            self.fail(member, str(error))
+            return False
+        return True
+
+    def load_checkpoint(self) -> None:
+        value = self.read_json(CHECKPOINT_MEMBER)
+        if value is None:
+            return
+        try:
+            self.checkpoint = checkpoint_from_json(value)
+        except VerificationError as error:
+            self.fail(CHECKPOINT_MEMBER, str(error))
+            return
+        self.root = self.checkpoint.root()
+        self.check_signed(self.checkpoint, CHECKPOINT_MEMBER)
+
+    def load_manifest(self) -> Manifest | None:
+        value = self.read_json(MANIFEST_MEMBER)
+        if value is None:
+            return None
+        try:
+            envelope = Envelope.model_validate(value)
+            payload = verify_envelope(envelope, self.trusted, payload_type=MANIFEST_PAYLOAD_TYPE)
+            manifest = Manifest.model_validate(strict_json_loads(payload))
+        except (ValidationError, VerificationError, CanonicalJSONError) as error:
+            self.fail(MANIFEST_MEMBER, f"the manifest is not valid: {first_line(error)}")
+            return None
+        if manifest.format != BUNDLE_FORMAT:
+            self.fail(MANIFEST_MEMBER, f"unknown bundle format {manifest.format!r}")
+        return manifest
+
+    def check_manifest(self, manifest: Manifest | None) -> None:
+        if manifest is None:
+            return
+        present = set(self.archive.namelist())
+        for name in sorted(set(manifest.files) | present):
+            if name == MANIFEST_MEMBER:
+                continue
+            if name not in manifest.files:
+                self.fail(name, "the member is not listed in the signed manifest")
+                continue
+            if name not in self.digests and self.read(name) is None:
+                continue
+            if manifest.files[name] != self.digests[name]:
+                self.fail(name, "the member's SHA-256 differs from the signed manifest")
+        if manifest.records != self.records:
+            self.fail(MANIFEST_MEMBER, f"lists {manifest.records} records, found {self.records}")
+        if self.checkpoint is not None and manifest.checkpoint != {
+            "size": self.checkpoint.size,
+            "root_hash": self.checkpoint.root_hash,
+            "key_id": self.checkpoint.key_id,
+        }:
+            self.fail(MANIFEST_MEMBER, "names another checkpoint than checkpoint.json")
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an error's text (pydantic errors span several)."""
+    return str(error).splitlines()[0]

@@ -1,0 +1,155 @@
+"""Offline verification of an export bundle; every failing record is named, none stops the rest."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
+from gatekeeper.errors import InputError, VerificationError
+from gatekeeper.ledger._bundle_records import check_records
+from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
+from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECORDS_MEMBER
+from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
+from gatekeeper.ledger.merkle import verify_consistency
+
+__all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "verify_bundle"]
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_PARALLEL_BYTES = 4 * 1024 * 1024
+_MAX_WORKERS = 8
+
+
+class BundleReport(BaseModel):
+    """The outcome of `verify_bundle`: what was checked and every failure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bundle: str
+    records: int
+    checkpoint: Checkpoint | None
+    pinned_key_id: str | None
+    consistency_from: int | None
+    failures: tuple[BundleFailure, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+    def failed_records(self) -> set[int]:
+        """The line numbers of the records that failed."""
+        return {f.record for f in self.failures if f.record is not None}
+
+
+def _check_consistency(state: BundleState, old: Checkpoint, proof: Sequence[bytes] | None) -> None:
+    member = "old checkpoint"
+    new = state.checkpoint
+    if new is None or not state.check_signed(old, member):
+        return
+    if old.origin() != new.origin():
+        state.fail(member, f"is of log {old.origin()!r}, not {new.origin()!r}")
+        return
+    if proof is None:
+        proof = _bundled_consistency(state, old.size, new.size)
+    if proof is None:
+        state.fail(
+            member,
+            f"no consistency proof from size {old.size} to {new.size}: export with "
+            f"since_size={old.size} or pass --service URL",
+        )
+        return
+    try:
+        verify_consistency(old.size, new.size, old.root(), new.root(), proof)
+    except VerificationError as error:
+        state.fail(member, f"the log did not only grow since it: {error}")
+
+
+def _bundled_consistency(state: BundleState, old: int, new: int) -> list[bytes] | None:
+    value = state.read_json(CONSISTENCY_MEMBER, required=False)
+    if not isinstance(value, dict) or value.get("old") != old or value.get("new") != new:
+        return None
+    hashes = value.get("hashes")
+    if not isinstance(hashes, list) or not all(
+        isinstance(h, str) and _HEX64.fullmatch(h) for h in hashes
+    ):
+        state.fail(CONSISTENCY_MEMBER, "the hashes are not 64 lowercase hex characters each")
+        return None
+    return [bytes.fromhex(h) for h in hashes]
+
+
+def _pinned_key(pem: bytes | None) -> VerifyingKey | None:
+    """The pinned key from a PEM, or from a C2SP verifier key line (`name+hash+base64`)."""
+    if pem is None:
+        return None
+    try:
+        if not pem.lstrip().startswith(b"-----BEGIN"):
+            return parse_verifier_key(pem.decode("utf-8", "replace"))[1]
+        return VerifyingKey.from_public_pem(pem)
+    except (KeyFormatError, VerificationError) as error:
+        raise InputError("--key", str(error)) from error
+
+
+def _workers(archive: zipfile.ZipFile, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    try:
+        size = archive.getinfo(RECORDS_MEMBER).file_size
+    except KeyError:
+        return 1
+    return min(os.cpu_count() or 1, _MAX_WORKERS) if size > _PARALLEL_BYTES else 1
+
+
+def _open(path: str | Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise InputError(path, f"not a readable bundle zip ({error})") from error
+
+
+def bundle_checkpoint(path: str | Path) -> Checkpoint:
+    """The bundle's checkpoint as written, not yet verified (to ask for a consistency proof)."""
+    with _open(path) as archive:
+        try:
+            return checkpoint_from_json(strict_json_loads(archive.read(CHECKPOINT_MEMBER)))
+        except (*ZIP_ERRORS, CanonicalJSONError, VerificationError) as error:
+            raise InputError(path, f"{CHECKPOINT_MEMBER} cannot be read ({error})") from error
+
+
+def verify_bundle(
+    path: str | Path,
+    *,
+    pinned_key_pem: bytes | None = None,
+    old_checkpoint: Checkpoint | None = None,
+    consistency_proof: list[bytes] | None = None,
+    workers: int | None = None,
+) -> BundleReport:
+    """Check a bundle offline and report every failure; InputError when it cannot be read.
+
+    `workers` processes check the records (default: one per CPU for bundles over a few MB).
+    """
+    pinned = _pinned_key(pinned_key_pem)
+    with _open(path) as archive:
+        state = BundleState(archive, pinned)
+        state.check_names()
+        state.load_keys()
+        state.load_checkpoint()
+        manifest = state.load_manifest()
+        check_records(state, _workers(archive, workers))
+        if old_checkpoint is not None:
+            _check_consistency(state, old_checkpoint, consistency_proof)
+        state.check_manifest(manifest)
+    return BundleReport(
+        bundle=str(path),
+        records=state.records,
+        checkpoint=state.checkpoint,
+        pinned_key_id=pinned.key_id if pinned is not None else None,
+        consistency_from=old_checkpoint.size if old_checkpoint is not None else None,
+        failures=tuple(state.failures),
+    )

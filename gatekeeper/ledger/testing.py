@@ -1,0 +1,94 @@
+"""A test mode shipped with the library: records and bundles built in memory, no service.
+
+Tests and benchmarks build realistic bundles here exactly as the service would: statement ->
+DSSE envelope (real Ed25519) -> leaf -> MemoryTree -> signed checkpoint -> BundleWriter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.attest.canonical import canonical_json
+from gatekeeper.attest.dsse import sign_envelope
+from gatekeeper.attest.keys import SigningKey
+from gatekeeper.attest.statement import build_statement, statement_bytes
+from gatekeeper.ledger.bundle import BundleWriter
+from gatekeeper.ledger.checkpoint import Checkpoint, sign_checkpoint
+from gatekeeper.ledger.merkle import MemoryTree, leaf_hash
+
+__all__ = ["ORIGIN", "keys_document", "sample_predicate", "sample_records", "write_sample_bundle"]
+
+ORIGIN = "gatekeeper.test/log"
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def sample_predicate(number: int) -> dict[str, Any]:
+    """A small verdict predicate, different for every number."""
+    return {
+        "verdict": "pass" if number % 7 else "fail",
+        "policy": {"name": "pull-request", "digest": hashlib.sha256(b"policy").hexdigest()},
+        "rules": [{"id": "tests-green", "outcome": "pass", "actual": number, "expected": 0}],
+        "facts": {"tests": {"total": 100 + number, "failed": 0}},
+        "ci": {"provider": "github", "run_url": f"https://ci.example/run/{number}"},
+    }
+
+
+def sample_records(
+    count: int, key: SigningKey, tree: MemoryTree, *, project: str = "acme/widgets"
+) -> Iterator[dict[str, Any]]:
+    """Sign `count` statements, append their leaves to `tree`, yield records (API shape)."""
+    for number in range(count):
+        commit = hashlib.sha1(str(number).encode(), usedforsecurity=False).hexdigest()
+        statement = build_statement(project, commit, sample_predicate(number))
+        envelope = sign_envelope(statement_bytes(statement), key).to_json_dict()
+        leaf = leaf_hash(canonical_json(envelope))
+        index = tree.append_hash(leaf)
+        integrated = _EPOCH + timedelta(seconds=index)
+        yield {
+            "id": f"rec-{index:08d}",
+            "project": project,
+            "log_index": index,
+            "leaf_hash": leaf.hex(),
+            "integrated_at": integrated.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z",
+            "envelope": envelope,
+        }
+
+
+def keys_document(*keys: SigningKey) -> dict[str, Any]:
+    """The `/v1/keys` shape for the given keys (the last one current)."""
+    entries = []
+    for number, key in enumerate(keys):
+        retired = None if number == len(keys) - 1 else "2026-01-02T00:00:00.000000Z"
+        entries.append(
+            {
+                "key_id": key.key_id,
+                "algorithm": "ed25519",
+                "public_key_pem": key.public.public_pem(),
+                "created_at": "2026-01-01T00:00:00.000000Z",
+                "retired_at": retired,
+            }
+        )
+    return {"keys": entries}
+
+
+def write_sample_bundle(
+    path: Path, count: int, key: SigningKey, *, since_size: int | None = None
+) -> tuple[MemoryTree, Checkpoint]:
+    """Write a bundle of `count` fresh records; returns the tree and the bundle's checkpoint."""
+    tree = MemoryTree()
+    records = list(sample_records(count, key, tree))
+    checkpoint = sign_checkpoint(ORIGIN, tree.size, tree.root(), key)
+    consistency = None
+    if since_size is not None:
+        hashes = [h.hex() for h in tree.consistency_proof(since_size)]
+        consistency = {"old": since_size, "new": tree.size, "hashes": hashes}
+    with path.open("wb") as out:
+        writer = BundleWriter(out, signing_key=key, exported_at="2026-02-01T00:00:00Z")
+        for record in records:
+            writer.write_record(record, tree.inclusion_proof(record["log_index"]))
+        writer.finish(checkpoint, keys_document(key), consistency=consistency)
+    return tree, checkpoint

@@ -1,0 +1,98 @@
+"""The app factory: `create_app(settings)` wires database, key, store and routers together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from gatekeeper import __version__
+from gatekeeper.config import Settings, load_settings
+from gatekeeper.service import pages, routers
+from gatekeeper.service.database import make_engine, require_current_schema, upgrade
+from gatekeeper.service.deps import ServiceContext
+from gatekeeper.service.keyring import load_signing_key
+from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
+from gatekeeper.service.problems import install_error_handlers
+from gatekeeper.service.store import EvidenceStore
+
+_log = logging.getLogger(__name__)
+
+_DESCRIPTION = """Gatekeeper's evidence service: stores in-toto statements signed in DSSE
+envelopes (Ed25519) in an append-only RFC 6962 Merkle log, answers receipts, proofs, signed
+checkpoints and export bundles that `gatekeeper verify` checks offline. Errors are
+`{"error": {"code", "message"}}`."""
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The engine, its schema checked (or, for the embedded SQLite default, upgraded)."""
+    embedded = settings.database_url is None
+    if embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url_or_default())
+    try:
+        if embedded:
+            upgrade(engine)
+        else:
+            require_current_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+@contextmanager
+def engine_for(settings: Settings) -> Iterator[Engine]:
+    """`open_engine` for one command: the engine is disposed when the block ends."""
+    engine = open_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def open_context(settings: Settings) -> ServiceContext:
+    """Engine (see `open_engine`), current signing key and store."""
+    engine = open_engine(settings)
+    try:
+        key = load_signing_key(engine, settings.data_dir, settings.signing_key_file)
+    except BaseException:
+        engine.dispose()
+        raise
+    store = EvidenceStore(engine, key, settings.log_origin)
+    return ServiceContext(settings=settings, engine=engine, store=store, metrics=Metrics())
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app of the evidence service (reads no environment; `settings` says all)."""
+    context = open_context(settings)
+    app = FastAPI(
+        title="Gatekeeper evidence service",
+        version=__version__,
+        description=_DESCRIPTION,
+    )
+    app.state.gatekeeper = context
+    install_error_handlers(app)
+    for module in (
+        routers.evidence,
+        routers.log,
+        routers.keys,
+        routers.export,
+        routers.health,
+        pages,
+    ):
+        app.include_router(module.router)
+    app.add_middleware(
+        ServiceMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    _log.info("evidence service ready (log size %d)", context.store.log_size())
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for uvicorn worker processes (`--factory`): settings from the environment."""
+    configure_json_logging()
+    return create_app(load_settings())

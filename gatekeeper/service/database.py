@@ -1,0 +1,141 @@
+"""Engines for SQLite (WAL, `BEGIN IMMEDIATE` for writers) and PostgreSQL, and schema migrations.
+
+SQLite: the driver's own transaction handling is turned off in a connect hook and the begin hook
+emits `BEGIN IMMEDIATE` on connections opened with `writer=True` (so two writers queue on the
+database lock, honouring `busy_timeout`, instead of failing on a lock upgrade), `BEGIN` otherwise.
+The Alembic scripts ship inside the package (`gatekeeper/data/migrations`; `migrations/` at the
+repository root points at them), so an installed wheel finds them through `importlib.resources`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from gatekeeper.errors import ServiceError
+
+_log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536
+SQLITE_MMAP_BYTES = 1 << 30
+WRITER = {"gatekeeper_writer": True}
+"""Execution options for a connection that appends (SQLite: `BEGIN IMMEDIATE`)."""
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine for `url` (SQLite file or PostgreSQL through psycopg 3), hooks installed."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            _install_sqlite_hooks(engine)
+        else:
+            engine = create_engine(url, pool_size=pool_size, pool_recycle=1800)
+    except (SQLAlchemyError, ValueError, ImportError) as error:
+        raise ServiceError(f"cannot use database URL: {error}") from error
+    return engine
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writer = connection.get_execution_options().get("gatekeeper_writer", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+def migrations_dir() -> Path:
+    """The Alembic script folder shipped in the package."""
+    return Path(str(importlib.resources.files("gatekeeper") / "data" / "migrations"))
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration for `engine`, built without an ini file."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision of the shipped migrations."""
+    script = ScriptDirectory.from_config(alembic_config_for_scripts())
+    head = script.get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise ServiceError("no database migrations are shipped with this installation")
+    return head
+
+
+def alembic_config_for_scripts() -> Config:
+    """An Alembic configuration that only reads the scripts (no database)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise ServiceError(f"cannot reach the database: {_short(error)}") from error
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Runs every pending migration; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except SQLAlchemyError as error:
+        raise ServiceError(f"database migration failed: {_short(error)}") from error
+    after = current_revision(engine) or ""
+    _log.info("database schema at %s (was %s)", after, before)
+    return before, after
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database is at the newest shipped revision."""
+    return current_revision(engine) == head_revision()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raises ServiceError, saying what to run, when the schema is not the newest."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise ServiceError(
+            f"the database schema is at {current or 'nothing'} but this version needs {head}; "
+            "run `gatekeeper db upgrade` first"
+        )
+
+
+def _short(error: BaseException) -> str:
+    return str(error).splitlines()[0][:300]

@@ -1,0 +1,87 @@
+"""Every dependency of the routers, one place: the service context, connections, auth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from gatekeeper.config import Settings
+from gatekeeper.service.auth import Principal, authenticate
+from gatekeeper.service.middleware import Metrics
+from gatekeeper.service.problems import ApiError
+from gatekeeper.service.store import EvidenceStore
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What the app factory wires in: settings, engine, store, metrics."""
+
+    settings: Settings
+    engine: Engine
+    store: EvidenceStore
+    metrics: Metrics
+
+
+def get_context(request: Request) -> ServiceContext:
+    """The service context of the running app."""
+    context: ServiceContext = request.app.state.gatekeeper
+    return context
+
+
+Context = Annotated[ServiceContext, Depends(get_context)]
+
+
+def get_connection(context: Context) -> Iterator[Connection]:
+    """A database connection for one request (reads only; appends open their own)."""
+    with context.engine.connect() as connection:
+        yield connection
+
+
+Db = Annotated[Connection, Depends(get_connection)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A Gatekeeper token (`gatekeeper tokens create`), as `Authorization: Bearer ...`.",
+)
+
+
+def get_principal(
+    context: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The principal of the request's token; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "this endpoint needs a token: send `Authorization: Bearer <token>`")
+    with context.engine.connect() as connection:
+        principal = authenticate(connection, credentials.credentials)
+    if principal is None:
+        raise ApiError(401, "the token is unknown, revoked or expired")
+    return principal
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    """A dependency returning the principal when its token carries `scope`, else 403."""
+
+    def _check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.has_scope(scope):
+            raise ApiError(403, f"this token lacks the `{scope}` scope this endpoint needs")
+        return principal
+
+    return _check
+
+
+Reader = Annotated[Principal, Depends(require_scope("read"))]
+Ingester = Annotated[Principal, Depends(require_scope("ingest"))]
+
+
+def require_project(principal: Principal, project: str | None) -> None:
+    """403 unless the token is bound to `project` (None: to every project)."""
+    if not principal.covers(project):
+        what = f"project {project}" if project else "every project (pass ?project=)"
+        raise ApiError(403, f"this token is not bound to {what}")

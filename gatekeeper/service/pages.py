@@ -1,0 +1,283 @@
+"""The auditor pages under `/ui`: records list, one record, the log; server-rendered (Jinja2).
+
+Pages read with a read token kept in an HttpOnly, SameSite=Strict cookie that `/ui/login` sets
+after checking the token like the API does; the token is never shown back. Every value is
+escaped (autoescape on) and links are http(s) only. The API's `ApiError`s (401, 403, 404) and bad
+filters become HTML pages, not JSON.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from gatekeeper.attest.keys import VerifyingKey
+from gatekeeper.service.auth import Principal, authenticate
+from gatekeeper.service.deps import Context, Db
+from gatekeeper.service.keyring import published_keys
+from gatekeeper.service.page_queries import (
+    RecordFilter,
+    load_record,
+    query_records,
+    with_latest_receipt,
+)
+from gatekeeper.service.page_views import record_view, row_view
+from gatekeeper.service.problems import ApiError
+from gatekeeper.service.routers.export import export
+
+COOKIE = "gatekeeper_ui"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_PAGE_SIZE = 50
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_TITLES = {
+    401: "Sign in needed",
+    403: "Not allowed",
+    404: "Not found",
+    422: "Invalid request",
+}
+_templates = Environment(
+    loader=PackageLoader("gatekeeper.service", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class PageError(Exception):
+    """A page answered on purpose with an HTML error: status and one sentence."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _signed_in(request: Request) -> bool:
+    return bool(request.cookies.get(COOKIE))
+
+
+def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """The template `name` as an HTML response with the pages' security headers."""
+    html = _templates.get_template(name).render(signed_in=_signed_in(request), **values)
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    title = _TITLES.get(status, "Error")
+    return render(request, "error.html", status, title=title, code=status, message=message)
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    first = error.errors()[0] if error.errors() else {}
+    place = ".".join(str(part) for part in first.get("loc", ()) if part not in ("query", "path"))
+    return f"{place or 'request'}: {first.get('msg', 'invalid value')}"
+
+
+class _PageRoute(APIRoute):
+    """A route whose errors are HTML pages (the app's handlers answer JSON)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except (PageError, ApiError) as error:
+                return _error_page(request, error.status, error.message)
+            except RequestValidationError as error:
+                return _error_page(request, 422, _validation_message(error))
+
+        return handler
+
+
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=_PageRoute)
+
+
+def page_principal(request: Request, context: Context) -> Principal:
+    """The principal of the session cookie's token; 401/403 pages otherwise."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise PageError(401, "Sign in with a read token to see the evidence.")
+    with context.engine.connect() as connection:
+        principal = authenticate(connection, token)
+    if principal is None:
+        raise PageError(401, "Your token is unknown, revoked or expired: sign in again.")
+    if not principal.has_scope("read"):
+        raise PageError(403, "Your token lacks the `read` scope these pages need.")
+    return principal
+
+
+Viewer = Annotated[Principal, Depends(page_principal)]
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "login.html", error=None)
+
+
+@router.post("/login")
+async def login(request: Request, context: Context) -> Response:
+    """Checks the posted token; on success sets the session cookie and goes to the records."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()
+    with context.engine.connect() as connection:
+        principal = authenticate(connection, token) if token else None
+    if principal is None or not principal.has_scope("read"):
+        error = "That token is not a valid read token." if token else "Enter a token."
+        return render(request, "login.html", 401, error=error)
+    response = RedirectResponse("/ui/", status_code=303, headers=_HEADERS)
+    response.set_cookie(
+        COOKIE,
+        token,
+        path="/ui",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.hostname not in _LOOPBACK,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    """Forgets the session cookie."""
+    response = RedirectResponse("/ui/login", status_code=303, headers=_HEADERS)
+    response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
+    return response
+
+
+def _when(name: str, value: str) -> datetime | None:
+    """A filter time; a bare `until` date includes that whole day (UTC)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise PageError(422, f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if name == "until" and len(value) == len("YYYY-MM-DD"):
+        moment += timedelta(days=1)
+    return moment
+
+
+def _filters(request: Request) -> dict[str, str]:
+    names = ("project", "verdict", "ref", "commit", "since", "until")
+    filters = {name: request.query_params.get(name, "").strip()[:300] for name in names}
+    if filters["verdict"] not in ("", "pass", "fail"):
+        raise PageError(422, "verdict: choose pass or fail")
+    return filters
+
+
+def _limit(value: str) -> int:
+    if not value:
+        return _PAGE_SIZE
+    if not (value.isascii() and value.isdigit() and 1 <= int(value[:4]) <= 500):
+        raise PageError(422, "limit: a page holds 1 to 500 records")
+    return int(value)
+
+
+def _wanted(filters: dict[str, str]) -> RecordFilter:
+    return RecordFilter(
+        project=filters["project"] or None,
+        commit=filters["commit"] or None,
+        ref=filters["ref"] or None,
+        verdict=filters["verdict"] or None,
+        since=_when("since", filters["since"]),
+        until=_when("until", filters["until"]),
+    )
+
+
+@router.get("/")
+def records(request: Request, connection: Db, viewer: Viewer) -> HTMLResponse:
+    """The records list: filters, log order, cursor pagination."""
+    filters = _filters(request)
+    cursor = request.query_params.get("cursor", "")
+    if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+        raise PageError(422, "cursor: not a page cursor")
+    limit = _limit(request.query_params.get("limit", ""))
+    found, following = query_records(
+        connection, viewer, _wanted(filters), after=int(cursor) if cursor else None, limit=limit
+    )
+    next_url = None
+    if following is not None:
+        kept = {name: value for name, value in filters.items() if value}
+        if limit != _PAGE_SIZE:
+            kept["limit"] = str(limit)
+        next_url = "/ui/?" + urlencode(kept | {"cursor": str(following)})
+    return render(
+        request,
+        "records.html",
+        rows=[row_view(record.to_out()) for record in found],
+        filters=filters,
+        next_url=next_url,
+        first_page=not cursor,
+    )
+
+
+def _keys(connection: Db) -> dict[str, VerifyingKey]:
+    return {
+        key.key_id: VerifyingKey.from_public_pem(key.public_key_pem)
+        for key in published_keys(connection)
+    }
+
+
+@router.get("/records/{record_id}")
+def record(
+    request: Request, context: Context, connection: Db, viewer: Viewer, record_id: str
+) -> HTMLResponse:
+    """One record: verdict and rules, facts, ISO 9001 clauses, signature and inclusion proof."""
+    stored = with_latest_receipt(
+        context.store, connection, load_record(connection, viewer, record_id)
+    )
+    view = record_view(stored, _keys(connection))
+    export_url = "/ui/export?" + urlencode({"project": stored.project})
+    return render(request, "record.html", view=view, record=stored, export_url=export_url)
+
+
+@router.get("/records/{record_id}/json")
+def record_json(context: Context, connection: Db, viewer: Viewer, record_id: str) -> Response:
+    """The record in the API's shape, with its receipt to the newest checkpoint."""
+    stored = with_latest_receipt(
+        context.store, connection, load_record(connection, viewer, record_id)
+    )
+    return JSONResponse(stored.model_dump(), headers=_HEADERS)
+
+
+@router.get("/export")
+def export_bundle(context: Context, viewer: Viewer, project: str = "") -> Response:
+    """The export bundle of one project (the API's `/v1/export`, with the session cookie)."""
+    if not project or len(project) > 200:
+        raise PageError(422, "project: name the project to export (owner/name)")
+    return export(context, viewer, project=project, since=None, until=None)
+
+
+@router.get("/log")
+def log(request: Request, context: Context, connection: Db, _viewer: Viewer) -> HTMLResponse:
+    """The newest signed checkpoint and the service's public keys."""
+    checkpoint = context.store.latest_checkpoint(connection)
+    keys = published_keys(connection)
+    return render(request, "log.html", checkpoint=checkpoint, keys=keys)
+
+
+@router.get("/static/style.css")
+def stylesheet() -> Response:
+    """The pages' one stylesheet (package data)."""
+    css = importlib.resources.files("gatekeeper.service").joinpath("static/style.css").read_text()
+    return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})

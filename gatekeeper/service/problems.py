@@ -1,0 +1,94 @@
+"""API errors: every failure answers `{"error": {"code", "message"}}` with the right status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+_log = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error the API answers on purpose: status, code and one sentence."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or _CODES.get(status, "error")
+        self.message = message
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The JSON body of every error."""
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(status: int, message: str, code: str | None = None) -> JSONResponse:
+    """A JSON error response."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        error_body(code or _CODES.get(status, "error"), message), status, headers=headers
+    )
+
+
+def _validation_sentence(error: RequestValidationError) -> str:
+    problems = []
+    for item in error.errors()[:3]:
+        place = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        problems.append(f"{place or 'request'}: {item.get('msg', 'invalid value')}")
+    return "the request is invalid: " + "; ".join(problems)
+
+
+async def _on_api_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return error_response(error.status, error.message, error.code)
+
+
+async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    message = str(error.detail) if error.detail else "request failed"
+    if error.status_code == 404:
+        message = "no such resource; see /docs for the API"
+    elif error.status_code == 405:
+        message = "this method is not allowed on this path"
+    response = error_response(error.status_code, message)
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+async def _on_validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return error_response(422, _validation_sentence(error))
+
+
+async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+    _log.exception("internal error: %s", type(error).__name__)
+    return error_response(500, "internal error; the request id in the logs names it", "internal")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Maps every exception to the JSON error shape."""
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,193 @@
+"""`/v1/evidence`: store a statement (ingest), query records, read one record."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
+from gatekeeper.attest.statement import StatementError, parse_statement
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.service._clock import format_time
+from gatekeeper.service.auth import Principal
+from gatekeeper.service.deps import (
+    Context,
+    Db,
+    Reader,
+    get_context,
+    require_project,
+    require_scope,
+)
+from gatekeeper.service.problems import ApiError
+from gatekeeper.service.receipts import records_json, with_receipts
+from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
+from gatekeeper.service.store import StatementMeta
+from gatekeeper.service.tables import RecordRow
+
+router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422)
+}
+
+
+def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta]:
+    try:
+        data = strict_json_loads(body)
+    except CanonicalJSONError as error:
+        raise ApiError(400, f"the request body is not valid JSON: {error}") from error
+    try:
+        evidence = EvidenceIn.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        place = ".".join(str(part) for part in first["loc"]) or "body"
+        raise ApiError(422, f"the request body is invalid at {place}: {first['msg']}") from error
+    try:
+        payload = canonical_json(evidence.statement)
+        parse_statement(payload)
+    except StatementError as error:
+        raise ApiError(422, f"the statement is {error}") from error
+    except (CanonicalJSONError, GatekeeperError, ValueError, TypeError) as error:
+        raise ApiError(
+            422, f"the statement is not an in-toto Statement v1: {_sentence(error)}"
+        ) from error
+    return evidence.project, payload, _meta(evidence.statement)
+
+
+def _sentence(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        place = ".".join(str(part) for part in first["loc"]) or "statement"
+        return f"{place}: {first['msg']}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _meta(statement: dict[str, Any]) -> StatementMeta:
+    subjects = statement.get("subject")
+    first = subjects[0] if isinstance(subjects, list) and subjects else {}
+    digest = first.get("digest", {}) if isinstance(first, dict) else {}
+    predicate = statement.get("predicate")
+    predicate = predicate if isinstance(predicate, dict) else {}
+    verdict = predicate.get("verdict")
+    if isinstance(verdict, dict):
+        verdict = verdict.get("verdict")
+    facts = predicate.get("facts")
+    subject = facts.get("subject") if isinstance(facts, dict) else None
+    ref = subject.get("ref") if isinstance(subject, dict) else None
+    return StatementMeta(
+        repo=_text(first.get("name") if isinstance(first, dict) else None, 300),
+        commit=_text(digest.get("gitCommit") if isinstance(digest, dict) else None, 64),
+        ref=_text(ref, 300),
+        verdict=_text(verdict, 16),
+    )
+
+
+_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": EvidenceIn.model_json_schema()}},
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RecordOut,
+    responses=_ERRORS | {200: {"model": RecordOut, "description": "Already stored: the same."}},
+    openapi_extra=_BODY_SCHEMA,
+    summary="Store an in-toto statement",
+)
+async def post_evidence(
+    request: Request,
+    context: Annotated[Context, Depends(get_context)],
+    principal: Annotated[Principal, Depends(require_scope("ingest"))],
+) -> Response:
+    """Signs the statement (DSSE, Ed25519), appends it to the log and answers the record with
+    its receipt: 201 when stored now, 200 with the same record when this content was stored."""
+    project, payload, meta = _parse_body(await request.body())
+    require_project(principal, project)
+    result = await run_in_threadpool(context.store.append, project, payload, meta)
+    if result.receipt is not None:
+        out = result.record.to_out(result.receipt)
+    else:
+        out = await run_in_threadpool(_with_receipt, context, result.record)
+    return _json(out, 201 if result.created else 200)
+
+
+def _json(model: RecordOut, status: int = 200) -> Response:
+    """The model as JSON, skipping FastAPI's second validation of what we just built."""
+    return Response(model.model_dump_json(), status, media_type="application/json")
+
+
+def _with_receipt(context: Context, record: Any) -> RecordOut:
+    with context.engine.connect() as connection:
+        return with_receipts(context.store, connection, [record])[0]
+
+
+@router.get("", response_model=RecordPage, responses=_ERRORS, summary="Query records")
+def list_evidence(
+    context: Context,
+    connection: Db,
+    principal: Reader,
+    *,
+    project: Annotated[str | None, Query(max_length=200, description="owner/name")] = None,
+    commit: Annotated[str | None, Query(max_length=64, description="Git commit SHA.")] = None,
+    ref: Annotated[str | None, Query(max_length=300, description="Git ref.")] = None,
+    verdict: Annotated[Literal["pass", "fail"] | None, Query(description="Gate result.")] = None,
+    since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the last page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
+) -> Response:
+    """Records in log order, filtered, each with its receipt; cursor pagination."""
+    if project is not None:
+        require_project(principal, project)
+    query = select(RecordRow.__table__).order_by(RecordRow.log_index).limit(limit)
+    if project is not None:
+        query = query.where(RecordRow.project == project)
+    elif principal.projects is not None:
+        query = query.where(RecordRow.project.in_(sorted(principal.projects)))
+    for column, value in ((RecordRow.commit, commit), (RecordRow.ref, ref)):
+        if value is not None:
+            query = query.where(column == value)
+    if verdict is not None:
+        query = query.where(RecordRow.verdict == verdict)
+    if since is not None:
+        query = query.where(RecordRow.integrated_at >= format_time(since))
+    if until is not None:
+        query = query.where(RecordRow.integrated_at < format_time(until))
+    if cursor is not None:
+        query = query.where(RecordRow.log_index > int(cursor))
+    records = [record_from_row(row._mapping) for row in connection.execute(query)]
+    following = str(records[-1].log_index) if len(records) == limit else None
+    body = b'{"records":%b,"next_cursor":%b}' % (
+        records_json(context.store, connection, records),
+        json.dumps(following).encode(),
+    )
+    return Response(body, media_type="application/json")
+
+
+@router.get("/{record_id}", response_model=RecordOut, responses=_ERRORS, summary="One record")
+def get_evidence(context: Context, connection: Db, principal: Reader, record_id: str) -> RecordOut:
+    """One record by id, with its receipt to the newest checkpoint."""
+    row = connection.execute(
+        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
+    ).first()
+    if row is None:
+        raise ApiError(404, f"no record has the id {record_id[:64]!r}")
+    record = record_from_row(row._mapping)
+    require_project(principal, record.project)
+    return with_receipts(context.store, connection, [record])[0]

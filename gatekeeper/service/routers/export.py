@@ -1,0 +1,132 @@
+"""`/v1/export`: a zip bundle of records with inclusion proofs to one signed checkpoint.
+
+The bundle streams: records are read in batches of `_BATCH` in log order, each batch's proof
+nodes in one query, and the zip bytes written so far are handed to the client after each batch,
+so memory stays bounded whatever the number of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Select, select
+
+from gatekeeper.ledger import merkle
+from gatekeeper.ledger.bundle import BundleWriter
+from gatekeeper.ledger.checkpoint import Checkpoint
+from gatekeeper.service._clock import format_time, utc_now
+from gatekeeper.service.deps import Context, Reader, require_project
+from gatekeeper.service.keyring import published_keys
+from gatekeeper.service.problems import ApiError
+from gatekeeper.service.records import CheckpointOut, ErrorOut, record_from_row
+from gatekeeper.service.store import NodeReader
+from gatekeeper.service.tables import RecordRow
+
+router = APIRouter(prefix="/v1/export", tags=["export"])
+
+_BATCH = 500
+
+
+class _Sink:
+    """A write-only, non-seekable file object collecting the zip's bytes between yields."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: bytes leave with `take`."""
+
+    def take(self) -> bytes:
+        """The bytes written since the last call."""
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+def _query(project: str | None, since: str | None, until: str | None, size: int) -> Select[Any]:
+    query = select(RecordRow.__table__).where(RecordRow.log_index < size)
+    if project is not None:
+        query = query.where(RecordRow.project == project)
+    if since is not None:
+        query = query.where(RecordRow.integrated_at >= since)
+    if until is not None:
+        query = query.where(RecordRow.integrated_at < until)
+    return query.order_by(RecordRow.log_index).limit(_BATCH)
+
+
+def _chunks(
+    context: Context, checkpoint: CheckpointOut, filters: dict[str, str]
+) -> Iterator[bytes]:
+    sink = _Sink()
+    writer = BundleWriter(
+        sink,  # type: ignore[arg-type]  # a write-only stream is all zipfile needs
+        signing_key=context.store.signing_key(),
+        exported_at=utc_now(),
+        filters=filters,
+    )
+    base = _query(
+        filters.get("project"), filters.get("since"), filters.get("until"), checkpoint.size
+    )
+    with context.engine.connect() as connection:
+        last = -1
+        while True:
+            rows = connection.execute(base.where(RecordRow.log_index > last)).all()
+            if not rows:
+                break
+            records = [record_from_row(row._mapping) for row in rows]
+            reader = NodeReader(connection)
+            reader.prefetch(
+                pair
+                for record in records
+                for pair in merkle.required_nodes_for_inclusion(record.log_index, checkpoint.size)
+            )
+            for record in records:
+                proof = merkle.inclusion_proof(record.log_index, checkpoint.size, reader.get)
+                writer.write_record(record.to_json(), proof)
+            last = records[-1].log_index
+            yield sink.take()
+        keys = {"keys": [vars(key) for key in published_keys(connection)]}
+    writer.finish(Checkpoint(**checkpoint.model_dump()), keys)
+    yield sink.take()
+
+
+@router.get(
+    "",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The bundle."},
+        **{code: {"model": ErrorOut} for code in (401, 403, 404, 422)},
+    },
+    summary="Export a bundle for offline verification",
+)
+def export(
+    context: Context,
+    principal: Reader,
+    project: Annotated[str | None, Query(max_length=200, description="owner/name")] = None,
+    since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
+) -> StreamingResponse:
+    """A zip of the matching records, their inclusion proofs to the newest signed checkpoint,
+    the public keys and a README; `gatekeeper verify BUNDLE` checks it offline."""
+    require_project(principal, project)
+    checkpoint = context.store.latest_checkpoint()
+    if checkpoint is None:
+        raise ApiError(404, "the log is empty: there is nothing to export yet")
+    filters = {"project": project} if project is not None else {}
+    if since is not None:
+        filters["since"] = format_time(since)
+    if until is not None:
+        filters["until"] = format_time(until)
+    name = f"gatekeeper-export-{checkpoint.size}.zip"
+    return StreamingResponse(
+        _chunks(context, checkpoint, filters),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,51 @@
+"""`/healthz`, `/readyz` and `/metrics`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
+
+from gatekeeper.errors import ServiceError
+from gatekeeper.service.database import require_current_schema
+from gatekeeper.service.deps import Context
+from gatekeeper.service.records import HealthOut
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=HealthOut, summary="Liveness")
+def healthz() -> HealthOut:
+    """The process answers."""
+    return HealthOut(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut}},
+    summary="Readiness",
+)
+def readyz(context: Context) -> Response:
+    """The database is reachable and its schema is at the newest migration."""
+    try:
+        require_current_schema(context.engine)
+    except (ServiceError, SQLAlchemyError) as error:
+        return JSONResponse(HealthOut(status="unavailable", detail=str(error)).model_dump(), 503)
+    return JSONResponse(HealthOut(status="ready").model_dump())
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+    summary="Prometheus metrics",
+)
+def metrics(context: Context) -> Response:
+    """Requests, latencies and the log size, in the Prometheus text format."""
+    try:
+        context.metrics.log_size.set(context.store.log_size())
+    except SQLAlchemyError:
+        context.metrics.log_size.set(float("nan"))
+    return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)

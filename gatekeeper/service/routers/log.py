@@ -1,0 +1,108 @@
+"""`/v1/log`: the newest signed checkpoint and RFC 9162 inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
+
+from gatekeeper.attest.keys import VerifyingKey
+from gatekeeper.ledger.checkpoint import Checkpoint, signed_note_text
+from gatekeeper.service.deps import Context, Db, Reader
+from gatekeeper.service.problems import ApiError
+from gatekeeper.service.records import (
+    CheckpointOut,
+    ConsistencyProofOut,
+    ErrorOut,
+    InclusionProofOut,
+)
+from gatekeeper.service.store import hex_hashes
+from gatekeeper.service.tables import SigningKeyRow
+
+router = APIRouter(prefix="/v1/log", tags=["log"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403)}
+_SIZE = Query(ge=0, le=2**53 - 1)
+
+
+def _latest(context: Context, connection: Db) -> CheckpointOut:
+    checkpoint = context.store.latest_checkpoint(connection)
+    if checkpoint is None:
+        raise ApiError(404, "the log is empty: no checkpoint has been signed yet")
+    return checkpoint
+
+
+@router.get(
+    "/checkpoint",
+    response_model=CheckpointOut,
+    responses=_ERRORS | {404: {"model": ErrorOut}},
+    summary="Newest signed checkpoint",
+)
+def checkpoint(context: Context, connection: Db, _principal: Reader) -> CheckpointOut:
+    """The newest checkpoint: tree size and root hash, signed by the log's key."""
+    return _latest(context, connection)
+
+
+@router.get(
+    "/checkpoint/note",
+    response_class=PlainTextResponse,
+    responses=_ERRORS | {404: {"model": ErrorOut}},
+    summary="Newest checkpoint as a signed note",
+)
+def checkpoint_note(context: Context, connection: Db, _principal: Reader) -> str:
+    """The newest checkpoint text followed by its signature line (C2SP signed-note form)."""
+    latest = _latest(context, connection)
+    pem = connection.execute(
+        select(SigningKeyRow.public_key_pem).where(SigningKeyRow.key_id == latest.key_id)
+    ).scalar_one()
+    checkpoint = Checkpoint(**latest.model_dump())
+    key = VerifyingKey.from_public_pem(pem)
+    return signed_note_text(checkpoint, checkpoint.origin(), key)
+
+
+@router.get(
+    "/proof/inclusion",
+    response_model=InclusionProofOut,
+    responses=_ERRORS,
+    summary="Inclusion proof (audit path)",
+)
+def inclusion(
+    context: Context,
+    connection: Db,
+    _principal: Reader,
+    index: Annotated[int, _SIZE],
+    size: Annotated[int, _SIZE],
+) -> InclusionProofOut:
+    """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves."""
+    current = _latest(context, connection).size
+    if not index < size <= current:
+        raise ApiError(
+            400, f"need index < size <= {current} (the log size); got index={index}, size={size}"
+        )
+    hashes = context.store.inclusion_proof(index, size, connection)
+    return InclusionProofOut(index=index, size=size, hashes=hex_hashes(hashes))
+
+
+@router.get(
+    "/proof/consistency",
+    response_model=ConsistencyProofOut,
+    responses=_ERRORS,
+    summary="Consistency proof",
+)
+def consistency(
+    context: Context,
+    connection: Db,
+    _principal: Reader,
+    old: Annotated[int, _SIZE],
+    new: Annotated[int, _SIZE],
+) -> ConsistencyProofOut:
+    """The RFC 9162 proof that the log of size `old` is a prefix of the log of size `new`."""
+    current = _latest(context, connection).size
+    if not 0 < old <= new <= current:
+        raise ApiError(
+            400, f"need 0 < old <= new <= {current} (the log size); got old={old}, new={new}"
+        )
+    hashes = context.store.consistency_proof(old, new)
+    return ConsistencyProofOut(old=old, new=new, hashes=hex_hashes(hashes))

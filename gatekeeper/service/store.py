@@ -1,0 +1,280 @@
+"""The append-only evidence store: sign, append to the Merkle log, checkpoint, query.
+
+One append is one transaction: it takes the log lock (`pg_advisory_xact_lock` on PostgreSQL; on
+SQLite the writer connection's `BEGIN IMMEDIATE` already holds the database lock), reads the log
+size as max(leaf index) + 1 (never a sequence: a rolled-back append leaves no gap), writes the
+record, its leaf, the O(log n) complete-subtree hashes the leaf completes, and a checkpoint signed
+over the new root. The same statement for the same project again returns the stored record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, insert, or_, select
+from sqlalchemy.engine import Connection
+
+from gatekeeper.attest.canonical import canonical_json
+from gatekeeper.attest.dsse import sign_envelope
+from gatekeeper.attest.keys import SigningKey
+from gatekeeper.ledger import merkle
+from gatekeeper.ledger.checkpoint import sign_checkpoint
+from gatekeeper.service._clock import utc_now
+from gatekeeper.service.database import WRITER, is_sqlite
+from gatekeeper.service.records import (
+    CheckpointOut,
+    InclusionProofOut,
+    ReceiptOut,
+    StoredRecord,
+    checkpoint_from_row,
+    envelope_dict,
+    record_from_row,
+)
+from gatekeeper.service.tables import CheckpointRow, LogLeafRow, RecordRow, TreeNodeRow
+
+LOG_LOCK = 0x67746C67  # "gtlg": the advisory lock every append takes on PostgreSQL
+
+
+@dataclass(frozen=True)
+class StatementMeta:
+    """What queries filter on, read from the statement at ingest."""
+
+    repo: str | None = None
+    commit: str | None = None
+    ref: str | None = None
+    verdict: str | None = None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """The stored record, whether this call created it, and (when it did) its receipt."""
+
+    record: StoredRecord
+    created: bool
+    receipt: ReceiptOut | None = None
+
+
+class NodeReader:
+    """Reads complete-subtree hashes, fetching each set of needed nodes in one query."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Loads the hashes of `pairs` (level, index) not loaded yet."""
+        by_level: dict[int, set[int]] = {}
+        for level, index in pairs:
+            if (level, index) not in self._cache:
+                by_level.setdefault(level, set()).add(index)
+        if not by_level:
+            return
+        # one (level = L AND node_index IN (...)) term per level: each term uses the primary key
+        condition = or_(
+            *(
+                and_(TreeNodeRow.level == level, TreeNodeRow.node_index.in_(sorted(indices)))
+                for level, indices in by_level.items()
+            )
+        )
+        rows = self._connection.execute(
+            select(TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash).where(condition)
+        )
+        for level, index, digest in rows:
+            self._cache[(level, index)] = bytes(digest)
+
+    def add(self, level: int, index: int, digest: bytes) -> None:
+        """Remembers a node written in this transaction."""
+        self._cache[(level, index)] = digest
+
+    def get(self, level: int, index: int) -> bytes:
+        """The hash of node (level, index); a missing node is a storage fault."""
+        if (level, index) not in self._cache:
+            self.prefetch([(level, index)])
+        try:
+            return self._cache[(level, index)]
+        except KeyError:
+            raise LookupError(f"tree node ({level}, {index}) is missing from the log") from None
+
+
+class EvidenceStore:
+    """Appends signed records to the log and answers queries about it."""
+
+    def __init__(self, engine: Engine, key: SigningKey | Callable[[], SigningKey], origin: str):
+        self.engine = engine
+        self._key = key
+        self.origin = origin
+        # one appender per process at a time: threads queue here instead of in SQLite's busy
+        # handler, which sleeps in growing steps (the database lock still orders processes)
+        self._append_lock = threading.Lock()
+
+    def signing_key(self) -> SigningKey:
+        """The key new envelopes and checkpoints are signed with."""
+        return self._key if isinstance(self._key, SigningKey) else self._key()
+
+    def append(self, project: str, payload: bytes, meta: StatementMeta) -> AppendResult:
+        """Stores the statement `payload` (canonical bytes) for `project`, once."""
+        digest = hashlib.sha256(payload).hexdigest()
+        key = self.signing_key()
+        envelope = envelope_dict(sign_envelope(payload, key))
+        leaf = canonical_json(envelope)
+        with (
+            self._append_lock,
+            self.engine.connect() as connection,
+            connection.execution_options(**WRITER).begin(),
+        ):
+            if not is_sqlite(self.engine):
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
+            existing = _find(connection, project, digest)
+            if existing is not None:
+                return AppendResult(existing, created=False)
+            size = _log_size(connection)
+            row, receipt = self._write(
+                connection,
+                project=project,
+                digest=digest,
+                leaf=leaf,
+                key=key,
+                index=size,
+                meta=meta,
+            )
+        return AppendResult(record_from_row(row), created=True, receipt=receipt)
+
+    def _write(
+        self,
+        connection: Connection,
+        *,
+        project: str,
+        digest: str,
+        leaf: bytes,
+        key: SigningKey,
+        index: int,
+        meta: StatementMeta,
+    ) -> tuple[dict[str, Any], ReceiptOut]:
+        leaf_hash = merkle.leaf_hash(leaf)
+        reader = NodeReader(connection)
+        reader.prefetch(
+            [*_append_siblings(index), *merkle.required_nodes_for_inclusion(index, index + 1)]
+        )
+        nodes = merkle.nodes_for_append(index, leaf_hash, reader.get)
+        for level, node_index, node_hash in nodes:
+            reader.add(level, node_index, node_hash)
+        root = merkle.root_hash(index + 1, reader.get)
+        checkpoint = sign_checkpoint(self.origin, index + 1, root, key)
+        proof = [h.hex() for h in merkle.inclusion_proof(index, index + 1, reader.get)]
+        row = {
+            "id": str(uuid.uuid4()),
+            "project": project,
+            "log_index": index,
+            "leaf_hash": leaf_hash.hex(),
+            "integrated_at": utc_now(),
+            "statement_sha256": digest,
+            "envelope": leaf,
+            "key_id": key.key_id,
+            "repo": meta.repo,
+            "commit": meta.commit,
+            "ref": meta.ref,
+            "verdict": meta.verdict,
+            "inclusion_proof": " ".join(proof),
+        }
+        connection.execute(insert(RecordRow), row)
+        connection.execute(
+            insert(LogLeafRow),
+            {"leaf_index": index, "leaf_hash": leaf_hash, "record_id": row["id"]},
+        )
+        connection.execute(
+            insert(TreeNodeRow),
+            [{"level": lv, "node_index": ix, "hash": digest_} for lv, ix, digest_ in nodes],
+        )
+        connection.execute(
+            insert(CheckpointRow),
+            {
+                "size": checkpoint.size,
+                "root_hash": checkpoint.root_hash,
+                "key_id": checkpoint.key_id,
+                "note": checkpoint.note,
+                "signature": checkpoint.signature,
+                "created_at": row["integrated_at"],
+            },
+        )
+        receipt = ReceiptOut(
+            checkpoint=CheckpointOut(**checkpoint.model_dump()),
+            inclusion_proof=InclusionProofOut(index=index, size=index + 1, hashes=proof),
+        )
+        return row, receipt
+
+    def log_size(self) -> int:
+        """How many leaves the log holds."""
+        with self.engine.connect() as connection:
+            return _log_size(connection)
+
+    def latest_checkpoint(self, connection: Connection | None = None) -> CheckpointOut | None:
+        """The newest signed checkpoint, or None for an empty log."""
+        if connection is None:
+            with self.engine.connect() as own:
+                return self.latest_checkpoint(own)
+        row = connection.execute(
+            select(CheckpointRow.__table__).order_by(CheckpointRow.size.desc()).limit(1)
+        ).first()
+        return None if row is None else checkpoint_from_row(row._mapping)
+
+    def checkpoint_at(self, connection: Connection, size: int) -> CheckpointOut | None:
+        """The signed checkpoint of the log at `size`, if the log reached it."""
+        row = connection.execute(
+            select(CheckpointRow.__table__).where(CheckpointRow.size == size)
+        ).first()
+        return None if row is None else checkpoint_from_row(row._mapping)
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        """One record by id."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(RecordRow.__table__).where(RecordRow.id == record_id)
+            ).first()
+        return None if row is None else record_from_row(row._mapping)
+
+    def inclusion_proof(self, index: int, size: int, connection: Connection) -> list[bytes]:
+        """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves."""
+        reader = NodeReader(connection)
+        reader.prefetch(merkle.required_nodes_for_inclusion(index, size))
+        return list(merkle.inclusion_proof(index, size, reader.get))
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        """The RFC 9162 proof that the tree of `old` leaves is a prefix of the one of `new`."""
+        with self.engine.connect() as connection:
+            reader = NodeReader(connection)
+            reader.prefetch(merkle.required_nodes_for_consistency(old, new))
+            return list(merkle.consistency_proof(old, new, reader.get))
+
+
+def _append_siblings(index: int) -> list[tuple[int, int]]:
+    """The stored nodes `nodes_for_append` combines with leaf `index` (its left siblings)."""
+    pairs = []
+    level = 0
+    while (index >> level) & 1:
+        pairs.append((level, (index >> level) - 1))
+        level += 1
+    return pairs
+
+
+def _find(connection: Connection, project: str, digest: str) -> StoredRecord | None:
+    row = connection.execute(
+        select(RecordRow.__table__).where(
+            RecordRow.project == project, RecordRow.statement_sha256 == digest
+        )
+    ).first()
+    return None if row is None else record_from_row(row._mapping)
+
+
+def _log_size(connection: Connection) -> int:
+    highest = connection.execute(select(func.max(LogLeafRow.leaf_index))).scalar()
+    return 0 if highest is None else int(highest) + 1
+
+
+def hex_hashes(hashes: Sequence[bytes]) -> list[str]:
+    """Hashes as lowercase hex, as the API shows them."""
+    return [digest.hex() for digest in hashes]

@@ -1,0 +1,122 @@
+"""The database tables (SQLAlchemy 2, typed); every change to them is an Alembic revision.
+
+`records`, `log_leaves`, `tree_nodes` and `checkpoints` are append-only: triggers created by the
+first migration refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL, INSERT OR REPLACE on SQLite).
+`signing_keys` and `tokens` change on purpose (a key is retired, a token revoked).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+APPEND_ONLY_TABLES = ("records", "log_leaves", "tree_nodes", "checkpoints")
+"""Tables whose rows are never updated or deleted; the database refuses it."""
+
+_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the metadata Alembic reads."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+
+
+class SigningKeyRow(Base):
+    """A public key the service signs (or signed) with; the private half stays on disk."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    retired_at: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class RecordRow(Base):
+    """One stored evidence record: the signed DSSE envelope and what queries filter on."""
+
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project: Mapped[str] = mapped_column(String(200))
+    log_index: Mapped[int] = mapped_column(_BIGINT, unique=True)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+    integrated_at: Mapped[str] = mapped_column(String(32))
+    statement_sha256: Mapped[str] = mapped_column(String(64))
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
+    repo: Mapped[str | None] = mapped_column(String(300))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    ref: Mapped[str | None] = mapped_column(String(300))
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    inclusion_proof: Mapped[str | None] = mapped_column(Text, default=None)
+    """Receipt kept at integration: hex hashes of the proof to the checkpoint of size index + 1."""
+
+    __table_args__ = (
+        Index("uq_records_project_statement", "project", "statement_sha256", unique=True),
+        Index("ix_records_project_log_index", "project", "log_index"),
+        Index("ix_records_project_commit", "project", "commit", "log_index"),
+        Index("ix_records_project_verdict", "project", "verdict", "log_index"),
+        Index("ix_records_project_integrated", "project", "integrated_at", "log_index"),
+    )
+
+
+class LogLeafRow(Base):
+    """One leaf of the Merkle log: its index (max+1, never a sequence) and its hash."""
+
+    __tablename__ = "log_leaves"
+
+    leaf_index: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), unique=True)
+
+
+class TreeNodeRow(Base):
+    """The hash of one complete subtree: leaves [index * 2**level, (index + 1) * 2**level)."""
+
+    __tablename__ = "tree_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    node_index: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    # SQLite: clustered on (level, node_index), so a proof's node is one B-tree lookup
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class CheckpointRow(Base):
+    """A signed checkpoint of the log at one size."""
+
+    __tablename__ = "checkpoints"
+
+    size: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
+    note: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class TokenRow(Base):
+    """An API token: only its SHA-256 is kept; scopes and projects are comma-separated."""
+
+    __tablename__ = "tokens"
+
+    token_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(64))
+    projects: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str | None] = mapped_column(String(32), default=None)
+    revoked_at: Mapped[str | None] = mapped_column(String(32), default=None)
+    note: Mapped[str | None] = mapped_column(String(200), default=None)

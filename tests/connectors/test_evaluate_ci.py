@@ -1,0 +1,180 @@
+"""Acceptance: `gatekeeper evaluate` in simulated CI runs posts feedback and exits by verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.connectors.conftest import TOKEN
+from tests.fakes.github import NO_ACCESS, FakeGitHub
+from tests.fakes.gitlab import FakeGitLab
+
+POLICY = """\
+version: 1
+name: pr-gate
+rules:
+  - id: approved
+    title: Approved on the head commit
+    metric: reviews.approvals
+    op: ">="
+    threshold: 1
+  - id: checks-green
+    title: Every check succeeded
+    expr: size(checks.failed) == 0
+"""
+FAST = {
+    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
+    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
+    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
+}
+
+
+def _evaluate(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    policy = tmp_path / "policy.yml"
+    policy.write_text(POLICY)
+    return subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "evaluate", "--policy", str(policy), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, **FAST, **env},
+    )
+
+
+def _actions(fake: FakeGitHub, tmp_path: Path) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "action": "synchronize",
+                "pull_request": {
+                    "number": fake.number,
+                    "head": {"sha": fake.head, "ref": fake.head_ref},
+                },
+            }
+        )
+    )
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_REPOSITORY": fake.repo,
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": "f" * 40,
+        "GITHUB_REF": f"refs/pull/{fake.number}/merge",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_TOKEN": TOKEN,
+    }
+
+
+@pytest.mark.parametrize(("approve", "code"), [(True, 0), (False, 1)])
+def test_github_actions_pull_request_run(
+    fake_github: FakeGitHub, tmp_path: Path, approve: bool, code: int
+) -> None:
+    """The gate posts status, check run, sticky comment, summary and outputs; exit by verdict."""
+    fake_github.add_check_run("build")
+    if approve:
+        fake_github.add_review("bob", "APPROVED")
+    result = _evaluate(tmp_path, _actions(fake_github, tmp_path))
+    assert result.returncode == code, result.stderr
+    verdict = "pass" if approve else "fail"
+    [status] = fake_github.created_statuses
+    assert status["context"] == "gatekeeper/pr-gate"
+    assert status["state"] == ("success" if approve else "failure")
+    assert status["target_url"] == "https://github.com/octo/app/actions/runs/4242"
+    assert status["sha"] == fake_github.head
+    [run] = fake_github.created_check_runs
+    assert run["conclusion"] == ("success" if approve else "failure")
+    [comment] = fake_github.comments
+    assert comment["body"].startswith("<!-- gatekeeper:pr-gate -->")
+    assert "pr-gate" in (tmp_path / "summary.md").read_text()
+    output = (tmp_path / "output").read_text()
+    assert "verdict<<ghadelimiter_" in output
+    assert f"\n{verdict}\n" in output
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_fork_pull_request_with_read_only_token(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """403 on every write becomes a notice; the exit code still follows the verdict."""
+    fake_github.add_review("bob", "APPROVED")
+    fake_github.fail(403, body=NO_ACCESS, method="POST", times=None)
+    result = _evaluate(tmp_path, _actions(fake_github, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("::notice title=Gatekeeper feedback::") == 3
+    assert fake_github.created_statuses == []
+    assert "pr-gate" in (tmp_path / "summary.md").read_text()
+
+
+def test_no_feedback_writes_nothing(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """--no-feedback is a dry run: facts are read, nothing is written, exit by verdict."""
+    result = _evaluate(tmp_path, _actions(fake_github, tmp_path), "--no-feedback")
+    assert result.returncode == 1
+    assert fake_github.count("POST") == fake_github.count("PATCH") == 0
+    assert not (tmp_path / "summary.md").exists()
+    assert not (tmp_path / "output").exists()
+
+
+def _mr_pipeline(fake: FakeGitLab) -> dict[str, str]:
+    return {
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": fake.url,
+        "CI_PROJECT_PATH": fake.repo,
+        "CI_MERGE_REQUEST_IID": str(fake.number),
+        "CI_COMMIT_SHA": fake.head,
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_JOB_URL": "https://git.example/group/app/-/jobs/99",
+        "GITLAB_TOKEN": TOKEN,
+    }
+
+
+@pytest.mark.parametrize(("job_status", "code"), [("success", 0), ("failed", 1)])
+def test_gitlab_merge_request_pipeline(
+    fake_gitlab: FakeGitLab, tmp_path: Path, job_status: str, code: int
+) -> None:
+    """The gate posts an MR note, a commit status and a dotenv file; exit by verdict."""
+    fake_gitlab.approve("reprazent")
+    fake_gitlab.add_job("e2e", job_status)
+    result = _evaluate(tmp_path, _mr_pipeline(fake_gitlab))
+    assert result.returncode == code, result.stderr
+    verdict = "pass" if code == 0 else "fail"
+    [note] = fake_gitlab.notes
+    assert note["body"].startswith("<!-- gatekeeper:pr-gate -->")
+    [status] = fake_gitlab.statuses
+    assert status["name"] == "gatekeeper/pr-gate"
+    assert status["state"] == ("success" if code == 0 else "failed")
+    assert status["target_url"] == "https://git.example/group/app/-/jobs/99"
+    dotenv = (tmp_path / "gatekeeper.env").read_text()
+    assert f"GATEKEEPER_VERDICT={verdict}\n" in dotenv
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_action_flags_no_comment_summary_file_and_dotenv(
+    fake_gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """--no-comment skips the note; --summary-file and --dotenv write where they are told."""
+    fake_gitlab.approve("reprazent")
+    result = _evaluate(
+        tmp_path,
+        _mr_pipeline(fake_gitlab),
+        "--no-comment",
+        "--summary-file",
+        "verdict.md",
+        "--dotenv",
+        "out.env",
+    )
+    assert result.returncode == 0, result.stderr
+    assert fake_gitlab.notes == []
+    assert len(fake_gitlab.statuses) == 1
+    assert "pr-gate" in (tmp_path / "verdict.md").read_text()
+    assert (tmp_path / "out.env").read_text().startswith("GATEKEEPER_VERDICT=pass\n")
+    assert not (tmp_path / "gatekeeper.env").exists()

@@ -1,0 +1,48 @@
+"""`make demo` (python -m gatekeeper.demo) tells the whole story and stops its service."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
+    """The demo prints both record ids, the verified proof and bundle, a read token and curl,
+    and its service no longer answers afterwards."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gatekeeper.demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    ids = re.search(r"record ids: failing gate (\S+), passing gate (\S+)", out)
+    assert ids is not None
+    for record_id in ids.groups():
+        assert f"Evidence stored: record {record_id}, log index " in out
+    assert "6 total, 5 passed, 0 failed, 0 errors, 1 skipped, 1 flaky" in out
+    assert "Gatekeeper: FAIL" in out
+    assert "Gatekeeper: PASS" in out
+    assert "inclusion proof (1 hashes) verified against the checkpoint root: OK" in out
+    assert "checkpoint signature verified with the service key: OK" in out
+    assert "OK: 2 record(s)" in out
+    assert "the exported bundle is verified" in out
+    token = re.search(r"read token \(project example/shop\): (gk_\S+)", out)
+    assert token is not None
+    assert f'curl -H "Authorization: Bearer {token.group(1)}" "http://127.0.0.1:' in out
+    assert "the evidence service has stopped" in out
+    port = re.search(r"the evidence service answers at http://127\.0\.0\.1:(\d+)", out)
+    assert port is not None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
+    [data_dir] = tmp_path.glob("gatekeeper-demo-*")
+    assert (data_dir / "evidence-bundle.zip").is_file()

@@ -1,0 +1,201 @@
+"""The auditor pages in-process: auth, status codes, filters, escaping, verification, links."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import zipfile
+from datetime import UTC, datetime
+
+from gatekeeper.service.pages import COOKIE
+from tests.pages.conftest import Stored, Tokens, session
+from tests.service.live import ApiClient
+
+
+def test_pages_without_a_session_answer_a_sign_in_page(client: ApiClient) -> None:
+    """Every page but the login form is 401 HTML with a sign-in link when no cookie is sent."""
+    for path in (
+        "/ui/",
+        "/ui/log",
+        "/ui/records/x",
+        "/ui/records/x/json",
+        "/ui/export?project=a/b",
+    ):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert 'href="/ui/login"' in response.text
+
+
+def test_unknown_and_ingest_only_tokens_are_refused(client: ApiClient, tokens: Tokens) -> None:
+    """A forged cookie gives 401, an ingest-only token 403, and neither is echoed."""
+    forged = client.get("/ui/", headers=session("gk_nope_nope"))
+    assert forged.status_code == 401
+    assert "gk_nope_nope" not in forged.text
+    ingest = client.get("/ui/", headers=session(tokens.ingest))
+    assert ingest.status_code == 403
+    assert "read" in ingest.text
+    assert tokens.ingest not in ingest.text
+
+
+def test_login_sets_a_strict_httponly_cookie(client: ApiClient, tokens: Tokens) -> None:
+    """A valid read token posted to /ui/login redirects to the list with a Secure, HttpOnly,
+    SameSite=Strict cookie (not Secure on a loopback host)."""
+    form = {"token": tokens.read}
+    remote = client.post("/ui/login", data=form, headers={"Host": "evidence.example"})
+    assert remote.status_code == 303
+    assert remote.headers["location"] == "/ui/"
+    cookie = remote.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    for flag in ("HttpOnly", "SameSite=strict", "Secure", "Path=/ui"):
+        assert flag in cookie
+    local = client.post("/ui/login", data=form, headers={"Host": "127.0.0.1:8000"})
+    assert "Secure" not in local.headers["set-cookie"]
+    assert "HttpOnly" in local.headers["set-cookie"]
+
+
+def test_login_with_a_bad_token_shows_the_form_again(client: ApiClient, tokens: Tokens) -> None:
+    """A wrong or ingest-only token is 401 with the form and a sentence, never echoing it."""
+    for token in ("gk_abc_<b>secret</b>", tokens.ingest, ""):
+        response = client.post("/ui/login", data={"token": token})
+        assert response.status_code == 401
+        assert "set-cookie" not in response.headers
+        assert 'name="token"' in response.text
+        assert 'role="alert"' in response.text
+        assert "secret" not in response.text
+        assert not token or token not in response.text
+
+
+def test_logout_forgets_the_cookie(client: ApiClient, tokens: Tokens) -> None:
+    """POST /ui/logout expires the cookie and goes back to the sign-in form."""
+    response = client.post("/ui/logout", headers=session(tokens.read))
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/login"
+    assert (
+        "Max-Age=0" in response.headers["set-cookie"]
+        or "expires=" in response.headers["set-cookie"]
+    )
+
+
+def test_records_list_shows_columns_and_filters(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """The list shows every record with its verdict badge; filters keep the matching ones (a
+    bare until date includes that day)."""
+    listing = client.get("/ui/", headers=session(tokens.read))
+    assert listing.status_code == 200
+    assert listing.text.count('class="badge pass"') == 2
+    assert listing.text.count('class="badge fail"') == 1
+    assert "alice, bob" in listing.text
+    assert "iso9001-release" in listing.text
+    assert "refs/pull/7/merge" in listing.text
+    failing = client.get("/ui/?verdict=fail&project=&since=", headers=session(tokens.read))
+    assert failing.status_code == 200
+    assert f"/ui/records/{stored.failing}" in failing.text
+    assert f"/ui/records/{stored.passing[0]}" not in failing.text
+    by_ref = client.get("/ui/?ref=refs/heads/main", headers=session(tokens.read))
+    assert by_ref.text.count("/ui/records/") == 2
+    future = client.get("/ui/?since=2999-01-01", headers=session(tokens.read))
+    assert "No records match" in future.text
+    today = datetime.now(UTC).date().isoformat()
+    until_today = client.get(f"/ui/?until={today}", headers=session(tokens.read))
+    assert until_today.text.count("/ui/records/") == 3
+
+
+def test_bad_filters_and_foreign_projects_are_html_errors(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """A bad date or verdict is a 422 page; another project's records are a 403 page."""
+    for query in ("since=yesterday", "verdict=maybe", "cursor=abc"):
+        response = client.get(f"/ui/?{query}", headers=session(tokens.read))
+        assert response.status_code == 422, query
+        assert response.headers["content-type"].startswith("text/html")
+    other = client.get("/ui/?project=other/thing", headers=session(tokens.read))
+    assert other.status_code == 403
+    foreign = client.get(f"/ui/records/{stored.failing}", headers=session(tokens.read_other))
+    assert foreign.status_code == 403
+
+
+def test_cursor_pagination_walks_every_record(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """With a page of two, the next link leads to the third record and no further."""
+    first = client.get("/ui/?limit=2&verdict=", headers=session(tokens.read))
+    assert first.text.count("/ui/records/") == 2
+    assert 'rel="next"' in first.text
+    found = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert found is not None
+    next_url = html.unescape(found.group(1))
+    second = client.get(next_url, headers=session(tokens.read))
+    assert second.status_code == 200
+    assert f"/ui/records/{stored.passing[1]}" in second.text
+    assert second.text.count("/ui/records/") == 1
+
+
+def test_record_page_escapes_the_pr_title(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """A PR title holding <script> is shown as text, never as markup."""
+    response = client.get(f"/ui/records/{stored.failing}", headers=session(tokens.read))
+    assert response.status_code == 200
+    assert "<script" not in response.text
+    assert "Fix &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends" in response.text
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_record_page_shows_rules_facts_clauses_and_proof(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """The record page lists each rule with its clause, the facts, and a verified proof."""
+    text = client.get(f"/ui/records/{stored.failing}", headers=session(tokens.read)).text
+    assert "2 tests failed, none may fail" in text
+    assert "8.6 release of products and services" in text
+    assert "8.3.4 design and development controls" in text
+    assert "verified against checkpoint of size 3" in text
+    assert 'href="https://github.example/acme/widget/issues/12"' in text
+    assert 'href="https://ci.example/run/2"' in text
+    assert "alice, bob" in text
+    assert "8.7 control of nonconforming outputs" in text
+    assert f'href="/ui/records/{stored.failing}/json"' in text
+    assert 'href="/ui/export?project=acme%2Fwidget"' in text
+
+
+def test_raw_json_and_export_links_answer(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """The raw-JSON link gives the API record; the export link a zip bundle of the project."""
+    record = client.get(f"/ui/records/{stored.passing[0]}/json", headers=session(tokens.read))
+    assert record.json()["id"] == stored.passing[0]
+    assert record.json()["receipt"]["checkpoint"]["size"] == 3
+    bundle = client.get("/ui/export?project=acme/widget", headers=session(tokens.read))
+    assert bundle.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
+    missing = client.get("/ui/records/does-not-exist", headers=session(tokens.read))
+    assert missing.status_code == 404
+    assert "does-not-exist" in missing.text
+
+
+def test_log_page_shows_checkpoint_and_keys(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """The log page shows the newest checkpoint's size, root, note and the signing key."""
+    checkpoint = client.get(
+        "/v1/log/checkpoint", headers={"Authorization": f"Bearer {tokens.read}"}
+    )
+    text = client.get("/ui/log", headers=session(tokens.read)).text
+    assert checkpoint.json()["root_hash"] in text
+    assert checkpoint.json()["key_id"] in text
+    assert "gatekeeper.local/log\n3\n" in text
+    assert "BEGIN PUBLIC KEY" in text
+
+
+def test_empty_log_and_stylesheet(client: ApiClient, tokens: Tokens) -> None:
+    """An empty log says so; the pages stay out of the OpenAPI schema; the CSS is served."""
+    assert "log is empty" in client.get("/ui/log", headers=session(tokens.read)).text
+    assert "No records match" in client.get("/ui/", headers=session(tokens.read)).text
+    assert not [path for path in client.get("/openapi.json").json()["paths"] if "/ui" in path]
+    css = client.get("/ui/static/style.css")
+    assert css.headers["content-type"].startswith("text/css")
+    assert ".badge.pass" in css.text

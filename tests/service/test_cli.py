@@ -1,0 +1,106 @@
+"""The service commands: db upgrade, tokens, keys, and the refusal of an outdated schema."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from gatekeeper.cli.app import main
+from gatekeeper.config import Settings
+from gatekeeper.errors import ServiceError
+from gatekeeper.service import create_app
+from gatekeeper.service.database import make_engine
+from tests.service.conftest import bearer
+from tests.service.live import ApiClient, PostgresDatabases, service_env
+
+
+@dataclass(frozen=True)
+class _Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def gatekeeper(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., _Result]:
+    """Runs the `gatekeeper` command in-process with the given environment."""
+
+    def _run(env: dict[str, str], *args: str) -> _Result:
+        for name, value in env.items():
+            if name.startswith("GATEKEEPER_"):
+                monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "argv", ["gatekeeper", *args])
+        with pytest.raises(SystemExit) as caught:
+            main()
+        captured = capsys.readouterr()
+        for name in env:
+            if name.startswith("GATEKEEPER_") and name != "GATEKEEPER_TEST_POSTGRES_URL":
+                monkeypatch.delenv(name)
+        return _Result(int(caught.value.code or 0), captured.out, captured.err)
+
+    return _run
+
+
+def test_tokens_and_keys_commands(tmp_path: Path, gatekeeper: Callable[..., _Result]) -> None:
+    """`tokens create` prints a working token on its last line; list, revoke and rotate work."""
+    env = service_env(tmp_path)
+    created = gatekeeper(env, "tokens", "create", "--project", "acme/widget", "--scope", "read")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("gk_")
+    token_id = token.split("_")[1]
+    listed = gatekeeper(env, "tokens", "list")
+    assert token_id in listed.stdout
+    assert token not in listed.stdout
+    app = create_app(Settings(data_dir=tmp_path))
+    rotated = gatekeeper(env, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    api = ApiClient(app)
+    try:
+        keys = api.get("/v1/keys").json()["keys"]
+        assert [k["retired_at"] is None for k in keys] == [False, True]
+        assert api.get("/v1/log/checkpoint", headers=bearer(token)).status_code == 404
+        assert gatekeeper(env, "tokens", "revoke", token_id).returncode == 0
+        assert api.get("/v1/log/checkpoint", headers=bearer(token)).status_code == 401
+    finally:
+        api.close()
+        app.state.gatekeeper.engine.dispose()
+    again = gatekeeper(env, "tokens", "revoke", token_id)
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: no active token")
+    bad = gatekeeper(env, "tokens", "create", "--project", "a/b", "--scope", "write")
+    assert (bad.returncode, bad.stderr.count("\n")) == (2, 1)
+
+
+def test_external_sqlite_database_needs_db_upgrade(
+    tmp_path: Path, gatekeeper: Callable[..., _Result]
+) -> None:
+    """A configured (non-default) database on an old schema is refused until `db upgrade`."""
+    url = f"sqlite:///{tmp_path / 'external.db'}"
+    settings = Settings(data_dir=tmp_path, database_url=url)
+    with pytest.raises(ServiceError, match="gatekeeper db upgrade"):
+        create_app(settings)
+    upgraded = gatekeeper(service_env(tmp_path, url), "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "to 0003" in upgraded.stdout
+    create_app(settings).state.gatekeeper.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_on_an_old_schema_is_refused(postgres: PostgresDatabases, tmp_path: Path) -> None:
+    """PostgreSQL at an older revision: the service refuses to start and readyz would say so."""
+    url = postgres.fresh(migrated=False)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num varchar(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+    engine.dispose()
+    with pytest.raises(ServiceError, match="at 0001 but this version needs 0003"):
+        create_app(Settings(data_dir=tmp_path, database_url=url))

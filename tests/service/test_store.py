@@ -1,0 +1,106 @@
+"""The store on SQLite and PostgreSQL: appends, idempotency, the tree, append-only triggers."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy.exc
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from gatekeeper.attest.canonical import canonical_json
+from gatekeeper.ledger import merkle
+from gatekeeper.service.database import WRITER, is_sqlite
+from gatekeeper.service.store import EvidenceStore, StatementMeta
+from tests.service.live import statement
+
+
+def _store(app: FastAPI) -> EvidenceStore:
+    store: EvidenceStore = app.state.gatekeeper.store
+    return store
+
+
+def _append(store: EvidenceStore, n: int) -> int:
+    return store.append(
+        "acme/widget", canonical_json(statement(n)), StatementMeta()
+    ).record.log_index
+
+
+def test_indices_are_contiguous_and_root_matches_memory_tree(app: FastAPI) -> None:
+    """Appends get indices 0..n-1 and the signed root equals an in-memory recomputation."""
+    store = _store(app)
+    indices = [_append(store, n) for n in range(13)]
+    assert indices == list(range(13))
+    memory = merkle.MemoryTree()
+    with store.engine.connect() as connection:
+        for (leaf,) in connection.execute(text("SELECT envelope FROM records ORDER BY log_index")):
+            memory.append(bytes(leaf))
+        nodes = connection.execute(text("SELECT count(*) FROM tree_nodes")).scalar_one()
+    checkpoint = store.latest_checkpoint()
+    assert checkpoint is not None
+    assert checkpoint.size == 13
+    assert checkpoint.root_hash == memory.root().hex()
+    assert nodes == 2 * 13 - bin(13).count("1")  # only complete subtrees are stored
+
+
+def test_same_statement_twice_gives_same_record(app: FastAPI) -> None:
+    """Storing the same statement again returns the first record and adds no leaf."""
+    store = _store(app)
+    payload = canonical_json(statement(1))
+    first = store.append("acme/widget", payload, StatementMeta())
+    second = store.append("acme/widget", payload, StatementMeta())
+    assert first.created
+    assert not second.created
+    assert second.record == first.record
+    assert store.log_size() == 1
+
+
+def _run(store: EvidenceStore, statements: str, row: dict[str, object]) -> None:
+    with store.engine.connect() as connection, connection.execution_options(**WRITER).begin():
+        for part in statements.split("; "):
+            connection.execute(text(part), row if "VALUES" in part else {})
+
+
+_TABLES = ("records", "log_leaves", "tree_nodes", "checkpoints")
+
+
+@pytest.mark.parametrize("table", _TABLES)
+@pytest.mark.parametrize("statement_sql", ["UPDATE {t} SET {c} = {c}", "DELETE FROM {t}"])
+def test_database_refuses_update_and_delete(app: FastAPI, table: str, statement_sql: str) -> None:
+    """The database itself refuses UPDATE and DELETE on every append-only table."""
+    store = _store(app)
+    _append(store, 0)
+    column = {"records": "project", "log_leaves": "leaf_hash", "tree_nodes": "hash"}.get(
+        table, "note"
+    )
+    with (
+        pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"),
+        store.engine.connect() as connection,
+        connection.execution_options(**WRITER).begin(),
+    ):
+        connection.execute(text(statement_sql.format(t=table, c=column)))
+    assert store.log_size() == 1
+
+
+@pytest.mark.parametrize("table", _TABLES)
+def test_database_refuses_truncate_and_replica_bypass(app: FastAPI, table: str) -> None:
+    """PostgreSQL refuses TRUNCATE and DELETE as a replica; SQLite refuses INSERT OR REPLACE."""
+    store = _store(app)
+    _append(store, 0)
+    with store.engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+    attempts: list[str]
+    if is_sqlite(store.engine):
+        columns = ", ".join(f'"{name}"' for name in rows[0])
+        values = ", ".join(f":{name}" for name in rows[0])
+        attempts = [f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({values})"]
+    else:
+        attempts = [
+            f"TRUNCATE {table} CASCADE",
+            f"SET LOCAL session_replication_role = replica; DELETE FROM {table}",
+        ]
+    for attempt in attempts:
+        with pytest.raises(sqlalchemy.exc.DatabaseError, match="append-only"):
+            _run(store, attempt, dict(rows[0]))
+    with store.engine.connect() as connection:
+        after = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+    assert after == rows
