@@ -8,7 +8,6 @@ import json
 import typer
 
 from gatekeeper.facts import Facts
-from gatekeeper.render.facts_text import facts_as_text
 
 
 class FactsFormat(enum.StrEnum):
@@ -21,4 +20,8 @@ def print_facts(facts: Facts, output_format: FactsFormat) -> None:
     if output_format is FactsFormat.json:
         typer.echo(json.dumps(facts.to_json_dict(), indent=2, sort_keys=False))
     else:
+        # Imported here: the render package pulls in the policy engine and Rich, which JSON
+        # output (what CI scripts and the benchmark use) never needs.
+        from gatekeeper.render.facts_text import facts_as_text  # noqa: PLC0415
+
         typer.echo(facts_as_text(facts))

@@ -8,7 +8,8 @@ its internal subset is read, so nothing is ever declared or expanded.
 
 Parsers are lxml parser targets (SAX-style callbacks, no tree): `StreamTarget` keeps the depth,
 takes end events through a C-level ``list.append`` and tells the subclass when a watched element
-closes, so Python runs only where a format needs it.
+closes, so Python runs only where a format needs it. A reference to an undeclared entity (possible
+only under an external DTD, which is never loaded) is dropped and the text around it kept.
 """
 
 from __future__ import annotations
