@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,8 +28,8 @@ class ServiceContext:
     metrics: Metrics
 
 
-def get_context(request: Request) -> ServiceContext:
-    """The service context of the running app."""
+async def get_context(request: Request) -> ServiceContext:
+    """The service context of the running app (async: no I/O, so no thread hop)."""
     context: ServiceContext = request.app.state.gatekeeper
     return context
 
@@ -65,10 +65,10 @@ def get_principal(
     return principal
 
 
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
+def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency returning the principal when its token carries `scope`, else 403."""
 
-    def _check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def _check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if not principal.has_scope(scope):
             raise ApiError(403, f"this token lacks the `{scope}` scope this endpoint needs")
         return principal
