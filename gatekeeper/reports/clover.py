@@ -7,33 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import StreamTarget, locate, parse_target
+from gatekeeper.reports._numbers import Attributes, BadNumberError, count_attribute
+from gatekeeper.reports._xml import StreamTarget, parse_target
 from gatekeeper.reports.model import CoverageResult, FileCoverage
-
-Attributes = dict[str, str]
-
-
-class _BadNumberError(Exception):
-    """A <line> attribute that is not a number (raised as a ReportError when its file ends)."""
-
-    def __init__(self, name: str, text: str) -> None:
-        super().__init__(name, text)
-        self.name, self.text = name, text
-
-    def report_error(self, path: Path) -> ReportError:
-        line = locate(path, "line", self.name, self.text)
-        return ReportError(path, f"<line> {self.name}={self.text!r}: not a number", line=line)
-
-
-def _int(attributes: Attributes, name: str) -> int:
-    text = attributes.get(name)
-    if text is None:
-        return 0
-    try:
-        return max(int(text), 0)
-    except ValueError:
-        raise _BadNumberError(name, text) from None
 
 
 class _File:
@@ -46,16 +22,20 @@ class _File:
         self.key = key
         self.lines: dict[int, int] = {}
         self.branches: dict[int, tuple[int, int]] = {}
-        self.error: _BadNumberError | None = None
+        self.error: BadNumberError | None = None
 
     def add_line(self, attributes: Attributes) -> None:
         """One <line> child: a statement, a conditional, or ignored (methods)."""
         kind = attributes.get("type")
-        number = _int(attributes, "num")
+        number = count_attribute("line", attributes, "num")
         if kind == "stmt":
-            self.lines[number] = max(self.lines.get(number, 0), _int(attributes, "count"))
+            self.lines[number] = max(
+                self.lines.get(number, 0), count_attribute("line", attributes, "count")
+            )
         elif kind == "cond":
-            covered = (_int(attributes, "truecount") > 0) + (_int(attributes, "falsecount") > 0)
+            covered = (count_attribute("line", attributes, "truecount") > 0) + (
+                count_attribute("line", attributes, "falsecount") > 0
+            )
             old = self.branches.get(number, (0, 0))
             self.branches[number] = (max(old[0], covered), 2)
 
@@ -85,7 +65,7 @@ class _CloverTarget(StreamTarget):
             if current.error is None:
                 try:
                     current.add_line(attrib)
-                except _BadNumberError as error:
+                except BadNumberError as error:
                     current.error = error
         elif tag == "file":
             key = str(attrib.get("path") or attrib.get("name") or "").replace("\\", "/")

@@ -18,8 +18,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import cast
 
-from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import StreamTarget, locate, parse_target
+from gatekeeper.reports._numbers import Attributes, BadNumberError
+from gatekeeper.reports._xml import StreamTarget, parse_target
 from gatekeeper.reports.model import CoverageResult, FileCoverage
 
 _CONDITION = re.compile(r"\((\d+)\s*/\s*(\d+)\)")
@@ -27,21 +27,6 @@ _NUMBER = itemgetter("number")
 _HITS = itemgetter("hits")
 _BATCH = 4096
 """Line attributes kept before they are converted (bounds memory for a huge class)."""
-
-Attributes = dict[str, str]
-
-
-class _BadNumberError(Exception):
-    """A <line> attribute that is not a number (turned into a ReportError with its place)."""
-
-    def __init__(self, name: str, text: str | None) -> None:
-        super().__init__(name, text)
-        self.name = name
-        self.text = text
-
-    def report_error(self, path: Path) -> ReportError:
-        line = locate(path, "line", self.name, self.text)
-        return ReportError(path, f"<line> with {self.name}={self.text!r}: not a number", line=line)
 
 
 def _number(attributes: Attributes, name: str) -> int:
@@ -53,7 +38,7 @@ def _number(attributes: Attributes, name: str) -> int:
     try:
         return int(float(text))  # type: ignore[arg-type]  # as above
     except (TypeError, ValueError):
-        raise _BadNumberError(name, text) from None
+        raise BadNumberError("line", name, text) from None
 
 
 def normalise_path(filename: str, sources: list[str]) -> str:
@@ -107,7 +92,7 @@ class _Lines:
         if batch and self.error is None:
             try:
                 self._add(batch)
-            except (_BadNumberError, OverflowError) as error:
+            except (BadNumberError, OverflowError) as error:
                 self.error = error
         batch.clear()
 
@@ -167,7 +152,7 @@ class _Class:
         for kind in kinds:
             kind.flush()
         for kind in kinds:
-            if isinstance(kind.error, _BadNumberError):
+            if isinstance(kind.error, BadNumberError):
                 raise kind.error.report_error(path)
             if kind.error is not None:
                 raise kind.error

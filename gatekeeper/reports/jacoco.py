@@ -7,33 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatekeeper.errors import ReportError
-from gatekeeper.reports._xml import StreamTarget, locate, parse_target
+from gatekeeper.reports._numbers import Attributes, BadNumberError, count_attribute
+from gatekeeper.reports._xml import StreamTarget, parse_target
 from gatekeeper.reports.model import CoverageResult, FileCoverage
-
-Attributes = dict[str, str]
-
-
-class _BadNumberError(Exception):
-    """An attribute that is not a number (raised as a ReportError when its sourcefile ends)."""
-
-    def __init__(self, tag: str, name: str, text: str) -> None:
-        super().__init__(tag, name, text)
-        self.tag, self.name, self.text = tag, name, text
-
-    def report_error(self, path: Path) -> ReportError:
-        line = locate(path, self.tag, self.name, self.text)
-        return ReportError(path, f"<{self.tag}> {self.name}={self.text!r}: not a number", line=line)
-
-
-def _int(tag: str, attributes: Attributes, name: str) -> int:
-    text = attributes.get(name)
-    if text is None:
-        return 0
-    try:
-        return max(int(text), 0)
-    except ValueError:
-        raise _BadNumberError(tag, name, text) from None
 
 
 class _SourceFile:
@@ -48,17 +24,20 @@ class _SourceFile:
         self.branches: dict[int, tuple[int, int]] = {}
         self.instructions_known = False
         self.counter: tuple[int, int] | None = None
-        self.error: _BadNumberError | None = None
+        self.error: BadNumberError | None = None
 
     def add_line(self, attributes: Attributes) -> None:
         """One <line nr mi ci mb cb> child."""
-        number = _int("line", attributes, "nr")
-        missed, covered = _int("line", attributes, "mi"), _int("line", attributes, "ci")
+        number = count_attribute("line", attributes, "nr")
+        missed, covered = (
+            count_attribute("line", attributes, "mi"),
+            count_attribute("line", attributes, "ci"),
+        )
         self.instructions_known = self.instructions_known or "mi" in attributes
         if missed + covered > 0:
             self.lines[number] = max(self.lines.get(number, 0), covered)
-        branches_missed = _int("line", attributes, "mb")
-        branches_covered = _int("line", attributes, "cb")
+        branches_missed = count_attribute("line", attributes, "mb")
+        branches_covered = count_attribute("line", attributes, "cb")
         if branches_missed + branches_covered > 0:
             old = self.branches.get(number, (0, 0))
             self.branches[number] = (
@@ -68,8 +47,8 @@ class _SourceFile:
 
     def add_counter(self, attributes: Attributes) -> None:
         """A <counter type="LINE"> child (the last one counts)."""
-        missed = _int("counter", attributes, "missed")
-        covered = _int("counter", attributes, "covered")
+        missed = count_attribute("counter", attributes, "missed")
+        covered = count_attribute("counter", attributes, "covered")
         self.counter = (missed + covered, covered)
 
     def coverage(self, path: Path) -> FileCoverage:
@@ -128,7 +107,7 @@ class _JacocoTarget(StreamTarget):
                 current.add_line(attrib)
             elif tag == "counter" and attrib.get("type") == "LINE":
                 current.add_counter(attrib)
-        except _BadNumberError as error:
+        except BadNumberError as error:
             current.error = error
 
     def _close_file(self) -> None:
