@@ -14,9 +14,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select
+from sqlalchemy import Engine, TextClause, and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.canonical import canonical_json
@@ -38,6 +39,38 @@ from gatekeeper.service.records import (
 from gatekeeper.service.tables import CheckpointRow, LogLeafRow, RecordRow, TreeNodeRow
 
 LOG_LOCK = 0x67746C67  # "gtlg": the advisory lock every append takes on PostgreSQL
+_FEW_NODES = 64
+
+# The append path runs fixed SQL built once (no expression building or cache-key work per call).
+_LOCK = text(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
+_FIND_AND_SIZE = text(
+    "SELECT (SELECT max(leaf_index) FROM log_leaves) AS highest, r.id, r.project, r.log_index,"
+    " r.leaf_hash, r.integrated_at, r.envelope, r.inclusion_proof"
+    " FROM (SELECT 1 AS one) AS anchor LEFT JOIN records AS r"
+    " ON r.project = :project AND r.statement_sha256 = :digest"
+)
+_INSERT_RECORD = text(
+    "INSERT INTO records (id, project, log_index, leaf_hash, integrated_at, statement_sha256,"
+    ' envelope, key_id, repo, "commit", ref, verdict, inclusion_proof)'
+    " VALUES (:id, :project, :log_index, :leaf_hash,"
+    " :integrated_at, :statement_sha256, :envelope, :key_id, :repo, :commit, :ref, :verdict,"
+    " :inclusion_proof)"
+)
+_INSERT_LEAF = text(
+    "INSERT INTO log_leaves (leaf_index, leaf_hash, record_id) VALUES (:index, :hash, :record)"
+)
+_INSERT_NODE = text("INSERT INTO tree_nodes (level, node_index, hash) VALUES (:lv, :ix, :hash)")
+_INSERT_CHECKPOINT = text(
+    "INSERT INTO checkpoints (size, root_hash, key_id, note, signature, created_at)"
+    " VALUES (:size, :root_hash, :key_id, :note, :signature, :created_at)"
+)
+
+
+@lru_cache(maxsize=_FEW_NODES)
+def _nodes_statement(count: int) -> TextClause:
+    """SELECT of `count` (level, node_index) pairs, each term one primary-key lookup."""
+    terms = " OR ".join(f"(level = :l{n} AND node_index = :i{n})" for n in range(count))
+    return text(f"SELECT level, node_index, hash FROM tree_nodes WHERE {terms}")  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -73,6 +106,15 @@ class NodeReader:
             if (level, index) not in self._cache:
                 by_level.setdefault(level, set()).add(index)
         if not by_level:
+            return
+        wanted = [(level, index) for level, indices in by_level.items() for index in indices]
+        if len(wanted) <= _FEW_NODES:
+            params: dict[str, int] = {}
+            for number, (level, index) in enumerate(wanted):
+                params[f"l{number}"], params[f"i{number}"] = level, index
+            rows = self._connection.execute(_nodes_statement(len(wanted)), params)
+            for level, index, digest in rows:
+                self._cache[(level, index)] = bytes(digest)
             return
         # one (level = L AND node_index IN (...)) term per level: each term uses the primary key
         condition = or_(
@@ -128,18 +170,22 @@ class EvidenceStore:
             connection.execution_options(**WRITER).begin(),
         ):
             if not is_sqlite(self.engine):
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
-            existing = _find(connection, project, digest)
-            if existing is not None:
+                connection.execute(_LOCK)
+            found = connection.execute(_FIND_AND_SIZE, {"project": project, "digest": digest})
+            highest, *stored = found.one()
+            if stored[0] is not None:
+                record_id, stored_project, log_index, leaf_hex, at, envelope, proof = stored
+                existing = StoredRecord(
+                    record_id, stored_project, int(log_index), leaf_hex, at, bytes(envelope), proof
+                )
                 return AppendResult(existing, created=False)
-            size = _log_size(connection)
             row, receipt = self._write(
                 connection,
                 project=project,
                 digest=digest,
                 leaf=leaf,
                 key=key,
-                index=size,
+                index=0 if highest is None else int(highest) + 1,
                 meta=meta,
             )
         return AppendResult(record_from_row(row), created=True, receipt=receipt)
@@ -157,9 +203,9 @@ class EvidenceStore:
     ) -> tuple[dict[str, Any], ReceiptOut]:
         leaf_hash = merkle.leaf_hash(leaf)
         reader = NodeReader(connection)
-        reader.prefetch(
-            [*_append_siblings(index), *merkle.required_nodes_for_inclusion(index, index + 1)]
-        )
+        # the left siblings the new leaf completes, and its audit path, are the perfect
+        # subtrees of the first `index` leaves: one node per set bit of index
+        reader.prefetch(merkle.required_nodes_for_root(index))
         nodes = merkle.nodes_for_append(index, leaf_hash, reader.get)
         for level, node_index, node_hash in nodes:
             reader.add(level, node_index, node_hash)
@@ -181,17 +227,13 @@ class EvidenceStore:
             "verdict": meta.verdict,
             "inclusion_proof": " ".join(proof),
         }
-        connection.execute(insert(RecordRow), row)
+        connection.execute(_INSERT_RECORD, row)
+        connection.execute(_INSERT_LEAF, {"index": index, "hash": leaf_hash, "record": row["id"]})
         connection.execute(
-            insert(LogLeafRow),
-            {"leaf_index": index, "leaf_hash": leaf_hash, "record_id": row["id"]},
+            _INSERT_NODE, [{"lv": lv, "ix": ix, "hash": digest_} for lv, ix, digest_ in nodes]
         )
         connection.execute(
-            insert(TreeNodeRow),
-            [{"level": lv, "node_index": ix, "hash": digest_} for lv, ix, digest_ in nodes],
-        )
-        connection.execute(
-            insert(CheckpointRow),
+            _INSERT_CHECKPOINT,
             {
                 "size": checkpoint.size,
                 "root_hash": checkpoint.root_hash,

@@ -25,7 +25,7 @@ from gatekeeper.service.deps import (
     require_scope,
 )
 from gatekeeper.service.problems import ApiError
-from gatekeeper.service.receipts import records_json, with_receipts
+from gatekeeper.service.receipts import record_json, records_json, with_receipts
 from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
 from gatekeeper.service.store import StatementMeta
 from gatekeeper.service.tables import RecordRow
@@ -118,11 +118,11 @@ async def post_evidence(
     project, payload, meta = _parse_body(await request.body())
     require_project(principal, project)
     result = await run_in_threadpool(context.store.append, project, payload, meta)
-    if result.receipt is not None:
-        out = result.record.to_out(result.receipt)
-    else:
+    if result.receipt is None:
         out = await run_in_threadpool(_with_receipt, context, result.record)
-    return _json(out, 201 if result.created else 200)
+        return _json(out, 201 if result.created else 200)
+    body = record_json(result.record, result.receipt)  # no re-parsing of the stored envelope
+    return Response(body, 201 if result.created else 200, media_type="application/json")
 
 
 def _json(model: RecordOut, status: int = 200) -> Response:
