@@ -163,6 +163,7 @@ def _load_sqlite(raw: Any, tables: dict[str, tuple[tuple[str, ...], _Rows]]) -> 
         while batch := list(itertools.islice(rows, _BATCH)):
             cursor.executemany(sql, batch)
     cursor.execute("COMMIT")
+    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the load's WAL is not the append's cost
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
