@@ -92,6 +92,19 @@ class AppendResult:
     receipt: ReceiptOut | None = None
 
 
+@dataclass
+class _Pending:
+    """An append waiting for the log: what to write, then its result or error."""
+
+    project: str
+    digest: str
+    leaf: bytes
+    key: SigningKey
+    meta: StatementMeta
+    result: AppendResult | None = None
+    error: BaseException | None = None
+
+
 class NodeReader:
     """Reads complete-subtree hashes, fetching each set of needed nodes in one query."""
 
@@ -153,56 +166,86 @@ class EvidenceStore:
         # one appender per process at a time: threads queue here instead of in SQLite's busy
         # handler, which sleeps in growing steps (the database lock still orders processes)
         self._append_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
 
     def signing_key(self) -> SigningKey:
         """The key new envelopes and checkpoints are signed with."""
         return self._key if isinstance(self._key, SigningKey) else self._key()
 
     def append(self, project: str, payload: bytes, meta: StatementMeta) -> AppendResult:
-        """Stores the statement `payload` (canonical bytes) for `project`, once."""
-        digest = hashlib.sha256(payload).hexdigest()
+        """Stores the statement `payload` (canonical bytes) for `project`, once.
+
+        Group commit: appends waiting for the log are written by whichever thread holds it, in
+        one transaction (one fsync); each still gets its own leaf, checkpoint and receipt, and
+        returns only once that transaction has committed.
+        """
         key = self.signing_key()
         envelope = envelope_dict(sign_envelope(payload, key))
-        leaf = canonical_json(envelope)
+        item = _Pending(
+            project, hashlib.sha256(payload).hexdigest(), canonical_json(envelope), key, meta
+        )
+        with self._queue_lock:
+            self._queue.append(item)
+        with self._append_lock:
+            if item.result is None and item.error is None:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._append_batch(batch)
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
+
+    def _append_batch(self, batch: list[_Pending]) -> None:
+        try:
+            self._commit(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].error = error
+                return
+            for item in batch:  # one bad append must not fail its neighbours: one by one
+                try:
+                    self._commit([item])
+                except Exception as alone:
+                    item.error = alone
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        results = []
         with (
-            self._append_lock,
             self.engine.connect() as connection,
             connection.execution_options(**WRITER).begin(),
         ):
             if not is_sqlite(self.engine):
                 connection.execute(_LOCK)
-            found = connection.execute(_FIND_AND_SIZE, {"project": project, "digest": digest})
-            highest, *stored = found.one()
-            if stored[0] is not None:
-                record_id, stored_project, log_index, leaf_hex, at, envelope, proof = stored
-                existing = StoredRecord(
-                    record_id, stored_project, int(log_index), leaf_hex, at, bytes(envelope), proof
-                )
-                return AppendResult(existing, created=False)
-            row, receipt = self._write(
-                connection,
-                project=project,
-                digest=digest,
-                leaf=leaf,
-                key=key,
-                index=0 if highest is None else int(highest) + 1,
-                meta=meta,
-            )
-        return AppendResult(record_from_row(row), created=True, receipt=receipt)
+            reader = NodeReader(connection)
+            for item in batch:
+                params = {"project": item.project, "digest": item.digest}
+                highest, *stored = connection.execute(_FIND_AND_SIZE, params).one()
+                if stored[0] is not None:
+                    record_id, project, log_index, leaf_hex, at, envelope, proof = stored
+                    existing = StoredRecord(
+                        record_id, project, int(log_index), leaf_hex, at, bytes(envelope), proof
+                    )
+                    results.append(AppendResult(existing, created=False))
+                    continue
+                index = 0 if highest is None else int(highest) + 1
+                row, receipt = self._write(connection, reader, item, index)
+                results.append(AppendResult(record_from_row(row), created=True, receipt=receipt))
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
 
     def _write(
-        self,
-        connection: Connection,
-        *,
-        project: str,
-        digest: str,
-        leaf: bytes,
-        key: SigningKey,
-        index: int,
-        meta: StatementMeta,
+        self, connection: Connection, reader: NodeReader, item: _Pending, index: int
     ) -> tuple[dict[str, Any], ReceiptOut]:
+        project, digest, leaf, key, meta = (
+            item.project,
+            item.digest,
+            item.leaf,
+            item.key,
+            item.meta,
+        )
         leaf_hash = merkle.leaf_hash(leaf)
-        reader = NodeReader(connection)
         # the left siblings the new leaf completes, and its audit path, are the perfect
         # subtrees of the first `index` leaves: one node per set bit of index
         reader.prefetch(merkle.required_nodes_for_root(index))
@@ -291,25 +334,6 @@ class EvidenceStore:
             reader = NodeReader(connection)
             reader.prefetch(merkle.required_nodes_for_consistency(old, new))
             return list(merkle.consistency_proof(old, new, reader.get))
-
-
-def _append_siblings(index: int) -> list[tuple[int, int]]:
-    """The stored nodes `nodes_for_append` combines with leaf `index` (its left siblings)."""
-    pairs = []
-    level = 0
-    while (index >> level) & 1:
-        pairs.append((level, (index >> level) - 1))
-        level += 1
-    return pairs
-
-
-def _find(connection: Connection, project: str, digest: str) -> StoredRecord | None:
-    row = connection.execute(
-        select(RecordRow.__table__).where(
-            RecordRow.project == project, RecordRow.statement_sha256 == digest
-        )
-    ).first()
-    return None if row is None else record_from_row(row._mapping)
 
 
 def _log_size(connection: Connection) -> int:
