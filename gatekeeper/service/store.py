@@ -10,6 +10,7 @@ over the new root. The same statement for the same project again returns the sto
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -64,6 +65,12 @@ _INSERT_CHECKPOINT = text(
     "INSERT INTO checkpoints (size, root_hash, key_id, note, signature, created_at)"
     " VALUES (:size, :root_hash, :key_id, :note, :signature, :created_at)"
 )
+
+
+@lru_cache(maxsize=16)
+def _pyformat(sql: str) -> str:
+    """`:name` placeholders as psycopg's `%(name)s`."""
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
 @lru_cache(maxsize=_FEW_NODES)
@@ -219,9 +226,14 @@ class EvidenceStore:
             if not is_sqlite(self.engine):
                 connection.execute(_LOCK)
             reader = NodeReader(connection)
+            # the driver's own cursor, in the same transaction: no statement compiling or
+            # result wrapping for the fixed SQL of the append
+            cursor = connection.connection.cursor()
             for item in batch:
                 params = {"project": item.project, "digest": item.digest}
-                highest, *stored = connection.execute(_FIND_AND_SIZE, params).one()
+                cursor.execute(self._sql(_FIND_AND_SIZE), params)
+                found: Any = cursor.fetchone()  # one row: the LEFT JOIN keeps the anchor
+                highest, *stored = found
                 if stored[0] is not None:
                     record_id, project, log_index, leaf_hex, at, envelope, proof = stored
                     existing = StoredRecord(
@@ -230,13 +242,18 @@ class EvidenceStore:
                     results.append(AppendResult(existing, created=False))
                     continue
                 index = 0 if highest is None else int(highest) + 1
-                row, receipt = self._write(connection, reader, item, index)
+                row, receipt = self._write(cursor, reader, item, index)
                 results.append(AppendResult(record_from_row(row), created=True, receipt=receipt))
+            cursor.close()
         for item, result in zip(batch, results, strict=True):
             item.result = result
 
+    def _sql(self, statement: TextClause) -> str:
+        """The statement's SQL in the driver's parameter style."""
+        return statement.text if is_sqlite(self.engine) else _pyformat(statement.text)
+
     def _write(
-        self, connection: Connection, reader: NodeReader, item: _Pending, index: int
+        self, cursor: Any, reader: NodeReader, item: _Pending, index: int
     ) -> tuple[dict[str, Any], ReceiptOut]:
         project, digest, leaf, key, meta = (
             item.project,
@@ -270,13 +287,15 @@ class EvidenceStore:
             "verdict": meta.verdict,
             "inclusion_proof": " ".join(proof),
         }
-        connection.execute(_INSERT_RECORD, row)
-        connection.execute(_INSERT_LEAF, {"index": index, "hash": leaf_hash, "record": row["id"]})
-        connection.execute(
-            _INSERT_NODE, [{"lv": lv, "ix": ix, "hash": digest_} for lv, ix, digest_ in nodes]
+        cursor.execute(self._sql(_INSERT_RECORD), row)
+        leaf_row = {"index": index, "hash": leaf_hash, "record": row["id"]}
+        cursor.execute(self._sql(_INSERT_LEAF), leaf_row)
+        cursor.executemany(
+            self._sql(_INSERT_NODE),
+            [{"lv": lv, "ix": ix, "hash": digest_} for lv, ix, digest_ in nodes],
         )
-        connection.execute(
-            _INSERT_CHECKPOINT,
+        cursor.execute(
+            self._sql(_INSERT_CHECKPOINT),
             {
                 "size": checkpoint.size,
                 "root_hash": checkpoint.root_hash,
