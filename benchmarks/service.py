@@ -44,24 +44,33 @@ def _ingest(
             service = ingest_rate(url, token, requests)
         with run_bare(bare_url, workers) as url:
             bare = ingest_rate(url, "none", requests)
+    ratio = service / bare
     print(
         f"ingest {label}: service {service:8.1f} req/s | bare insert {bare:8.1f} req/s | "
-        f"ratio {service / bare:.2f}x (target >= 0.50x)"
+        f"ratio {ratio:.2f}x (target >= 0.50x) {_verdict(ratio >= 0.5)}"
     )
 
 
-def _query_and_append(records: int, database_url: str | None, label: str) -> None:
+def _verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+def _query_and_append(
+    records: int, database_url: str | None, small_url: str | None, label: str
+) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         started = time.perf_counter()
-        small = bulk_load(root / "small", 1_000, None)
+        small = bulk_load(root / "small", 1_000, small_url)
         big = bulk_load(root / "big", records, database_url)
         print(f"{label}: loaded {records:,} records in {time.perf_counter() - started:.0f} s")
+        sys.stdout.flush()
         at_small = time_appends(small, 100)
         at_big = time_appends(big, 100)
+        ratio = at_big / at_small
         print(
             f"append {label}: {at_small * 1000:.2f} ms at 1,000 | {at_big * 1000:.2f} ms at "
-            f"{records:,} | ratio {at_big / at_small:.2f}x (target <= 1.50x)"
+            f"{records:,} | ratio {ratio:.2f}x (target <= 1.50x) {_verdict(ratio <= 1.5)}"
         )
         with run_service(big.data_dir, database_url, 1, create_token=True) as (url, token):
             latencies = _query_latencies(url, token, 300)
@@ -69,8 +78,9 @@ def _query_and_append(records: int, database_url: str | None, label: str) -> Non
         p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
         print(
             f"query {label}: filtered page of 50 at {records:,} records: p50 {p50:.1f} ms, "
-            f"p95 {p95:.1f} ms ({p95 / 20:.2f}x of the 20 ms limit)"
+            f"p95 {p95:.1f} ms ({p95 / 20:.2f}x of the 20 ms limit) {_verdict(p95 < 20)}"
         )
+        sys.stdout.flush()
 
 
 def _query_latencies(url: str, token: str, count: int) -> list[float]:
@@ -99,20 +109,24 @@ def main() -> int:
     parser.add_argument("--postgres", default=os.environ.get("GATEKEEPER_TEST_POSTGRES_URL"))
     parser.add_argument("--skip-load", action="store_true", help="Only the ingest benchmark.")
     parser.add_argument("--skip-ingest", action="store_true", help="Only the loaded benchmarks.")
+    parser.add_argument("--skip-sqlite", action="store_true", help="Loaded benchmarks: PG only.")
     args = parser.parse_args()
     print("evidence service benchmarks (numbers are noisy on a shared machine)")
     if not args.skip_ingest:
         _ingest(args.requests, None, None, 1, "SQLite, 1 process")
     databases = None
-    if args.postgres and not args.skip_ingest:
+    if args.postgres:
         databases = PostgresDatabases(args.postgres)
         databases.create_template()
     try:
-        if databases is not None:
+        if databases is not None and not args.skip_ingest:
             service_url, bare_url = databases.fresh(), databases.fresh(migrated=False)
             _ingest(args.requests, service_url, bare_url, 2, "PostgreSQL, 2 processes")
-        if not args.skip_load:
-            _query_and_append(args.records, None, "SQLite")
+        if not args.skip_load and not args.skip_sqlite:
+            _query_and_append(args.records, None, None, "SQLite")
+        if not args.skip_load and databases is not None:
+            big, small = databases.fresh(), databases.fresh()
+            _query_and_append(args.records, big, small, "PostgreSQL")
     finally:
         if databases is not None:
             databases.drop_all()

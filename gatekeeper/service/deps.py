@@ -56,6 +56,13 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The principal of the request's token; 401 without a valid one."""
+    return principal_of(context, credentials)
+
+
+def principal_of(
+    context: ServiceContext, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The principal of `credentials` (one token lookup); 401 without a valid token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "this endpoint needs a token: send `Authorization: Bearer <token>`")
     with context.engine.connect() as connection:
@@ -69,12 +76,20 @@ def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency returning the principal when its token carries `scope`, else 403."""
 
     async def _check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if not principal.has_scope(scope):
-            raise ApiError(403, f"this token lacks the `{scope}` scope this endpoint needs")
+        check_scope(principal, scope)
         return principal
 
     return _check
 
+
+def check_scope(principal: Principal, scope: str) -> None:
+    """403 unless the token carries `scope`."""
+    if not principal.has_scope(scope):
+        raise ApiError(403, f"this token lacks the `{scope}` scope this endpoint needs")
+
+
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""The request's bearer credentials, unchecked (for endpoints that check them off the loop)."""
 
 Reader = Annotated[Principal, Depends(require_scope("read"))]
 Ingester = Annotated[Principal, Depends(require_scope("ingest"))]

@@ -84,6 +84,12 @@ def records_json(
     return b"[" + b",".join(parts) + b"]"
 
 
+def record_json(record: StoredRecord, receipt: ReceiptOut | None) -> bytes:
+    """One record as the API answers it (RecordOut), written from the stored envelope bytes."""
+    receipt_json = b"null" if receipt is None else receipt.model_dump_json().encode()
+    return _record_json(record, receipt_json)
+
+
 def _dumps(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 

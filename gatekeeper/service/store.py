@@ -10,13 +10,15 @@ over the new root. The same statement for the same project again returns the sto
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select
+from sqlalchemy import Engine, TextClause, and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.canonical import canonical_json
@@ -38,6 +40,44 @@ from gatekeeper.service.records import (
 from gatekeeper.service.tables import CheckpointRow, LogLeafRow, RecordRow, TreeNodeRow
 
 LOG_LOCK = 0x67746C67  # "gtlg": the advisory lock every append takes on PostgreSQL
+_FEW_NODES = 64
+
+# The append path runs fixed SQL built once (no expression building or cache-key work per call).
+_LOCK = text(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
+_FIND_AND_SIZE = text(
+    "SELECT (SELECT max(leaf_index) FROM log_leaves) AS highest, r.id, r.project, r.log_index,"
+    " r.leaf_hash, r.integrated_at, r.envelope, r.inclusion_proof"
+    " FROM (SELECT 1 AS one) AS anchor LEFT JOIN records AS r"
+    " ON r.project = :project AND r.statement_sha256 = :digest"
+)
+_INSERT_RECORD = text(
+    "INSERT INTO records (id, project, log_index, leaf_hash, integrated_at, statement_sha256,"
+    ' envelope, key_id, repo, "commit", ref, verdict, inclusion_proof)'
+    " VALUES (:id, :project, :log_index, :leaf_hash,"
+    " :integrated_at, :statement_sha256, :envelope, :key_id, :repo, :commit, :ref, :verdict,"
+    " :inclusion_proof)"
+)
+_INSERT_LEAF = text(
+    "INSERT INTO log_leaves (leaf_index, leaf_hash, record_id) VALUES (:index, :hash, :record)"
+)
+_INSERT_NODE = text("INSERT INTO tree_nodes (level, node_index, hash) VALUES (:lv, :ix, :hash)")
+_INSERT_CHECKPOINT = text(
+    "INSERT INTO checkpoints (size, root_hash, key_id, note, signature, created_at)"
+    " VALUES (:size, :root_hash, :key_id, :note, :signature, :created_at)"
+)
+
+
+@lru_cache(maxsize=16)
+def _pyformat(sql: str) -> str:
+    """`:name` placeholders as psycopg's `%(name)s`."""
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+@lru_cache(maxsize=_FEW_NODES)
+def _nodes_statement(count: int) -> TextClause:
+    """SELECT of `count` (level, node_index) pairs, each term one primary-key lookup."""
+    terms = " OR ".join(f"(level = :l{n} AND node_index = :i{n})" for n in range(count))
+    return text(f"SELECT level, node_index, hash FROM tree_nodes WHERE {terms}")  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -59,6 +99,19 @@ class AppendResult:
     receipt: ReceiptOut | None = None
 
 
+@dataclass
+class _Pending:
+    """An append waiting for the log: what to write, then its result or error."""
+
+    project: str
+    digest: str
+    leaf: bytes
+    key: SigningKey
+    meta: StatementMeta
+    result: AppendResult | None = None
+    error: BaseException | None = None
+
+
 class NodeReader:
     """Reads complete-subtree hashes, fetching each set of needed nodes in one query."""
 
@@ -73,6 +126,15 @@ class NodeReader:
             if (level, index) not in self._cache:
                 by_level.setdefault(level, set()).add(index)
         if not by_level:
+            return
+        wanted = [(level, index) for level, indices in by_level.items() for index in indices]
+        if len(wanted) <= _FEW_NODES:
+            params: dict[str, int] = {}
+            for number, (level, index) in enumerate(wanted):
+                params[f"l{number}"], params[f"i{number}"] = level, index
+            rows = self._connection.execute(_nodes_statement(len(wanted)), params)
+            for level, index, digest in rows:
+                self._cache[(level, index)] = bytes(digest)
             return
         # one (level = L AND node_index IN (...)) term per level: each term uses the primary key
         condition = or_(
@@ -111,55 +173,99 @@ class EvidenceStore:
         # one appender per process at a time: threads queue here instead of in SQLite's busy
         # handler, which sleeps in growing steps (the database lock still orders processes)
         self._append_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
 
     def signing_key(self) -> SigningKey:
         """The key new envelopes and checkpoints are signed with."""
         return self._key if isinstance(self._key, SigningKey) else self._key()
 
     def append(self, project: str, payload: bytes, meta: StatementMeta) -> AppendResult:
-        """Stores the statement `payload` (canonical bytes) for `project`, once."""
-        digest = hashlib.sha256(payload).hexdigest()
+        """Stores the statement `payload` (canonical bytes) for `project`, once.
+
+        Group commit: appends waiting for the log are written by whichever thread holds it, in
+        one transaction (one fsync); each still gets its own leaf, checkpoint and receipt, and
+        returns only once that transaction has committed.
+        """
         key = self.signing_key()
         envelope = envelope_dict(sign_envelope(payload, key))
-        leaf = canonical_json(envelope)
+        item = _Pending(
+            project, hashlib.sha256(payload).hexdigest(), canonical_json(envelope), key, meta
+        )
+        with self._queue_lock:
+            self._queue.append(item)
+        with self._append_lock:
+            if item.result is None and item.error is None:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._append_batch(batch)
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
+
+    def _append_batch(self, batch: list[_Pending]) -> None:
+        try:
+            self._commit(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].error = error
+                return
+            for item in batch:  # one bad append must not fail its neighbours: one by one
+                try:
+                    self._commit([item])
+                except Exception as alone:
+                    item.error = alone
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        results = []
         with (
-            self._append_lock,
             self.engine.connect() as connection,
             connection.execution_options(**WRITER).begin(),
         ):
             if not is_sqlite(self.engine):
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
-            existing = _find(connection, project, digest)
-            if existing is not None:
-                return AppendResult(existing, created=False)
-            size = _log_size(connection)
-            row, receipt = self._write(
-                connection,
-                project=project,
-                digest=digest,
-                leaf=leaf,
-                key=key,
-                index=size,
-                meta=meta,
-            )
-        return AppendResult(record_from_row(row), created=True, receipt=receipt)
+                connection.execute(_LOCK)
+            reader = NodeReader(connection)
+            # the driver's own cursor, in the same transaction: no statement compiling or
+            # result wrapping for the fixed SQL of the append
+            cursor = connection.connection.cursor()
+            for item in batch:
+                params = {"project": item.project, "digest": item.digest}
+                cursor.execute(self._sql(_FIND_AND_SIZE), params)
+                found: Any = cursor.fetchone()  # one row: the LEFT JOIN keeps the anchor
+                highest, *stored = found
+                if stored[0] is not None:
+                    record_id, project, log_index, leaf_hex, at, envelope, proof = stored
+                    existing = StoredRecord(
+                        record_id, project, int(log_index), leaf_hex, at, bytes(envelope), proof
+                    )
+                    results.append(AppendResult(existing, created=False))
+                    continue
+                index = 0 if highest is None else int(highest) + 1
+                row, receipt = self._write(cursor, reader, item, index)
+                results.append(AppendResult(record_from_row(row), created=True, receipt=receipt))
+            cursor.close()
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
+
+    def _sql(self, statement: TextClause) -> str:
+        """The statement's SQL in the driver's parameter style."""
+        return statement.text if is_sqlite(self.engine) else _pyformat(statement.text)
 
     def _write(
-        self,
-        connection: Connection,
-        *,
-        project: str,
-        digest: str,
-        leaf: bytes,
-        key: SigningKey,
-        index: int,
-        meta: StatementMeta,
+        self, cursor: Any, reader: NodeReader, item: _Pending, index: int
     ) -> tuple[dict[str, Any], ReceiptOut]:
-        leaf_hash = merkle.leaf_hash(leaf)
-        reader = NodeReader(connection)
-        reader.prefetch(
-            [*_append_siblings(index), *merkle.required_nodes_for_inclusion(index, index + 1)]
+        project, digest, leaf, key, meta = (
+            item.project,
+            item.digest,
+            item.leaf,
+            item.key,
+            item.meta,
         )
+        leaf_hash = merkle.leaf_hash(leaf)
+        # the left siblings the new leaf completes, and its audit path, are the perfect
+        # subtrees of the first `index` leaves: one node per set bit of index
+        reader.prefetch(merkle.required_nodes_for_root(index))
         nodes = merkle.nodes_for_append(index, leaf_hash, reader.get)
         for level, node_index, node_hash in nodes:
             reader.add(level, node_index, node_hash)
@@ -181,17 +287,15 @@ class EvidenceStore:
             "verdict": meta.verdict,
             "inclusion_proof": " ".join(proof),
         }
-        connection.execute(insert(RecordRow), row)
-        connection.execute(
-            insert(LogLeafRow),
-            {"leaf_index": index, "leaf_hash": leaf_hash, "record_id": row["id"]},
+        cursor.execute(self._sql(_INSERT_RECORD), row)
+        leaf_row = {"index": index, "hash": leaf_hash, "record": row["id"]}
+        cursor.execute(self._sql(_INSERT_LEAF), leaf_row)
+        cursor.executemany(
+            self._sql(_INSERT_NODE),
+            [{"lv": lv, "ix": ix, "hash": digest_} for lv, ix, digest_ in nodes],
         )
-        connection.execute(
-            insert(TreeNodeRow),
-            [{"level": lv, "node_index": ix, "hash": digest_} for lv, ix, digest_ in nodes],
-        )
-        connection.execute(
-            insert(CheckpointRow),
+        cursor.execute(
+            self._sql(_INSERT_CHECKPOINT),
             {
                 "size": checkpoint.size,
                 "root_hash": checkpoint.root_hash,
@@ -249,25 +353,6 @@ class EvidenceStore:
             reader = NodeReader(connection)
             reader.prefetch(merkle.required_nodes_for_consistency(old, new))
             return list(merkle.consistency_proof(old, new, reader.get))
-
-
-def _append_siblings(index: int) -> list[tuple[int, int]]:
-    """The stored nodes `nodes_for_append` combines with leaf `index` (its left siblings)."""
-    pairs = []
-    level = 0
-    while (index >> level) & 1:
-        pairs.append((level, (index >> level) - 1))
-        level += 1
-    return pairs
-
-
-def _find(connection: Connection, project: str, digest: str) -> StoredRecord | None:
-    row = connection.execute(
-        select(RecordRow.__table__).where(
-            RecordRow.project == project, RecordRow.statement_sha256 == digest
-        )
-    ).first()
-    return None if row is None else record_from_row(row._mapping)
 
 
 def _log_size(connection: Connection) -> int:

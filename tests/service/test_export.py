@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gatekeeper.ledger.bundle_verify import verify_bundle
+from gatekeeper.ledger.checkpoint import checkpoint_from_json
 from tests.service.conftest import Tokens, bearer
 from tests.service.live import ApiClient, statement
 
@@ -53,3 +54,40 @@ def test_export_of_an_empty_log_is_a_json_404(api: ApiClient, tokens: Tokens) ->
     response = api.get("/v1/export", headers=bearer(tokens.admin))
     assert response.status_code == 404
     assert "empty" in response.json()["error"]["message"]
+
+
+def test_export_since_size_carries_the_consistency_proof(
+    api: ApiClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    """?since_size=N adds the proof from size N, so an older pinned checkpoint verifies offline."""
+    for n in range(3):
+        _post(api, tokens.admin, "acme/widget", n)
+    old = api.get("/v1/log/checkpoint", headers=bearer(tokens.read)).json()
+    for n in range(3, 8):
+        _post(api, tokens.admin, "acme/widget", n)
+    params = {"project": "acme/widget"}
+    bundle = tmp_path / "export.zip"
+    plain = api.get("/v1/export", params=params, headers=bearer(tokens.read))
+    bundle.write_bytes(plain.content)
+    pinned = checkpoint_from_json(old)
+    assert not verify_bundle(bundle, old_checkpoint=pinned).ok
+    response = api.get(
+        "/v1/export", params={**params, "since_size": old["size"]}, headers=bearer(tokens.read)
+    )
+    assert response.status_code == 200, response.text
+    bundle.write_bytes(response.content)
+    report = verify_bundle(bundle, old_checkpoint=pinned)
+    assert report.ok, report.failures
+    assert report.checkpoint.size == 8
+
+
+def test_export_since_size_beyond_the_log_is_refused(api: ApiClient, tokens: Tokens) -> None:
+    """A since_size larger than the log has no proof: 422 with a sentence."""
+    _post(api, tokens.admin, "acme/widget", 0)
+    response = api.get(
+        "/v1/export",
+        params={"project": "acme/widget", "since_size": 5},
+        headers=bearer(tokens.read),
+    )
+    assert response.status_code == 422
+    assert "beyond" in response.json()["error"]["message"]

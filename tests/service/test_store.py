@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import sqlalchemy.exc
 from fastapi import FastAPI
@@ -10,7 +13,7 @@ from sqlalchemy import text
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.ledger import merkle
 from gatekeeper.service.database import WRITER, is_sqlite
-from gatekeeper.service.store import EvidenceStore, StatementMeta
+from gatekeeper.service.store import AppendResult, EvidenceStore, StatementMeta
 from tests.service.live import statement
 
 
@@ -52,6 +55,36 @@ def test_same_statement_twice_gives_same_record(app: FastAPI) -> None:
     assert not second.created
     assert second.record == first.record
     assert store.log_size() == 1
+
+
+def test_concurrent_appends_commit_together_each_with_its_own_receipt(app: FastAPI) -> None:
+    """Threads appending at once (group commit) get contiguous indices, the duplicate statement
+    its first record, and every receipt proves its leaf under its own signed checkpoint."""
+    store = _store(app)
+    payloads = [canonical_json(statement(n)) for n in range(12)] + [canonical_json(statement(3))]
+    start = threading.Barrier(len(payloads))
+
+    def _one(payload: bytes) -> AppendResult:
+        start.wait()
+        return store.append("acme/widget", payload, StatementMeta())
+
+    with ThreadPoolExecutor(len(payloads)) as pool:
+        results = list(pool.map(_one, payloads))
+    created = [r for r in results if r.created]
+    assert sorted(r.record.log_index for r in created) == list(range(12))
+    assert len({r.record.id for r in results}) == 12
+    for result in created:
+        receipt = result.receipt
+        assert receipt is not None
+        assert receipt.checkpoint.size == result.record.log_index + 1
+        merkle.verify_inclusion(
+            merkle.leaf_hash(result.record.envelope),
+            result.record.log_index,
+            receipt.checkpoint.size,
+            [bytes.fromhex(h) for h in receipt.inclusion_proof.hashes],
+            bytes.fromhex(receipt.checkpoint.root_hash),
+        )
+    assert store.log_size() == 12
 
 
 def _run(store: EvidenceStore, statements: str, row: dict[str, object]) -> None:

@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -15,19 +16,20 @@ from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, stri
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.service._clock import format_time
-from gatekeeper.service.auth import Principal
 from gatekeeper.service.deps import (
+    Bearer,
     Context,
     Db,
     Reader,
-    get_context,
+    ServiceContext,
+    check_scope,
+    principal_of,
     require_project,
-    require_scope,
 )
 from gatekeeper.service.problems import ApiError
-from gatekeeper.service.receipts import records_json, with_receipts
+from gatekeeper.service.receipts import record_json, records_json, with_receipts
 from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
-from gatekeeper.service.store import StatementMeta
+from gatekeeper.service.store import AppendResult, StatementMeta
 from gatekeeper.service.tables import RecordRow
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
@@ -108,21 +110,27 @@ _BODY_SCHEMA = {
     openapi_extra=_BODY_SCHEMA,
     summary="Store an in-toto statement",
 )
-async def post_evidence(
-    request: Request,
-    context: Annotated[Context, Depends(get_context)],
-    principal: Annotated[Principal, Depends(require_scope("ingest"))],
-) -> Response:
+async def post_evidence(request: Request, context: Context, credentials: Bearer) -> Response:
     """Signs the statement (DSSE, Ed25519), appends it to the log and answers the record with
     its receipt: 201 when stored now, 200 with the same record when this content was stored."""
-    project, payload, meta = _parse_body(await request.body())
-    require_project(principal, project)
-    result = await run_in_threadpool(context.store.append, project, payload, meta)
-    if result.receipt is not None:
-        out = result.record.to_out(result.receipt)
-    else:
+    body = await request.body()
+    # the token check, parsing and the append share one worker-thread hop
+    result = await run_in_threadpool(_ingest, context, credentials, body)
+    if result.receipt is None:
         out = await run_in_threadpool(_with_receipt, context, result.record)
-    return _json(out, 201 if result.created else 200)
+        return _json(out, 201 if result.created else 200)
+    body = record_json(result.record, result.receipt)  # no re-parsing of the stored envelope
+    return Response(body, 201 if result.created else 200, media_type="application/json")
+
+
+def _ingest(
+    context: ServiceContext, credentials: HTTPAuthorizationCredentials | None, body: bytes
+) -> AppendResult:
+    principal = principal_of(context, credentials)
+    check_scope(principal, "ingest")
+    project, payload, meta = _parse_body(body)
+    require_project(principal, project)
+    return context.store.append(project, payload, meta)
 
 
 def _json(model: RecordOut, status: int = 200) -> Response:

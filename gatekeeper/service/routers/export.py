@@ -23,7 +23,7 @@ from gatekeeper.service.deps import Context, Reader, require_project
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import CheckpointOut, ErrorOut, record_from_row
-from gatekeeper.service.store import NodeReader
+from gatekeeper.service.store import NodeReader, hex_hashes
 from gatekeeper.service.tables import RecordRow
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
@@ -62,7 +62,10 @@ def _query(project: str | None, since: str | None, until: str | None, size: int)
 
 
 def _chunks(
-    context: Context, checkpoint: CheckpointOut, filters: dict[str, str]
+    context: Context,
+    checkpoint: CheckpointOut,
+    filters: dict[str, str],
+    consistency: dict[str, Any] | None = None,
 ) -> Iterator[bytes]:
     sink = _Sink()
     writer = BundleWriter(
@@ -93,7 +96,7 @@ def _chunks(
             last = records[-1].log_index
             yield sink.take()
         keys = {"keys": [vars(key) for key in published_keys(connection)]}
-    writer.finish(Checkpoint(**checkpoint.model_dump()), keys)
+    writer.finish(Checkpoint(**checkpoint.model_dump()), keys, consistency=consistency)
     yield sink.take()
 
 
@@ -109,16 +112,30 @@ def _chunks(
 def export(
     context: Context,
     principal: Reader,
+    *,
     project: Annotated[str | None, Query(max_length=200, description="owner/name")] = None,
     since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
+    since_size: Annotated[
+        int | None,
+        Query(ge=1, description="Add the consistency proof from this older tree size."),
+    ] = None,
 ) -> StreamingResponse:
     """A zip of the matching records, their inclusion proofs to the newest signed checkpoint,
-    the public keys and a README; `gatekeeper verify BUNDLE` checks it offline."""
+    the public keys and a README; `gatekeeper verify BUNDLE` checks it offline (with
+    `--checkpoint OLD.json` too, when `since_size` added the proof from OLD's size)."""
     require_project(principal, project)
     checkpoint = context.store.latest_checkpoint()
     if checkpoint is None:
         raise ApiError(404, "the log is empty: there is nothing to export yet")
+    consistency = None
+    if since_size is not None:
+        if since_size > checkpoint.size:
+            raise ApiError(
+                422, f"since_size {since_size} is beyond the log's size {checkpoint.size}"
+            )
+        hashes = context.store.consistency_proof(since_size, checkpoint.size)
+        consistency = {"old": since_size, "new": checkpoint.size, "hashes": hex_hashes(hashes)}
     filters = {"project": project} if project is not None else {}
     if since is not None:
         filters["since"] = format_time(since)
@@ -126,7 +143,7 @@ def export(
         filters["until"] = format_time(until)
     name = f"gatekeeper-export-{checkpoint.size}.zip"
     return StreamingResponse(
-        _chunks(context, checkpoint, filters),
+        _chunks(context, checkpoint, filters, consistency),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
