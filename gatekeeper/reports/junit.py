@@ -31,214 +31,32 @@ from operator import add, methodcaller
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.facts import MESSAGE_LIMIT
+from gatekeeper.reports._junit_cases import (
+    MAX_SECONDS,
+    PASSING,
+    Attributes,
+    Case,
+    Tally,
+    Text,
+    seconds,
+)
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import FailureRecord, TestResult
+from gatekeeper.reports.model import TestResult
 
-Attributes = dict[str, str]
 _Level = tuple[str, Attributes]
 """An open element's tag and attributes; a fresh tuple per element, so its identity is the
 element's (lxml may hand the same empty dict to every element without attributes)."""
 
-_MAX_SECONDS = 1e15
-_PASSING = ("passed", "flaky")
-# googletest writes status="notrun" result="suppressed" for DISABLED_ tests; CTest "disabled".
-_NOT_RUN = frozenset({"disabled", "notrun", "suppressed", "skipped"})
-_EXPLAINING = frozenset({"failure", "error", "rerunFailure", "rerunError"})
 _BATCH = 4096
 """Plain testcases kept (attributes only) before they are counted."""
 _STATUS = methodcaller("get", "status")
 _TIME = methodcaller("get", "time")
 
 
-def seconds(text: str) -> float:
-    """A testcase time in seconds, leniently: commas as thousands separators, junk as 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        try:
-            value = float(text.replace(",", "").strip())
-        except ValueError:
-            return 0.0
-    return value if 0.0 < value < _MAX_SECONDS else 0.0
-
-
-def _int_or_none(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
-class _Text:
-    """The text of an element before its first child, stripped and capped at MESSAGE_LIMIT,
-    gathered in bounded memory however long it is."""
-
-    __slots__ = ("beyond", "parts", "size")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.beyond = False  # text (not only whitespace) found past the cap
-
-    def add(self, chunk: str) -> None:
-        """One chunk of character data."""
-        if not self.size:
-            chunk = chunk.lstrip()
-        if self.size < MESSAGE_LIMIT:
-            self.parts.append(chunk)
-            self.size += len(chunk)
-        elif not self.beyond and chunk and not chunk.isspace():
-            self.beyond = True
-
-    def value(self) -> str:
-        """Equal to ``text.strip()[:MESSAGE_LIMIT]`` of the whole text."""
-        text = "".join(self.parts)
-        beyond = self.beyond or (len(text) > MESSAGE_LIMIT and not text[MESSAGE_LIMIT:].isspace())
-        return text[:MESSAGE_LIMIT] if beyond else text[:MESSAGE_LIMIT].rstrip()
-
-
-class _Explain:
-    """A failure, error or rerun child: its tag, attributes and (when it has no message) text."""
-
-    __slots__ = ("attrib", "tag", "text")
-
-    def __init__(self, tag: str, attrib: Attributes) -> None:
-        self.tag = tag
-        self.attrib = attrib
-        self.text = None if attrib.get("message") else _Text()
-
-    def message(self) -> str:
-        text = self.attrib.get("message")
-        if not text:
-            text = self.text.value() if self.text is not None else ""
-        return str(text)[:MESSAGE_LIMIT]
-
-
-class _Case:
-    """One open testcase: its attributes, parent, and what its direct children say."""
-
-    __slots__ = (
-        "attrib",
-        "children",
-        "depth",
-        "error",
-        "failure",
-        "flaky",
-        "parent",
-        "rerun",
-        "skipped",
-    )
-
-    def __init__(self, depth: int, attrib: Attributes, parent: object) -> None:
-        self.depth = depth
-        self.attrib = attrib
-        self.parent = parent  # the parent element's entry, compared by identity
-        self.children = self.skipped = self.flaky = False
-        self.failure: _Explain | None = None
-        self.error: _Explain | None = None
-        self.rerun: _Explain | None = None
-
-    def child(self, tag: str, attrib: Attributes) -> _Text | None:
-        """A direct child opens; the explaining element whose text is wanted, if any."""
-        self.children = True
-        if tag in _EXPLAINING:
-            slot = tag if tag in ("failure", "error") else "rerun"
-            if getattr(self, slot) is not None:
-                return None
-            explain = _Explain(tag, attrib)
-            setattr(self, slot, explain)
-            return explain.text
-        if tag == "skipped":
-            self.skipped = True
-        elif tag in ("flakyFailure", "flakyError"):
-            self.flaky = True
-        return None
-
-    def classify(self) -> tuple[str, _Explain | None]:
-        """The outcome, and the element that explains a failure."""
-        if self.error is not None:
-            return "error", self.error
-        if self.failure is not None:
-            return "failure", self.failure
-        if self.rerun is not None:
-            return ("error" if self.rerun.tag == "rerunError" else "failure"), self.rerun
-        attrib = self.attrib
-        if self.skipped or attrib.get("status") in _NOT_RUN or attrib.get("result") in _NOT_RUN:
-            return "skipped", None
-        return ("flaky" if self.flaky else "passed"), None
-
-    def key(self) -> tuple[int, str | None, str | None]:
-        """Same parent element, classname and name: a rerun record of the same test."""
-        return (id(self.parent), self.attrib.get("classname"), self.attrib.get("name"))
-
-
-class _Tally:
-    """Counts of the testcases that need a closer look (children, status, a rerun to match)."""
-
-    __slots__ = ("failed_run", "flaky", "parent", "passed", "previous_failed", "result", "skipped")
-
-    def __init__(self, result: TestResult) -> None:
-        self.result = result
-        self.passed = self.skipped = self.flaky = self.failed_run = 0
-        self.previous_failed: tuple[int, str | None, str | None] | None = None
-        self.parent: object = None  # keeps the id in `previous_failed` unique
-
-    def _drop_failed_attempts(self, case: _Case) -> bool:
-        """Drop the failed records just before a passing record of the same test."""
-        if case.key() != self.previous_failed:
-            return False
-        for _ in range(self.failed_run):
-            dropped = self.result.failures.pop()
-            self.result.total -= 1
-            if dropped.kind == "error":
-                self.result.errors -= 1
-            else:
-                self.result.failed -= 1
-        return True
-
-    def add(self, case: _Case, suite: str) -> None:
-        """Count one testcase that has children, a status, or follows a failure."""
-        outcome, explain = case.classify()
-        if outcome in _PASSING:
-            self.passed += 1
-            rerun = self.previous_failed is not None and self._drop_failed_attempts(case)
-            if outcome == "flaky" or rerun:
-                self.flaky += 1
-            self.previous_failed = self.parent = None
-        elif outcome == "skipped":
-            self.skipped += 1
-            self.previous_failed = self.parent = None
-        else:
-            self.result.failures.append(_record(case, outcome, explain, suite))
-            if outcome == "error":
-                self.result.errors += 1
-            else:
-                self.result.failed += 1
-            key = case.key()
-            self.failed_run = self.failed_run + 1 if key == self.previous_failed else 1
-            self.previous_failed, self.parent = key, case.parent
-
-
-def _record(case: _Case, kind: str, explain: _Explain | None, suite: str) -> FailureRecord:
-    attrib = case.attrib
-    return FailureRecord(
-        suite=suite,
-        name=str(attrib.get("name") or ""),
-        classname=str(attrib.get("classname") or ""),
-        file=attrib.get("file"),
-        line=_int_or_none(attrib.get("line")),
-        message=explain.message() if explain is not None else "",
-        kind=kind,
-    )
-
-
 class _JunitTarget(StreamTarget):
     """The parser target: testcases, their direct children, and the text that explains them.
 
-    An open testcase is a list ``[depth, attributes, parent, case]``; the `_Case` is made only
+    An open testcase is a list ``[depth, attributes, parent, case]``; the `Case` is made only
     when the testcase has a child or needs a closer look, so plain passes stay cheap.
     """
 
@@ -247,7 +65,7 @@ class _JunitTarget(StreamTarget):
         self._levels: list[_Level] = [("", {})]  # the element last opened at each depth
         self._open: list[list[Any]] = []
         self._case_depth = -1  # depth of the innermost open testcase
-        self._text: _Text | None = None
+        self._text: Text | None = None
 
     def start(self, tag: str, attrib: Attributes) -> None:
         """An element opens: a testcase, a child of the open testcase, or anything else."""
@@ -278,12 +96,12 @@ class _JunitTarget(StreamTarget):
         if self._text is not None and not self._ends:
             self._text.add(text)
 
-    def _child(self, tag: str, attrib: Attributes) -> _Text | None:
+    def _child(self, tag: str, attrib: Attributes) -> Text | None:
         entry = self._open[-1]
         case = entry[3]
         if case is None:
-            case = entry[3] = _Case(entry[0], entry[1], entry[2])
-        text: _Text | None = case.child(tag, attrib)
+            case = entry[3] = Case(entry[0], entry[1], entry[2])
+        text: Text | None = case.child(tag, attrib)
         return text
 
     def suite_name(self, depth: int) -> str:
@@ -316,7 +134,7 @@ class _CountTarget(_JunitTarget):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.result = TestResult()
-        self._tally = _Tally(self.result)
+        self._tally = Tally(self.result)
         self._passed = 0
         self._duration = 0.0
         self._batch: list[Attributes] = []
@@ -380,7 +198,7 @@ class _CountTarget(_JunitTarget):
             if case is None and self._tally.previous_failed is None and not attrib.get("status"):
                 self._passed += 1
             else:
-                case = case or _Case(case_depth, attrib, parent)
+                case = case or Case(case_depth, attrib, parent)
                 self._tally.add(case, self.suite_name(case_depth))
             open_cases.pop()
         self._case_depth = open_cases[-1][0] if open_cases else -1
@@ -391,7 +209,7 @@ class _CountTarget(_JunitTarget):
                 value = float(time)
             except ValueError:
                 value = seconds(time)
-            if 0.0 < value < _MAX_SECONDS:
+            if 0.0 < value < MAX_SECONDS:
                 self._duration += value
 
     def _flush(self) -> None:
@@ -403,12 +221,12 @@ class _CountTarget(_JunitTarget):
         self._add_times(batch)
         first = 0
         if tally.previous_failed is not None:
-            tally.add(_Case(0, batch[0], self._first_parent), "")
+            tally.add(Case(0, batch[0], self._first_parent), "")
             first = 1
         if any(map(_STATUS, batch)):
             for attrib in islice(batch, first, None):
                 if attrib.get("status"):
-                    tally.add(_Case(0, attrib, None), "")
+                    tally.add(Case(0, attrib, None), "")
                 else:
                     self._passed += 1
         else:
@@ -424,7 +242,7 @@ class _CountTarget(_JunitTarget):
             values = []
         if values:
             total = reduce(add, values, self._duration)
-            if not math.isnan(total) and min(values) > 0.0 and max(values) < _MAX_SECONDS:
+            if not math.isnan(total) and min(values) > 0.0 and max(values) < MAX_SECONDS:
                 self._duration = total  # no NaN, none out of range: the same sum
                 return
         for time in times:
@@ -461,7 +279,7 @@ class _PassedIdsTarget(_JunitTarget):
         while open_cases and open_cases[-1][0] > depth:
             _, attrib, _, case = open_cases.pop()
             test_id = f"{attrib.get('classname') or ''}::{attrib.get('name') or ''}"
-            if test_id in self.wanted and (case is None or case.classify()[0] in _PASSING):
+            if test_id in self.wanted and (case is None or case.classify()[0] in PASSING):
                 self.found.add(test_id)
         self._case_depth = open_cases[-1][0] if open_cases else -1
 
