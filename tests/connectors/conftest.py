@@ -69,3 +69,28 @@ def github_client(fake: FakeGitHub, policy: RetryPolicy) -> GitHub:
 def gitlab_client(fake: FakeGitLab, policy: RetryPolicy) -> GitLab:
     """A real python-gitlab-backed connector pointed at the fake."""
     return GitLab(api_url=fake.server_url, token=TOKEN, repo=fake.repo, retry=policy)
+
+
+def gate_policy(name: str) -> str:
+    """A policy text needing one approval on the head commit and every check green."""
+    return f"""\
+version: 1
+name: {name}
+rules:
+  - id: approved
+    title: Approved on the head commit
+    metric: reviews.approvals
+    op: ">="
+    threshold: 1
+  - id: checks-green
+    title: Every check succeeded
+    expr: size(checks.failed) == 0
+"""
+
+
+FAST_RETRIES = {
+    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
+    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
+    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
+}
+"""Retry settings that keep the CLI tests fast against the fakes."""

@@ -10,28 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.connectors.conftest import TOKEN
+from tests.connectors.conftest import FAST_RETRIES, TOKEN, gate_policy
 from tests.fakes.github import NO_ACCESS, FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 
-POLICY = """\
-version: 1
-name: pr-gate
-rules:
-  - id: approved
-    title: Approved on the head commit
-    metric: reviews.approvals
-    op: ">="
-    threshold: 1
-  - id: checks-green
-    title: Every check succeeded
-    expr: size(checks.failed) == 0
-"""
-FAST = {
-    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
-    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
-    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
-}
+POLICY = gate_policy("pr-gate")
+FAST = FAST_RETRIES
 
 
 def _evaluate(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,30 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from connectors.interface import RetryPolicy
-from tests.connectors.conftest import TOKEN, github_client, gitlab_client
+from tests.connectors.conftest import (
+    FAST_RETRIES,
+    TOKEN,
+    gate_policy,
+    github_client,
+    gitlab_client,
+)
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 
 MERGE = "5eed" + "1" * 36
 DIRECT = "d1ec7" + "2" * 35
-POLICY = """\
-version: 1
-name: release-gate
-rules:
-  - id: approved
-    title: Approved on the head commit
-    metric: reviews.approvals
-    op: ">="
-    threshold: 1
-  - id: checks-green
-    title: Every check succeeded
-    expr: size(checks.failed) == 0
-"""
-FAST = {
-    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
-    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
-    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
-}
+POLICY = gate_policy("release-gate")
+FAST = FAST_RETRIES
 
 
 def _gatekeeper(
