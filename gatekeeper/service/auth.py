@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from gatekeeper.errors import UsageError
 from gatekeeper.service._clock import format_time, utc_now
-from gatekeeper.service.database import WRITER
+from gatekeeper.service.database import WRITER, driver_sql
 from gatekeeper.service.tables import TokenRow
 
 SCOPES = ("ingest", "read", "admin")
@@ -140,19 +142,44 @@ def revoke_token(engine: Engine, token_id: str) -> bool:
 
 def authenticate(connection: Connection, token: str) -> Principal | None:
     """The principal of a valid (known, unrevoked, unexpired) token, else None."""
-    if not token.startswith("gk_") or len(token) > 200:
+    if not _well_formed(token):
         return None
     digest = token_digest(token)
-    row = connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first()
-    if row is None or not hmac.compare_digest(row.token_sha256, digest):
+    return _principal(digest, connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first())
+
+
+def authenticate_on(engine: Engine, token: str) -> Principal | None:
+    """As `authenticate`, on a pooled driver connection: every API request runs this, so the
+    lookup skips SQLAlchemy's per-statement work (one indexed SELECT, no transaction kept)."""
+    if not _well_formed(token):
         return None
-    if row.revoked_at is not None:
+    digest = token_digest(token)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(driver_sql(engine, _TOKEN_BY_DIGEST), {"digest": digest})
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool, which ends the read transaction
+    return _principal(digest, row)
+
+
+def _well_formed(token: str) -> bool:
+    return token.startswith("gk_") and len(token) <= 200
+
+
+def _principal(digest: str, row: Sequence[Any] | None) -> Principal | None:
+    if row is None:
         return None
-    if row.expires_at is not None and row.expires_at <= utc_now():
+    token_id, stored_digest, scopes, projects, expires_at, revoked_at = row
+    if not hmac.compare_digest(stored_digest, digest) or revoked_at is not None:
         return None
-    projects = frozenset(row.projects.split(","))
+    if expires_at is not None and expires_at <= utc_now():
+        return None
+    bound = frozenset(projects.split(","))
     return Principal(
-        token_id=row.token_id,
-        scopes=frozenset(row.scopes.split(",")),
-        projects=None if ALL_PROJECTS in projects else projects,
+        token_id=token_id,
+        scopes=frozenset(scopes.split(",")),
+        projects=None if ALL_PROJECTS in bound else bound,
     )

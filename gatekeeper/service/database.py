@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, TextClause, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,6 +38,18 @@ WRITER = {"gatekeeper_writer": True}
 def is_sqlite(engine: Engine) -> bool:
     """True when the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"
+
+
+@lru_cache(maxsize=32)
+def _pyformat(sql: str) -> str:
+    """`:name` placeholders as psycopg's `%(name)s`."""
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+def driver_sql(engine: Engine, clause: TextClause) -> str:
+    """The SQL of `clause` in the parameter style of the engine's driver, for a driver cursor
+    (paths that run per request skip SQLAlchemy's per-statement work)."""
+    return clause.text if is_sqlite(engine) else _pyformat(clause.text)
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from gatekeeper.config import Settings
-from gatekeeper.service.auth import Principal, authenticate
+from gatekeeper.service.auth import Principal, authenticate_on
 from gatekeeper.service.middleware import Metrics
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.store import EvidenceStore
@@ -65,8 +65,7 @@ def principal_of(
     """The principal of `credentials` (one token lookup); 401 without a valid token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "this endpoint needs a token: send `Authorization: Bearer <token>`")
-    with context.engine.connect() as connection:
-        principal = authenticate(connection, credentials.credentials)
+    principal = authenticate_on(context.engine, credentials.credentials)
     if principal is None:
         raise ApiError(401, "the token is unknown, revoked or expired")
     return principal

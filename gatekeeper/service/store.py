@@ -10,15 +10,15 @@ over the new root. The same statement for the same project again returns the sto
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, TextClause, and_, func, or_, select, text
+from sqlalchemy import Engine, TextClause, func, select, text
 from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.canonical import canonical_json
@@ -27,7 +27,7 @@ from gatekeeper.attest.keys import SigningKey
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import sign_checkpoint
 from gatekeeper.service._clock import utc_now
-from gatekeeper.service.database import WRITER, is_sqlite
+from gatekeeper.service.database import driver_sql, is_sqlite
 from gatekeeper.service.records import (
     CheckpointOut,
     InclusionProofOut,
@@ -37,7 +37,7 @@ from gatekeeper.service.records import (
     envelope_dict,
     record_from_row,
 )
-from gatekeeper.service.tables import CheckpointRow, LogLeafRow, RecordRow, TreeNodeRow
+from gatekeeper.service.tables import CheckpointRow, LogLeafRow, RecordRow
 
 LOG_LOCK = 0x67746C67  # "gtlg": the advisory lock every append takes on PostgreSQL
 _FEW_NODES = 64
@@ -65,12 +65,6 @@ _INSERT_CHECKPOINT = text(
     "INSERT INTO checkpoints (size, root_hash, key_id, note, signature, created_at)"
     " VALUES (:size, :root_hash, :key_id, :note, :signature, :created_at)"
 )
-
-
-@lru_cache(maxsize=16)
-def _pyformat(sql: str) -> str:
-    """`:name` placeholders as psycopg's `%(name)s`."""
-    return re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
 @lru_cache(maxsize=_FEW_NODES)
@@ -112,11 +106,47 @@ class _Pending:
     error: BaseException | None = None
 
 
+Fetch = Callable[[TextClause, dict[str, Any]], Iterable[Sequence[Any]]]
+"""Runs a SELECT with its parameters and returns its rows (SQLAlchemy or driver cursor)."""
+
+
+def connection_fetch(connection: Connection) -> Fetch:
+    """A `Fetch` on a SQLAlchemy connection (the read paths)."""
+
+    def fetch(clause: TextClause, params: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        return connection.execute(clause, params)
+
+    return fetch
+
+
+def cursor_fetch(cursor: Any, engine: Engine) -> Fetch:
+    """A `Fetch` on a driver cursor (the append path: no SQLAlchemy work per statement)."""
+
+    def fetch(clause: TextClause, params: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        cursor.execute(driver_sql(engine, clause), params)
+        rows: list[Sequence[Any]] = cursor.fetchall()
+        return rows
+
+    return fetch
+
+
+def _many_nodes_statement(by_level: dict[int, set[int]]) -> TextClause:
+    """One (level = L AND node_index IN (...)) term per level: each term uses the primary key.
+
+    The numbers are the ints computed here (never request text), so they are inlined.
+    """
+    terms = " OR ".join(
+        f"(level = {int(level)} AND node_index IN ({','.join(str(int(i)) for i in sorted(ixs))}))"
+        for level, ixs in by_level.items()
+    )
+    return text(f"SELECT level, node_index, hash FROM tree_nodes WHERE {terms}")  # noqa: S608
+
+
 class NodeReader:
     """Reads complete-subtree hashes, fetching each set of needed nodes in one query."""
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+    def __init__(self, source: Connection | Fetch) -> None:
+        self._fetch = connection_fetch(source) if isinstance(source, Connection) else source
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
@@ -128,25 +158,14 @@ class NodeReader:
         if not by_level:
             return
         wanted = [(level, index) for level, indices in by_level.items() for index in indices]
+        params: dict[str, Any] = {}
         if len(wanted) <= _FEW_NODES:
-            params: dict[str, int] = {}
             for number, (level, index) in enumerate(wanted):
                 params[f"l{number}"], params[f"i{number}"] = level, index
-            rows = self._connection.execute(_nodes_statement(len(wanted)), params)
-            for level, index, digest in rows:
-                self._cache[(level, index)] = bytes(digest)
-            return
-        # one (level = L AND node_index IN (...)) term per level: each term uses the primary key
-        condition = or_(
-            *(
-                and_(TreeNodeRow.level == level, TreeNodeRow.node_index.in_(sorted(indices)))
-                for level, indices in by_level.items()
-            )
-        )
-        rows = self._connection.execute(
-            select(TreeNodeRow.level, TreeNodeRow.node_index, TreeNodeRow.hash).where(condition)
-        )
-        for level, index, digest in rows:
+            statement = _nodes_statement(len(wanted))
+        else:
+            statement = _many_nodes_statement(by_level)
+        for level, index, digest in self._fetch(statement, params):
             self._cache[(level, index)] = bytes(digest)
 
     def add(self, level: int, index: int, digest: bytes) -> None:
@@ -161,6 +180,30 @@ class NodeReader:
             return self._cache[(level, index)]
         except KeyError:
             raise LookupError(f"tree node ({level}, {index}) is missing from the log") from None
+
+
+@contextmanager
+def _writer_cursor(engine: Engine) -> Iterator[Any]:
+    """A driver cursor in a write transaction holding the log lock; commits when the block ends
+    without an error, rolls back otherwise (SQLite: `BEGIN IMMEDIATE` takes the database lock;
+    PostgreSQL: the transaction-scoped advisory lock)."""
+    raw = engine.raw_connection()
+    sqlite = is_sqlite(engine)
+    try:
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if sqlite else _LOCK.text)
+        try:
+            yield cursor
+        except BaseException:
+            raw.rollback()  # sqlite3 issues ROLLBACK for the BEGIN above too
+            raise
+        if sqlite:
+            cursor.execute("COMMIT")
+        else:
+            raw.commit()
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool
 
 
 class EvidenceStore:
@@ -218,17 +261,11 @@ class EvidenceStore:
                     item.error = alone
 
     def _commit(self, batch: list[_Pending]) -> None:
+        # the driver's own connection and cursor: no statement compiling, result wrapping or
+        # event hooks for the fixed SQL of the append (it runs once per stored record)
         results = []
-        with (
-            self.engine.connect() as connection,
-            connection.execution_options(**WRITER).begin(),
-        ):
-            if not is_sqlite(self.engine):
-                connection.execute(_LOCK)
-            reader = NodeReader(connection)
-            # the driver's own cursor, in the same transaction: no statement compiling or
-            # result wrapping for the fixed SQL of the append
-            cursor = connection.connection.cursor()
+        with _writer_cursor(self.engine) as cursor:
+            reader = NodeReader(cursor_fetch(cursor, self.engine))
             for item in batch:
                 params = {"project": item.project, "digest": item.digest}
                 cursor.execute(self._sql(_FIND_AND_SIZE), params)
@@ -244,13 +281,12 @@ class EvidenceStore:
                 index = 0 if highest is None else int(highest) + 1
                 row, receipt = self._write(cursor, reader, item, index)
                 results.append(AppendResult(record_from_row(row), created=True, receipt=receipt))
-            cursor.close()
         for item, result in zip(batch, results, strict=True):
             item.result = result
 
     def _sql(self, statement: TextClause) -> str:
         """The statement's SQL in the driver's parameter style."""
-        return statement.text if is_sqlite(self.engine) else _pyformat(statement.text)
+        return driver_sql(self.engine, statement)
 
     def _write(
         self, cursor: Any, reader: NodeReader, item: _Pending, index: int
