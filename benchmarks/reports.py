@@ -58,6 +58,21 @@ for suite in xml:
 print(counts)
 """
 
+_NOOP_TARGET = """
+import sys
+from lxml import etree
+class Target:
+    def start(self, tag, attrib):
+        pass
+    def end(self, tag):
+        pass
+    def close(self):
+        return 0
+etree.parse(sys.argv[1], etree.XMLParser(target=Target()))
+"""
+"""The floor of any lxml-based reader that hands each element to Python: a parser target whose
+callbacks do nothing (no tree is built; lxml still makes each element's attribute dict)."""
+
 _PYCOBERTURA = """
 import sys
 from pycobertura import Cobertura
@@ -199,8 +214,12 @@ def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
     print(f"Cobertura, {sizes[2]} lines ({cobertura.stat().st_size / 1e6:.0f} MB):")
     gk_cob = best_of(_gatekeeper(cobertura), runs)
     pc = best_of([python, "-c", _PYCOBERTURA, str(cobertura)], runs)
+    bare_cob = best_of([python, "-c", _BARE_ITERPARSE, str(cobertura)], runs)
+    floor = best_of([python, "-c", _NOOP_TARGET, str(cobertura)], runs)
     _line("gatekeeper inspect", *gk_cob)
     _line("pycobertura", *pc)
+    _line("bare lxml iterparse", *bare_cob)
+    _line("no-op lxml target", *floor)
     print("Ratios:")
     print(_verdict("junit 400k: gatekeeper / junitparser time", gk[0] / jp[0], 0.6, gk[1] / jp[1]))
     print(
@@ -214,6 +233,13 @@ def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
     cob_ratio, cob_cpu = gk_cob[0] / pc[0], gk_cob[1] / pc[1]
     print(_verdict("cobertura 400k: gatekeeper / pycobertura time", cob_ratio, 0.25, cob_cpu))
     print(_verdict("cobertura 400k: gatekeeper peak RSS (MB)", gk_cob[2], TARGET_RSS_MB))
+    print("Limits on the Cobertura file, as fractions of pycobertura's time (wall, CPU):")
+    for name, limit in (("bare lxml iterparse", bare_cob), ("no-op lxml target", floor)):
+        print(f"  {name:<44} {limit[0] / pc[0]:6.2f}   CPU-time ratio {limit[1] / pc[1]:5.2f}")
+    print(
+        f"  gatekeeper / bare iterparse on Cobertura     {gk_cob[0] / bare_cob[0]:6.2f}"
+        f"   CPU-time ratio {gk_cob[1] / bare_cob[1]:5.2f}"
+    )
 
 
 def main() -> None:

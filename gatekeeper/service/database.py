@@ -61,7 +61,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             _install_sqlite_hooks(engine)
         else:
-            engine = create_engine(url, pool_size=pool_size, pool_recycle=1800)
+            # pre-ping: a connection the server dropped (restart, failover, idle kill) is
+            # replaced at checkout instead of failing the request that drew it
+            engine = create_engine(url, pool_size=pool_size, pool_recycle=1800, pool_pre_ping=True)
     except (SQLAlchemyError, ValueError, ImportError) as error:
         raise ServiceError(f"cannot use database URL: {error}") from error
     return engine

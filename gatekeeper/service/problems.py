@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -81,6 +84,23 @@ async def _on_validation_error(_request: Request, error: Exception) -> JSONRespo
     return error_response(422, _validation_sentence(error))
 
 
+DATABASE_UNAVAILABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.TimeoutError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
+"""What a database that is down, unreachable, locked past the busy timeout or out of pooled
+connections raises: the request may succeed later, so 503 and not 500."""
+
+
+async def _on_database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    _log.warning("database unavailable: %s", str(error).splitlines()[0][:300])
+    response = error_response(503, "the database is unavailable or busy; retry shortly")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
     _log.exception("internal error: %s", type(error).__name__)
     return error_response(500, "internal error; the request id in the logs names it", "internal")
@@ -91,4 +111,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    for database_error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(database_error, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -35,7 +35,7 @@ from gatekeeper.service.tables import RecordRow
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422)
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422, 503)
 }
 
 

@@ -105,7 +105,7 @@ def _chunks(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/zip": {}}, "description": "The bundle."},
-        **{code: {"model": ErrorOut} for code in (401, 403, 404, 422)},
+        **{code: {"model": ErrorOut} for code in (401, 403, 404, 422, 503)},
     },
     summary="Export a bundle for offline verification",
 )

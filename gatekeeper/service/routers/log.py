@@ -23,7 +23,9 @@ from gatekeeper.service.tables import SigningKeyRow
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 503)
+}
 _SIZE = Query(ge=0, le=2**53 - 1)
 
 
