@@ -162,3 +162,36 @@ def test_action_flags_no_comment_summary_file_and_dotenv(
     assert "pr-gate" in (tmp_path / "verdict.md").read_text()
     assert (tmp_path / "out.env").read_text().startswith("GATEKEEPER_VERDICT=pass\n")
     assert not (tmp_path / "gatekeeper.env").exists()
+
+
+def test_workflow_run_phase_two_gates_the_pull_requests_head_commit(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The trusted `workflow_run` phase (docs/github.md): GITHUB_SHA is the default branch's
+    commit, the PR comes from --pr; feedback must go to the PR's head commit from the API."""
+    fake_github.add_review("bob", "APPROVED")
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "action": "completed",
+                "workflow_run": {"id": 777, "event": "pull_request", "head_sha": fake_github.head},
+            }
+        )
+    )
+    env = _actions(fake_github, tmp_path) | {
+        "GITHUB_EVENT_NAME": "workflow_run",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REF": "refs/heads/main",
+    }
+    result = _evaluate(
+        tmp_path, env, "--provider", "github", "--repo", fake_github.repo,
+        "--pr", str(fake_github.number),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [status] = fake_github.created_statuses
+    assert status["sha"] == fake_github.head != env["GITHUB_SHA"]
+    [run] = fake_github.created_check_runs
+    assert run["head_sha"] == fake_github.head
+    [comment] = fake_github.comments
+    assert comment["body"].startswith("<!-- gatekeeper:pr-gate -->")
