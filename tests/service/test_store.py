@@ -137,3 +137,50 @@ def test_database_refuses_truncate_and_replica_bypass(app: FastAPI, table: str) 
     with store.engine.connect() as connection:
         after = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
     assert after == rows
+
+
+_FAIL_AT_SIZE_3 = {
+    "sqlite": [
+        "CREATE TRIGGER inject_fault BEFORE INSERT ON checkpoints WHEN NEW.size = 3"
+        " BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION inject_fault() RETURNS trigger AS $$ BEGIN IF NEW.size = 3 THEN"
+        " RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER inject_fault BEFORE INSERT ON checkpoints FOR EACH ROW"
+        " EXECUTE FUNCTION inject_fault()",
+    ],
+}
+
+
+def test_append_failing_at_its_last_write_leaves_nothing_behind(app: FastAPI) -> None:
+    """An append whose checkpoint insert fails (the last write of its transaction) is rolled
+    back whole: no record, leaf or node of it remains, the lock is released, and the next
+    append takes the same index with a root that matches the whole log."""
+    store = _store(app)
+    _append(store, 0)
+    _append(store, 1)
+    dialect = store.engine.dialect.name
+    with store.engine.connect() as connection, connection.begin():
+        for sql in _FAIL_AT_SIZE_3[dialect]:
+            connection.exec_driver_sql(sql)
+    with pytest.raises(Exception, match="injected fault"):
+        _append(store, 2)
+    with store.engine.connect() as connection:
+        counts = [
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("records", "log_leaves", "tree_nodes", "checkpoints")
+        ]
+    assert counts == [2, 2, 3, 2]
+    with store.engine.connect() as connection, connection.begin():
+        connection.exec_driver_sql(
+            "DROP TRIGGER inject_fault" + ("" if dialect == "sqlite" else " ON checkpoints")
+        )
+    assert _append(store, 3) == 2
+    memory = merkle.MemoryTree()
+    with store.engine.connect() as connection:
+        for (leaf,) in connection.execute(text("SELECT envelope FROM records ORDER BY log_index")):
+            memory.append(bytes(leaf))
+    checkpoint = store.latest_checkpoint()
+    assert checkpoint is not None
+    assert (checkpoint.size, checkpoint.root_hash) == (3, memory.root().hex())
