@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; PostgreSQL in production (postgresql+psycopg://).",
     )
+    sqlite_busy_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a SQLite writer waits for the lock before the request gets 503.",
+    )
 
     # service
     host: str = "127.0.0.1"

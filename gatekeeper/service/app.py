@@ -32,7 +32,9 @@ def open_engine(settings: Settings) -> Engine:
     embedded = settings.database_url is None
     if embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url_or_default())
+    engine = make_engine(
+        settings.database_url_or_default(), busy_timeout=settings.sqlite_busy_timeout
+    )
     try:
         if embedded:
             upgrade(engine)

@@ -28,7 +28,7 @@ from gatekeeper.errors import ServiceError
 
 _log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_S = 30.0
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
 WRITER = {"gatekeeper_writer": True}
@@ -52,14 +52,15 @@ def driver_sql(engine: Engine, clause: TextClause) -> str:
     return clause.text if is_sqlite(engine) else _pyformat(clause.text)
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine for `url` (SQLite file or PostgreSQL through psycopg 3), hooks installed."""
+def make_engine(url: str, *, pool_size: int = 5, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
+    """An engine for `url` (SQLite file or PostgreSQL through psycopg 3), hooks installed;
+    `busy_timeout`: how long a SQLite connection waits for a lock held by another."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            _install_sqlite_hooks(engine)
+            engine = create_engine(url, connect_args={"timeout": busy_timeout})
+            _install_sqlite_hooks(engine, busy_timeout)
         else:
             # pre-ping: a connection the server dropped (restart, failover, idle kill) is
             # replaced at checkout instead of failing the request that drew it
@@ -69,14 +70,14 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")

@@ -1,14 +1,17 @@
-"""A PostgreSQL server that drops the service's connections, or goes away: never a 500.
+"""A database that drops the service's connections, goes away or stays locked: never a 500.
 
-Dropped connections (a restart, a failover) are replaced at checkout and the request succeeds;
-a database that cannot be reached answers 503 with `Retry-After` and the JSON error shape.
+Dropped PostgreSQL connections (a restart, a failover) are replaced at checkout and the request
+succeeds; a database that cannot be reached, or a SQLite file locked by another writer past the
+busy timeout, answers 503 with `Retry-After` and the JSON error shape.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
@@ -20,8 +23,6 @@ from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
 from tests.service.conftest import bearer
 from tests.service.live import ApiClient, PostgresDatabases, statement
-
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -48,6 +49,37 @@ def _body(n: int) -> bytes:
     return canonical_json({"project": "acme/widget", "statement": statement(n)})
 
 
+def _assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "database" in response.json()["error"]["message"]
+
+
+def test_sqlite_locked_past_the_busy_timeout_answers_503_then_recovers(tmp_path: Path) -> None:
+    """Another process holding the SQLite write lock longer than `sqlite_busy_timeout`: ingest
+    answers 503 (reads still answer, WAL), and once the lock is gone the same request stores."""
+    settings = Settings(data_dir=tmp_path / "data", sqlite_busy_timeout=0.2)
+    app = create_app(settings)
+    token = create_token(app.state.gatekeeper.engine, ["admin"], [])[0]
+    client = ApiClient(app)
+    other = sqlite3.connect(tmp_path / "data" / "gatekeeper.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        _assert_unavailable(client.post("/v1/evidence", content=_body(1), headers=bearer(token)))
+        page = client.get("/v1/evidence", params={"project": "acme/widget"}, headers=bearer(token))
+        assert page.status_code == 200
+        other.execute("ROLLBACK")
+        stored = client.post("/v1/evidence", content=_body(1), headers=bearer(token))
+        assert stored.status_code == 201, stored.text
+        assert stored.json()["log_index"] == 0
+    finally:
+        other.close()
+        client.close()
+        app.state.gatekeeper.engine.dispose()
+
+
+@pytest.mark.postgres
 def test_connections_the_server_dropped_are_replaced(
     pg_app: FastAPI, postgres: PostgresDatabases, database_url: str
 ) -> None:
@@ -75,6 +107,7 @@ def test_connections_the_server_dropped_are_replaced(
         client.close()
 
 
+@pytest.mark.postgres
 def test_unreachable_database_answers_503_with_retry_after(
     pg_app: FastAPI, postgres: PostgresDatabases, database_url: str
 ) -> None:
@@ -85,14 +118,10 @@ def test_unreachable_database_answers_503_with_retry_after(
     try:
         name = make_url(database_url).database or ""
         _admin_run(postgres, 'DROP DATABASE "{db}" WITH (FORCE)', name)
-        for response in (
-            client.post("/v1/evidence", content=_body(1), headers=bearer(token)),
-            client.get("/v1/evidence", params={"project": "acme/widget"}, headers=bearer(token)),
-        ):
-            assert response.status_code == 503, response.text
-            assert response.headers["retry-after"] == "1"
-            assert response.json()["error"]["code"] == "unavailable"
-            assert "database" in response.json()["error"]["message"]
+        _assert_unavailable(client.post("/v1/evidence", content=_body(1), headers=bearer(token)))
+        _assert_unavailable(
+            client.get("/v1/evidence", params={"project": "acme/widget"}, headers=bearer(token))
+        )
         assert client.get("/readyz").status_code == 503
     finally:
         client.close()
