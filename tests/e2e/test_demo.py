@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import httpx
 import pytest
+
+from gatekeeper import demo
 
 
 def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
@@ -46,3 +50,23 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
         httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
     [data_dir] = tmp_path.glob("gatekeeper-demo-*")
     assert (data_dir / "evidence-bundle.zip").is_file()
+
+
+def test_demo_step_failing_inside_the_service_block_still_stops_the_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A step that fails while the service runs (here the gate, on a broken policy) raises a
+    DemoError naming the step, and the service is stopped on the way out."""
+    examples = tmp_path / "examples"
+    shutil.copytree(Path(str(files("gatekeeper") / "data" / "examples")), examples)
+    (examples / "local-policy.yml").write_text("version: 1\nrules: [oops\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with pytest.raises(demo.DemoError, match="`gatekeeper evaluate` exited 2, not 1"):
+        demo.run(examples, data_dir, os.environ)
+    out = capsys.readouterr().out
+    port = re.search(r"the evidence service answers at http://127\.0\.0\.1:(\d+)", out)
+    assert port is not None
+    assert out.rstrip().endswith("the evidence service has stopped")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
