@@ -22,8 +22,9 @@ from gatekeeper.service.records import (
     StoredRecord,
     checkpoint_from_row,
 )
-from gatekeeper.service.store import EvidenceStore, NodeReader
+from gatekeeper.service.store import EvidenceStore
 from gatekeeper.service.tables import CheckpointRow
+from gatekeeper.service.tree_nodes import NodeReader
 
 
 def with_receipts(

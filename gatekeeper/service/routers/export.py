@@ -23,8 +23,9 @@ from gatekeeper.service.deps import Context, Reader, require_project
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import CheckpointOut, ErrorOut, record_from_row
-from gatekeeper.service.store import NodeReader, hex_hashes
+from gatekeeper.service.store import hex_hashes
 from gatekeeper.service.tables import RecordRow
+from gatekeeper.service.tree_nodes import NodeReader
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
 
