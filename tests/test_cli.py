@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from gatekeeper import __version__
+from tests.cli import run_gatekeeper
 
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args], capture_output=True, text=True, check=False
-    )
+_run = run_gatekeeper
 
 
 def test_version_prints_the_installed_version() -> None:

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.connectors.conftest import TOKEN
+from tests.cli import run_gatekeeper
+from tests.connectors.conftest import FAST_RETRIES, TOKEN
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 
-FAST = {
-    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
-    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
-    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
-}
-
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **FAST, **env},
-        timeout=120,
-    )
+    return run_gatekeeper(*args, env={**FAST_RETRIES, **env})
 
 
 def test_collect_prints_github_facts_and_the_request_count(fake_github: FakeGitHub) -> None:
@@ -101,56 +87,19 @@ def test_missing_repository_is_a_usage_error() -> None:
 
 def test_token_never_appears_in_output_or_errors(fake_github: FakeGitHub) -> None:
     """Verbose runs against 502s, a 403 and a 401 never print the token anywhere."""
-    runs = []
+
+    def collect(token: str) -> subprocess.CompletedProcess[str]:
+        arguments = ["-v", "collect", "--provider", "github", "--api-url", fake_github.url]
+        arguments += ["--repo", "octo/app", "--pr", "7"]
+        return _run(*arguments, env={"GITHUB_TOKEN": token})
+
     fake_github.fail(502, times=None, path_contains="/pulls/7", body={"message": TOKEN})
-    runs.append(
-        _run(
-            "-v",
-            "collect",
-            "--provider",
-            "github",
-            "--api-url",
-            fake_github.url,
-            "--repo",
-            "octo/app",
-            "--pr",
-            "7",
-            env={"GITHUB_TOKEN": TOKEN},
-        )
-    )
+    runs = [collect(TOKEN)]
     fake_github.faults.clear()
     fake_github.fail(403, times=None, body={"message": f"Resource not accessible {TOKEN}"})
-    runs.append(
-        _run(
-            "-v",
-            "collect",
-            "--provider",
-            "github",
-            "--api-url",
-            fake_github.url,
-            "--repo",
-            "octo/app",
-            "--pr",
-            "7",
-            env={"GITHUB_TOKEN": TOKEN},
-        )
-    )
+    runs.append(collect(TOKEN))
     fake_github.faults.clear()
-    runs.append(
-        _run(
-            "-v",
-            "collect",
-            "--provider",
-            "github",
-            "--api-url",
-            fake_github.url,
-            "--repo",
-            "octo/app",
-            "--pr",
-            "7",
-            env={"GITHUB_TOKEN": TOKEN + "x"},
-        )
-    )
+    runs.append(collect(TOKEN + "x"))
     for result in runs:
         assert result.returncode == 2
         assert "error: " in result.stderr

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_gatekeeper
 from tests.connectors.conftest import FAST_RETRIES, TOKEN, gate_policy
 from tests.fakes.github import NO_ACCESS, FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 
 POLICY = gate_policy("pr-gate")
-FAST = FAST_RETRIES
 
 
 def _evaluate(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     policy = tmp_path / "policy.yml"
     policy.write_text(POLICY)
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "evaluate", "--policy", str(policy), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        timeout=120,
-        env={**os.environ, **FAST, **env},
+    return run_gatekeeper(
+        "evaluate", "--policy", str(policy), *args, env={**FAST_RETRIES, **env}, cwd=tmp_path
     )
 
 

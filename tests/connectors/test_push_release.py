@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from connectors.interface import RetryPolicy
+from tests.cli import run_gatekeeper
 from tests.connectors.conftest import (
     FAST_RETRIES,
     TOKEN,
@@ -23,22 +22,13 @@ from tests.fakes.gitlab import FakeGitLab
 MERGE = "5eed" + "1" * 36
 DIRECT = "d1ec7" + "2" * 35
 POLICY = gate_policy("release-gate")
-FAST = FAST_RETRIES
 
 
 def _gatekeeper(
     tmp_path: Path, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "policy.yml").write_text(POLICY)
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        timeout=120,
-        env={**os.environ, **FAST, **env},
-    )
+    return run_gatekeeper(*args, env={**FAST_RETRIES, **env}, cwd=tmp_path)
 
 
 def _evaluate(tmp_path: Path, env: dict[str, str]) -> tuple[int, dict[str, Any], str]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.cli import run_gatekeeper
+from tests.connectors.conftest import FAST_RETRIES
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 
@@ -20,9 +20,7 @@ PROVIDER_TOKEN = "ghp_e2eS3cr3tT0kenValue0123456789"
 PROJECTS = ("octo/app", "group/app", "example/shop")
 EXAMPLES = Path(__file__).resolve().parents[2] / "gatekeeper" / "data" / "examples"
 FAST = {
-    "GATEKEEPER_PROVIDER_ATTEMPTS": "2",
-    "GATEKEEPER_PROVIDER_BASE_DELAY": "0.01",
-    "GATEKEEPER_PROVIDER_WRITE_INTERVAL": "0",
+    **FAST_RETRIES,
     "GATEKEEPER_SUBMIT_RETRIES": "2",
     "GATEKEEPER_SUBMIT_BACKOFF": "0.01",
 }
@@ -66,15 +64,7 @@ def gatekeeper(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Runs the real `gatekeeper` command in a subprocess with `env` on top of the test's own."""
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        timeout=timeout,
-        env={**os.environ, **FAST, **env},
-    )
+    return run_gatekeeper(*args, env={**FAST, **env}, cwd=cwd, timeout=timeout)
 
 
 def create_token(service_env: dict[str, str], cwd: Path, scope: str) -> str:

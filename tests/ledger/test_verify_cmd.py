@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 import zipfile
@@ -19,6 +18,7 @@ from gatekeeper.attest.keys import SigningKey
 from gatekeeper.cli import main
 from gatekeeper.ledger import MemoryTree, sign_checkpoint
 from gatekeeper.ledger.testing import ORIGIN, write_sample_bundle
+from tests.cli import run_gatekeeper
 
 KEY = SigningKey.from_seed(b"\x31" * 32)
 
@@ -77,12 +77,7 @@ def test_a_good_bundle_exits_0_as_a_process(
     bundle: tuple[Path, MemoryTree], key_file: Path
 ) -> None:
     """A good bundle with the pinned key exits 0 and says OK with the record count."""
-    result = subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "verify", str(bundle[0]), "--key", str(key_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_gatekeeper("verify", str(bundle[0]), "--key", str(key_file))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK: 12 record(s); tree size 12")
     assert f"pinned key {KEY.key_id}" in result.stdout

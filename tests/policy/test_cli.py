@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_gatekeeper
 from tests.policy._helpers import write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,13 +51,7 @@ def _in_process(*args: str) -> tuple[int, str]:
 
 
 def _gk(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
+    return run_gatekeeper(*args, cwd=cwd)
 
 
 @pytest.fixture

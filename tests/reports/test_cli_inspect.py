@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import run_gatekeeper
+
 JUNIT = (
     '<testsuites><testsuite name="s"><testcase classname="c" name="a"/>{extra}'
     "</testsuite></testsuites>"
@@ -22,13 +24,7 @@ COBERTURA = (
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "inspect", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
+    return run_gatekeeper("inspect", *args, cwd=cwd)
 
 
 @pytest.fixture
