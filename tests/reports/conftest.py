@@ -18,10 +18,16 @@ def find_corpus() -> Path | None:
     return None
 
 
+CORPUS_MISSING = (
+    "the shared corpus (shared/corpus/EXPECTED.tsv) is not beside the checkout: put the project's "
+    "shared/ folder next to it to run the corpus tests"
+)
+
+
 @pytest.fixture
 def corpus_dir() -> Path:
     """The shared corpus of real reports; the test is skipped when it is not there."""
     found = find_corpus()
     if found is None:
-        pytest.skip("the shared corpus (shared/corpus/EXPECTED.tsv) is not next to the checkout")
+        pytest.skip(CORPUS_MISSING)
     return found
