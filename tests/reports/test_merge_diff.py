@@ -171,7 +171,7 @@ def _git(repo: Path, *args: str) -> None:
 def git_repo(tmp_path: Path) -> Path:
     """A real git repository: main with one file, a branch that changes line 2 and adds line 4."""
     if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+        pytest.skip("git is not installed: the --base tests run a real git (apt-get install git)")
     repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
