@@ -8,14 +8,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from gatekeeper.config import Settings
 from gatekeeper.service.auth import Principal, authenticate_on
 from gatekeeper.service.middleware import Metrics
 from gatekeeper.service.problems import ApiError
+from gatekeeper.service.records import StoredRecord, record_from_row
 from gatekeeper.service.store import EvidenceStore
+from gatekeeper.service.tables import RecordRow
 
 
 @dataclass(frozen=True)
@@ -99,3 +101,15 @@ def require_project(principal: Principal, project: str | None) -> None:
     if not principal.covers(project):
         what = f"project {project}" if project else "every project (pass ?project=)"
         raise ApiError(403, f"this token is not bound to {what}")
+
+
+def load_record(connection: Connection, principal: Principal, record_id: str) -> StoredRecord:
+    """One record by id; 404 when there is none, 403 when the token does not cover it."""
+    row = connection.execute(
+        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
+    ).first()
+    if row is None:
+        raise ApiError(404, f"no record has the id {record_id[:64]!r}")
+    record = record_from_row(row._mapping)
+    require_project(principal, record.project)
+    return record

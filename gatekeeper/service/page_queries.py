@@ -1,4 +1,4 @@
-"""The pages' reads: filtered records, one record, and its receipt to the newest checkpoint.
+"""The pages' reads: filtered records, and a record's receipt to the newest checkpoint.
 
 The pages query the tables themselves (the API's handlers answer wire bytes), and always prove a
 record against the newest signed checkpoint, whatever receipt the record was stored with.
@@ -15,7 +15,6 @@ from sqlalchemy.engine import Connection
 from gatekeeper.service._clock import format_time
 from gatekeeper.service.auth import Principal
 from gatekeeper.service.deps import require_project
-from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import (
     InclusionProofOut,
     ReceiptOut,
@@ -71,18 +70,6 @@ def query_records(
     records = [record_from_row(row._mapping) for row in connection.execute(query)]
     following = records[-1].log_index if len(records) == limit else None
     return records, following
-
-
-def load_record(connection: Connection, principal: Principal, record_id: str) -> StoredRecord:
-    """One record by id; 404 when there is none, 403 when the token does not cover it."""
-    row = connection.execute(
-        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
-    ).first()
-    if row is None:
-        raise ApiError(404, f"no record has the id {record_id[:64]!r}")
-    record = record_from_row(row._mapping)
-    require_project(principal, record.project)
-    return record
 
 
 def with_latest_receipt(

@@ -22,11 +22,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.auth import Principal, authenticate
-from gatekeeper.service.deps import Context, Db
+from gatekeeper.service.deps import Context, Db, load_record
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.page_queries import (
     RecordFilter,
-    load_record,
     query_records,
     with_latest_receipt,
 )

@@ -23,6 +23,7 @@ from gatekeeper.service.deps import (
     Reader,
     ServiceContext,
     check_scope,
+    load_record,
     principal_of,
     require_project,
 )
@@ -191,11 +192,5 @@ def list_evidence(
 @router.get("/{record_id}", response_model=RecordOut, responses=_ERRORS, summary="One record")
 def get_evidence(context: Context, connection: Db, principal: Reader, record_id: str) -> RecordOut:
     """One record by id, with its receipt to the newest checkpoint."""
-    row = connection.execute(
-        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
-    ).first()
-    if row is None:
-        raise ApiError(404, f"no record has the id {record_id[:64]!r}")
-    record = record_from_row(row._mapping)
-    require_project(principal, record.project)
+    record = load_record(connection, principal, record_id)
     return with_receipts(context.store, connection, [record])[0]
