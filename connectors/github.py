@@ -23,6 +23,7 @@ from requests import RequestException
 
 from connectors import _codeowners
 from connectors._github_feedback import GitHubPublisher
+from connectors._github_run import GitHubRunCollector
 from connectors._http import (
     CountingRetry,
     Place,
@@ -49,7 +50,7 @@ from connectors.interface import (
 from gatekeeper.facts import Change, Check, Checks, Commit, Facts, Reviews, Source, Subject
 from gatekeeper.logs import SECRETS
 
-__all__ = ["GitHub", "GitHubCollector", "GitHubPublisher"]
+__all__ = ["GitHub", "GitHubCollector", "GitHubPublisher", "GitHubRunCollector"]
 _log = logging.getLogger(__name__)
 
 _OK_CONCLUSIONS = {"success", "neutral", "skipped"}
@@ -76,6 +77,8 @@ class GitHub:
         policy = retry or RetryPolicy()
         self.api_url = api_url.rstrip("/")
         self.repo_name = repo
+        self.token = token
+        self.retry_policy = policy
         self.stats = stats or RequestStats()
         counting = _Retry(
             policy=policy,
@@ -141,6 +144,23 @@ class GitHub:
         return GitHubCollector(
             self, number, commit=commit, ref=ref, options=options or CollectOptions()
         )
+
+    def run_collector(
+        self, run_id: int, *, pattern: str = "*", max_report_bytes: int | None = None
+    ) -> GitHubRunCollector:
+        """A collector of the reports in the artifacts of workflow run `run_id`."""
+        if max_report_bytes is None:
+            return GitHubRunCollector(self, run_id, pattern=pattern)
+        return GitHubRunCollector(self, run_id, pattern=pattern, max_report_bytes=max_report_bytes)
+
+    def approvers_of(self, number: int, head: str) -> tuple[str, ...]:
+        """Who approved `head` of pull request `number`, from one (paginated) review listing."""
+        with self.translate(
+            f"reading the reviews of pull request #{number}", "pull-requests: read"
+        ):
+            pull = self.repo.get_pull(number)
+            raw = [_raw_review(r) for r in pull.get_reviews()]
+        return count_reviews(raw, head=head, excluded=()).approvers
 
     def publisher(
         self, *, number: int | None, commit: str, comment: bool = True

@@ -393,3 +393,146 @@ class FakeGitHub(FakeServer):
                 run["output"] = {**body.get("output", {}), "annotations": []}
                 return 200, {}, run
         return 404, {}, {"message": "Not Found"}
+
+
+class BlobStore(FakeServer):
+    """The blob store an artifact download redirects to: another host (port), no token wanted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blobs: dict[str, bytes] = {}
+        self.route("GET", "/blobs/(?P<key>[^/]+)", self._get)
+
+    def _get(self, *, key: str, **_: Any) -> Reply:
+        data = self.blobs.get(key)
+        if data is None:
+            return 404, {}, b"BlobNotFound"
+        return 200, {"Content-Type": "application/zip"}, data
+
+    def authorization_headers(self) -> list[str]:
+        """The Authorization headers the blob store received (there must be none)."""
+        return [r.headers["authorization"] for r in self.requests if "authorization" in r.headers]
+
+
+class RunArtifacts:
+    """Workflow runs and their artifacts on a FakeGitHub, downloads served by a BlobStore."""
+
+    def __init__(self, fake: FakeGitHub, blobs: BlobStore) -> None:
+        self.fake = fake
+        self.blobs = blobs
+        self.runs: dict[int, dict[str, Any]] = {}
+        self.artifacts: dict[int, list[dict[str, Any]]] = {}
+        self._ids = itertools.count(9000)
+        repo = "/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+        fake.route("GET", repo + r"/actions/runs/(?P<run>\d+)", self._get_run)
+        fake.route("GET", repo + r"/actions/runs/(?P<run>\d+)/artifacts", self._list)
+        fake.route("GET", repo + r"/actions/artifacts/(?P<artifact>\d+)/zip", self._zip)
+        fake.route("GET", repo + "/pulls", self._pulls)
+
+    def add_run(self, run_id: int, *, fork: str | None = None, event: str = "pull_request") -> None:
+        """A completed run of the fake's PR head (`fork`: from that owner's fork, no PR listed)."""
+        fake = self.fake
+        owner = fork or fake.repo.split("/")[0]
+        head_repo = {
+            "id": 42,
+            "name": fake.repo.split("/")[1],
+            "full_name": f"{owner}/{fake.repo.split('/')[1]}",
+            "owner": _user(owner),
+            "private": False,
+        }
+        pull = {
+            "id": 1,
+            "number": fake.number,
+            "url": f"https://api.github.com/repos/{fake.repo}/pulls/{fake.number}",
+            "head": {"ref": fake.head_ref, "sha": fake.head, "repo": head_repo},
+            "base": {"ref": fake.base_ref, "sha": "b" * 40, "repo": head_repo},
+        }
+        self.runs[run_id] = {
+            "id": run_id,
+            "name": "gate-tests",
+            "node_id": f"WFR_{run_id}",
+            "head_branch": fake.head_ref,
+            "head_sha": fake.head,
+            "path": ".github/workflows/gate-tests.yml",
+            "run_number": 12,
+            "event": event,
+            "status": "completed",
+            "conclusion": "success",
+            "workflow_id": 161335,
+            "url": f"https://api.github.com/repos/{fake.repo}/actions/runs/{run_id}",
+            "html_url": f"https://github.com/{fake.repo}/actions/runs/{run_id}",
+            "pull_requests": [] if fork else [pull],
+            "created_at": "2026-11-25T09:00:00Z",
+            "updated_at": "2026-11-25T09:05:00Z",
+            "artifacts_url": f"https://api.github.com/repos/{fake.repo}/actions/runs/{run_id}/artifacts",
+            "head_repository": head_repo,
+            "repository": {
+                **head_repo,
+                "full_name": fake.repo,
+                "owner": _user(fake.repo.split("/")[0]),
+            },
+        }
+        self.artifacts.setdefault(run_id, [])
+
+    def add_artifact(
+        self, run_id: int, name: str, data: bytes, *, expired: bool = False
+    ) -> dict[str, Any]:
+        """An artifact of run `run_id` whose zip is `data` (expired: listed, download 410)."""
+        number = next(self._ids)
+        base = f"https://api.github.com/repos/{self.fake.repo}/actions/artifacts/{number}"
+        artifact = {
+            "id": number,
+            "node_id": f"MDg6QXJ0aWZhY3Q{number}",
+            "name": name,
+            "size_in_bytes": len(data),
+            "url": base,
+            "archive_download_url": f"{base}/zip",
+            "expired": expired,
+            "digest": None,
+            "created_at": "2026-11-25T09:04:00Z",
+            "expires_at": "2026-11-28T09:04:00Z",
+            "updated_at": "2026-11-25T09:04:00Z",
+            "workflow_run": {
+                "id": run_id,
+                "repository_id": 42,
+                "head_repository_id": 42,
+                "head_branch": self.fake.head_ref,
+                "head_sha": self.fake.head,
+            },
+        }
+        self.artifacts[run_id].append(artifact)
+        if not expired:
+            self.blobs.blobs[str(number)] = data
+        return artifact
+
+    def _get_run(self, *, run: str, **_: Any) -> Reply:
+        found = self.runs.get(int(run))
+        return (200, {}, found) if found else (404, {}, {"message": "Not Found"})
+
+    def _list(self, *, run: str, owner: str, name: str, query: dict[str, str], **_: Any) -> Reply:
+        items = self.artifacts.get(int(run), [])
+        status, headers, chunk = self.fake.page(
+            items, f"/repos/{owner}/{name}/actions/runs/{run}/artifacts", query
+        )
+        return status, headers, {"total_count": len(items), "artifacts": chunk}
+
+    def _zip(self, *, artifact: str, **_: Any) -> Reply:
+        for items in self.artifacts.values():
+            for item in items:
+                if str(item["id"]) == artifact:
+                    if item["expired"]:
+                        return 410, {}, {"message": "Artifact has expired"}
+                    location = f"{self.blobs.url}/blobs/{artifact}?sig=signed-url"
+                    return 302, {"Location": location}, None
+        return 404, {}, {"message": "Not Found"}
+
+    def _pulls(self, *, query: dict[str, str], owner: str, name: str, **_: Any) -> Reply:
+        fake = self.fake
+        pr = _listed(fake.pull_request())
+        wanted = query.get("head", "")
+        fork_heads = {
+            f"{r['head_repository']['owner']['login']}:{r['head_branch']}"
+            for r in self.runs.values()
+        }
+        items = [pr] if wanted in fork_heads else []
+        return fake.page(items, f"/repos/{owner}/{name}/pulls", query)
