@@ -76,7 +76,7 @@ class GitHubRunCollector:
         head = self.head()
         gh = self._gh
         with gh.translate(f"listing the artifacts of workflow run {self._run_id}", "actions: read"):
-            listed = [a for a in self._run.get_artifacts()]
+            listed = list(self._run.get_artifacts())
         chosen = [a for a in listed if fnmatch.fnmatchcase(a.name, self._pattern)]
         gone: list[str] = []
         reports: list[ParsedReport] = []

@@ -1,4 +1,4 @@
-"""Reports pulled from a GitHub workflow run's artifacts: listing, redirect, expiry, hostile zips."""
+"""Reports from a GitHub workflow run's artifacts: listing, redirect, expiry, hostile zips."""
 
 from __future__ import annotations
 
@@ -61,8 +61,10 @@ def test_run_reports_become_facts_and_the_token_never_reaches_the_blob_store(
     runs.add_artifact(RUN, "gate-input", reports_zip())
     runs.add_artifact(RUN, "screenshots", zipped({"a.png": b"\x89PNG"}))
     facts = github_client(fake_github, policy).run_collector(RUN, pattern="gate-*").collect()
-    assert facts.tests is not None and facts.tests.total > 0
-    assert facts.coverage is not None and facts.coverage.line_rate is not None
+    assert facts.tests is not None
+    assert facts.tests.total > 0
+    assert facts.coverage is not None
+    assert facts.coverage.line_rate is not None
     assert facts.subject is not None
     assert (facts.subject.commit, facts.subject.number) == (fake_github.head, fake_github.number)
     assert blobs.count("GET", "/blobs/") == 1  # only the matching artifact was downloaded
@@ -91,7 +93,8 @@ def test_expired_artifact_is_a_missing_fact_with_its_reason(
     """An expired artifact gives no empty pass: tests and coverage are missing, saying why."""
     runs.add_artifact(RUN, "gate-input", reports_zip(), expired=True)
     facts = github_client(fake_github, policy).run_collector(RUN).collect()
-    assert facts.tests is None and facts.coverage is None
+    assert facts.tests is None
+    assert facts.coverage is None
     assert "artifact 'gate-input' of run 4242 expired" in facts.missing["tests"]
 
 
