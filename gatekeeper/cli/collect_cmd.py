@@ -9,8 +9,9 @@ import typer
 
 from connectors import providers
 from connectors.interface import CollectOptions
-from gatekeeper.cli import _output
+from gatekeeper.cli import _output, _run
 from gatekeeper.cli._provider import ProviderChoice, Session
+from gatekeeper.cli.evaluate_cmd import combine
 from gatekeeper.config import load_settings
 from gatekeeper.render.provider_text import provider_text
 
@@ -42,11 +43,19 @@ def collect(
         bool,
         typer.Option("--exclude-commit-authors", help="Commit authors may not approve."),
     ] = False,
+    run: Annotated[
+        int | None,
+        typer.Option("--run", help="GitHub: also the reports in this workflow run's artifacts."),
+    ] = None,
+    artifact: Annotated[
+        str, typer.Option("--artifact", help="With --run: artifact names to read (glob).")
+    ] = "*",
     output_format: Annotated[
         _output.FactsFormat, typer.Option("--format", help="Output format.")
     ] = _output.FactsFormat.text,
 ) -> None:
-    """Collect review, check and change facts of a PR/MR or commit (token: GITHUB_/GITLAB_TOKEN)."""
+    """Collect review, check and change facts of a PR/MR or commit, and with --run the reports
+    of a GitHub workflow run's artifacts (token: GITHUB_/GITLAB_TOKEN)."""
     target = providers.resolve_target(
         provider.value if provider else None,
         api_url=api_url,
@@ -54,13 +63,22 @@ def collect(
         number=pr,
         commit=commit,
         env=os.environ,
+        require_number=run is None,
     )
     options = CollectOptions(exclude_commit_authors=exclude_commit_authors)
     if issue_pattern is not None:
         options = CollectOptions(
             exclude_commit_authors=exclude_commit_authors, issue_pattern=issue_pattern
         )
-    facts = Session(target, load_settings()).collect(options)
+    settings = load_settings()
+    session = Session(target, settings)
+    if run is None:
+        facts = session.collect(options)
+    else:
+        pr_facts, run_facts = _run.collect_run(
+            session, run, pattern=artifact, settings=settings, pr=pr
+        )
+        facts = combine(pr_facts, run_facts)
     if output_format is _output.FactsFormat.text:
         typer.echo(provider_text(facts))
     _output.print_facts(facts, output_format)

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
-from gatekeeper.cli import _submit
+from gatekeeper.cli import _run, _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
     ProviderChoice,
@@ -68,6 +68,18 @@ def gather_facts(
             facts, collect_report_facts(reports, diff=diff, base=base, settings=settings)
         )
     return facts
+
+
+def _from_run(
+    session: Session | None, run_id: int, pattern: str, settings: Settings, pr: int | None
+) -> Facts:
+    """The facts of a workflow run's artifacts over those of its pull request (or commit)."""
+    if session is None:
+        raise UsageError("--from-run needs --provider github (or a GitHub Actions job)")
+    pr_facts, run_facts = _run.collect_run(
+        session, run_id, pattern=pattern, settings=settings, pr=pr
+    )
+    return combine(pr_facts, run_facts)
 
 
 def render(verdict: Verdict, facts: Facts, output_format: VerdictFormat) -> str:
@@ -129,6 +141,16 @@ def evaluate_command(
     dotenv: Annotated[
         Path | None, typer.Option("--dotenv", help="Write GATEKEEPER_VERDICT=... here.")
     ] = None,
+    from_run: Annotated[
+        int | None,
+        typer.Option(
+            "--from-run",
+            help="Reports from this GitHub workflow run's artifacts (and the facts of its PR).",
+        ),
+    ] = None,
+    artifact: Annotated[
+        str, typer.Option("--artifact", help="With --from-run: artifact names to read (glob).")
+    ] = "*",
     submit: Annotated[
         str | None,
         typer.Option(
@@ -146,7 +168,11 @@ def evaluate_command(
     known = target is not None or (repo is not None and commit is not None)
     token = _submit.check_ready(url, settings, subject_known=known) if url else None
     session = Session(target, settings) if target is not None else None
-    given = session.collect() if session is not None and session.can_collect else None
+    given: Facts | None = None
+    if from_run is not None:
+        given = _from_run(session, from_run, artifact, settings, pr)
+    else:
+        given = session.collect() if session is not None and session.can_collect else None
     facts = gather_facts(
         reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
     )

@@ -1,0 +1,36 @@
+"""`--run` / `--from-run`: the reports of a GitHub workflow run's artifacts, and its PR's facts."""
+
+from __future__ import annotations
+
+from connectors.github import GitHub
+from gatekeeper.cli._provider import Session
+from gatekeeper.config import Settings
+from gatekeeper.errors import UsageError
+from gatekeeper.facts import Facts
+
+
+def collect_run(
+    session: Session, run_id: int, *, pattern: str, settings: Settings, pr: int | None
+) -> tuple[Facts, Facts]:
+    """(facts of the run's pull request or commit, facts of the run's artifacts).
+
+    The PR is `pr` when given (its head must be the run's head), else the one the run names or
+    whose head it is; without one, the run's head commit (reviews from the PR that merged it)."""
+    connection = session.connection
+    if not isinstance(connection, GitHub):
+        raise UsageError("--run/--from-run is for GitHub workflow runs; on GitLab use --pipeline")
+    collector = connection.run_collector(
+        run_id, pattern=pattern, max_report_bytes=settings.max_report_bytes
+    )
+    head = collector.head()
+    run_facts = collector.collect()
+    number = pr if pr is not None else head.pull_number
+    session.target = session.target.model_copy(update={"number": number, "commit": head.commit})
+    pr_facts = session.collect()
+    found = pr_facts.subject.commit if pr_facts.subject is not None else None
+    if number is not None and found != head.commit:
+        raise UsageError(
+            f"pull request #{number} has head {str(found)[:12]}, but workflow run {run_id} ran "
+            f"{head.commit[:12]}: the run's reports are not about this pull request's head"
+        )
+    return pr_facts, run_facts.model_copy(update={"subject": None})
