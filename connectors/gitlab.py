@@ -127,6 +127,18 @@ class GitLab:
             raise ProviderError("GitLab: give a merge request iid or a commit to collect")
         return GitLabCollector(self, number, options or CollectOptions(), commit=commit, ref=ref)
 
+    def approvers_of(self, number: int, head: str) -> tuple[str, ...] | None:
+        """Who approved merge request `number` (two requests), or None when its head is not
+        `head` (GitLab's approvals carry no commit)."""
+        with self.translate(f"reading the approvals of merge request !{number}", "read_api"):
+            mr = self.project.mergerequests.get(number)
+            if str(mr.attributes.get("sha", "")).lower() != head.lower():
+                return None
+            approved = mr.approvals.get().attributes.get("approved_by") or []
+        users = [entry.get("user") or {} for entry in approved]
+        names = [str(u.get("username")) for u in users if u.get("username") and not u.get("bot")]
+        return tuple(sorted(names, key=str.lower))
+
     def publisher(
         self, *, number: int | None, commit: str, dotenv: Path | None = None, comment: bool = True
     ) -> GitLabPublisher:

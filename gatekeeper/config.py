@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     )
     issue_pattern: str | None = Field(
         default=None, description="Regex for change.linked_issues (default: KEY-123 style keys)."
+    )
+
+    # the service confirms review facts with the providers (docs/service.md)
+    providers: str | None = Field(
+        default=None,
+        description='JSON list of {"provider": "github"|"gitlab", "api_url", "token_file"}.',
+    )
+    confirm_cache_seconds: float = Field(
+        default=60.0, ge=0, description="How long one head commit's reviews are reused, s."
+    )
+    confirm_unreachable: Literal["store", "refuse"] = Field(
+        default="store",
+        description="Provider unreachable: store as 'not confirmed', or refuse (503).",
     )
 
     def database_url_or_default(self) -> str:

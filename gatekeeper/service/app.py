@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from gatekeeper import __version__
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.service import pages, routers
+from gatekeeper.service.confirm import build_confirmer
 from gatekeeper.service.database import make_engine, require_current_schema, upgrade
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
@@ -65,7 +66,18 @@ def open_context(settings: Settings) -> ServiceContext:
         engine.dispose()
         raise
     store = EvidenceStore(engine, key, settings.log_origin)
-    return ServiceContext(settings=settings, engine=engine, store=store, metrics=Metrics())
+    try:
+        confirmer = build_confirmer(
+            settings.providers,
+            ttl=settings.confirm_cache_seconds,
+            refuse_unreachable=settings.confirm_unreachable == "refuse",
+        )
+    except BaseException:
+        engine.dispose()
+        raise
+    return ServiceContext(
+        settings=settings, engine=engine, store=store, metrics=Metrics(), confirmer=confirmer
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from gatekeeper.config import Settings
 from gatekeeper.service.auth import Principal, authenticate_on
+from gatekeeper.service.confirm import ReviewConfirmer
 from gatekeeper.service.middleware import Metrics
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import StoredRecord, record_from_row
@@ -28,6 +29,7 @@ class ServiceContext:
     engine: Engine
     store: EvidenceStore
     metrics: Metrics
+    confirmer: ReviewConfirmer | None = None
 
 
 async def get_context(request: Request) -> ServiceContext:

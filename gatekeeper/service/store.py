@@ -139,17 +139,24 @@ class EvidenceStore:
         """The key new envelopes and checkpoints are signed with."""
         return self._key if isinstance(self._key, SigningKey) else self._key()
 
-    def append(self, project: str, payload: bytes, meta: StatementMeta) -> AppendResult:
+    def append(
+        self, project: str, payload: bytes, meta: StatementMeta, *, digest: str | None = None
+    ) -> AppendResult:
         """Stores the statement `payload` (canonical bytes) for `project`, once.
 
         Group commit: appends waiting for the log are written by whichever thread holds it, in
         one transaction (one fsync); each still gets its own leaf, checkpoint and receipt, and
-        returns only once that transaction has committed.
+        returns only once that transaction has committed. `digest` (default: the payload's
+        SHA-256) is what "the same statement" is found by, when the service added to it.
         """
         key = self.signing_key()
         envelope = envelope_dict(sign_envelope(payload, key))
         item = _Pending(
-            project, hashlib.sha256(payload).hexdigest(), canonical_json(envelope), key, meta
+            project,
+            digest or hashlib.sha256(payload).hexdigest(),
+            canonical_json(envelope),
+            key,
+            meta,
         )
         with self._queue_lock:
             self._queue.append(item)

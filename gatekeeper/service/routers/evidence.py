@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, stri
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.service._clock import format_time
+from gatekeeper.service.confirm import ProviderUnreachableError, ReviewRefused, confirmed_payload
 from gatekeeper.service.deps import (
     Bearer,
     Context,
@@ -131,7 +133,14 @@ def _ingest(
     check_scope(principal, "ingest")
     project, payload, meta = _parse_body(body)
     require_project(principal, project)
-    return context.store.append(project, payload, meta)
+    digest = hashlib.sha256(payload).hexdigest()  # the sent statement: resending it is idempotent
+    try:
+        signed = confirmed_payload(context.confirmer, project, payload)
+    except ReviewRefused as error:
+        raise ApiError(422, f"the statement is refused: {error}", "reviews_not_confirmed") from None
+    except ProviderUnreachableError as error:
+        raise ApiError(503, f"the reviews cannot be confirmed now ({error})") from None
+    return context.store.append(project, signed, meta, digest=digest)
 
 
 def _json(model: RecordOut, status: int = 200) -> Response:
