@@ -20,7 +20,8 @@ from gitlab.exceptions import GitlabError
 from requests import RequestException
 from requests.exceptions import RetryError
 
-from connectors import _codeowners, _gitlab_facts
+from connectors import _codeowners, _gitlab_artifacts, _gitlab_facts
+from connectors._artifacts import ZipLimits
 from connectors._http import (
     Place,
     WaitBudgetExceededError,
@@ -121,11 +122,19 @@ class GitLab:
         commit: str | None = None,
         ref: str | None = None,
         options: CollectOptions | None = None,
+        pipeline: int | None = None,
+        max_report_bytes: int = 512 * 1024 * 1024,
     ) -> GitLabCollector:
-        """A collector for merge request `number` (its iid), or else for `commit` on `ref`."""
+        """A collector for merge request `number` (its iid), or else for `commit` on `ref`;
+        with `pipeline`, that pipeline's test report and its jobs' report artifacts."""
         if number is None and commit is None:
             raise ProviderError("GitLab: give a merge request iid or a commit to collect")
-        return GitLabCollector(self, number, options or CollectOptions(), commit=commit, ref=ref)
+        collector = GitLabCollector(
+            self, number, options or CollectOptions(), commit=commit, ref=ref
+        )
+        collector.pipeline_id = pipeline
+        collector.max_report_bytes = max_report_bytes
+        return collector
 
     def approvers_of(self, number: int, head: str) -> tuple[str, ...] | None:
         """Who approved merge request `number` (two requests), or None when its head is not
@@ -190,12 +199,31 @@ class GitLabCollector:
         self._options = options
         self._commit = commit
         self._ref = ref
+        self.pipeline_id: int | None = None
+        self.max_report_bytes = 512 * 1024 * 1024
+        self._jobs: list[dict[str, Any]] = []
 
     def collect(self) -> Facts:
         """The facts; what this GitLab cannot give is listed in `Facts.missing` with why."""
         if self._number is None:
-            return self._collect_commit(str(self._commit))
-        return self._collect_mr(self._number, pipeline=None)
+            facts = self._collect_commit(str(self._commit))
+        else:
+            facts = self._collect_mr(self._number, pipeline=None)
+        if self.pipeline_id is None:
+            return facts
+        found, reasons = _gitlab_artifacts.job_report_facts(
+            self._gl, self._jobs, limits=ZipLimits(), max_report_bytes=self.max_report_bytes
+        )
+        for reason in reasons:
+            _log.warning("%s", reason)
+        return facts if found is None else _with_reports(facts, found)
+
+    def _chosen(self, default: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The pipeline given by `pipeline_id` (read from the API), else `default`."""
+        if self.pipeline_id is None:
+            return default
+        with self._gl.translate(f"reading pipeline {self.pipeline_id}", "read_api"):
+            return dict(self._gl.project.pipelines.get(self.pipeline_id).attributes)
 
     def _collect_commit(self, sha: str) -> Facts:
         """A tag/branch pipeline: approvals from the MR that merged `sha`, checks from `sha`."""
@@ -211,7 +239,7 @@ class GitLabCollector:
                 str(m.get(k)) for k in ("merge_commit_sha", "squash_commit_sha", "sha")
             },
         )
-        pipeline = self._pipeline(commit.attributes.get("last_pipeline"))
+        pipeline = self._pipeline(self._chosen(commit.attributes.get("last_pipeline")))
         if mr is not None:
             _log.info("commit %s was merged by merge request !%s", sha[:12], mr.get("iid"))
             return self._collect_mr(int(mr["iid"]), pipeline=pipeline)
@@ -240,7 +268,7 @@ class GitLabCollector:
             with gl.translate(f"reading the pushes of !{number}", "read_api"):
                 raw["versions"] = [v.attributes for v in mr.diffs.list(iterator=True)]
         if pipeline is None:
-            raw.update(self._pipeline(raw["mr"].get("head_pipeline")))
+            raw.update(self._pipeline(self._chosen(raw["mr"].get("head_pipeline"))))
         else:
             raw.update(pipeline)
         gated = self._commit if pipeline is not None else None
@@ -290,6 +318,7 @@ class GitLabCollector:
         pipeline = self._gl.project.pipelines.get(head["id"], lazy=True)
         with self._gl.translate(f"reading pipeline {head['id']}", "read_api"):
             jobs = [j.attributes for j in pipeline.jobs.list(iterator=True)]
+        self._jobs = jobs
         report: dict[str, Any] = {}
         guard = _Optional(self._gl, f"reading the test report of pipeline {head['id']}", "read_api")
         with guard:
@@ -310,6 +339,19 @@ class GitLabCollector:
             group = self._gl.client.groups.get(name, lazy=True)
             return frozenset(m.username.lower() for m in group.members_all.list(iterator=True))
         return None
+
+
+def _with_reports(facts: Facts, found: Facts) -> Facts:
+    """`facts` whose tests and coverage are those of the jobs' report files where they gave them."""
+    update: dict[str, Any] = {}
+    for section in ("tests", "coverage"):
+        if getattr(found, section) is not None:
+            update[section] = getattr(found, section)
+    missing = {k: v for k, v in facts.missing.items() if k.split(".")[0] not in update}
+    missing.update({k: v for k, v in found.missing.items() if k.split(".")[0] in update})
+    return facts.model_copy(
+        update={**update, "missing": missing, "sources": (*facts.sources, *found.sources)}
+    )
 
 
 class GitLabPublisher:

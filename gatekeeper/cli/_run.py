@@ -1,8 +1,9 @@
-"""`--run` / `--from-run`: the reports of a GitHub workflow run's artifacts, and its PR's facts."""
+"""`--run`/`--from-run` (GitHub workflow run artifacts), `--pipeline` (GitLab job artifacts)."""
 
 from __future__ import annotations
 
 from connectors.github import GitHub
+from connectors.gitlab import GitLab
 from gatekeeper.cli._provider import Session
 from gatekeeper.config import Settings
 from gatekeeper.errors import UsageError
@@ -34,3 +35,24 @@ def collect_run(
             f"{head.commit[:12]}: the run's reports are not about this pull request's head"
         )
     return pr_facts, run_facts.model_copy(update={"subject": None})
+
+
+def collect_pipeline(session: Session, pipeline_id: int, *, settings: Settings) -> Facts:
+    """The facts of the target's MR (or commit) with pipeline `pipeline_id`'s test report and its
+    jobs' report artifacts (line-level coverage, full failure details)."""
+    connection, target = session.connection, session.target
+    if not isinstance(connection, GitLab):
+        raise UsageError("--pipeline is for GitLab pipelines; on GitHub use --run")
+    if target.number is None and target.commit is None:
+        raise UsageError("give --pr N (the MR iid) or --commit SHA with --pipeline")
+    collector = connection.collector(
+        target.number,
+        commit=target.commit,
+        ref=target.ref,
+        pipeline=pipeline_id,
+        max_report_bytes=settings.max_report_bytes,
+    )
+    try:
+        return collector.collect()
+    finally:
+        session.log_count()

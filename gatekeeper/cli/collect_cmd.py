@@ -50,6 +50,10 @@ def collect(
     artifact: Annotated[
         str, typer.Option("--artifact", help="With --run: artifact names to read (glob).")
     ] = "*",
+    pipeline: Annotated[
+        int | None,
+        typer.Option("--pipeline", help="GitLab: this pipeline's test report and job reports."),
+    ] = None,
     output_format: Annotated[
         _output.FactsFormat, typer.Option("--format", help="Output format.")
     ] = _output.FactsFormat.text,
@@ -72,7 +76,9 @@ def collect(
         )
     settings = load_settings()
     session = Session(target, settings)
-    if run is None:
+    if pipeline is not None:
+        facts = _run.collect_pipeline(session, pipeline, settings=settings)
+    elif run is None:
         facts = session.collect(options)
     else:
         pr_facts, run_facts = _run.collect_run(

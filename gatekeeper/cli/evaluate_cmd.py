@@ -151,6 +151,10 @@ def evaluate_command(
     artifact: Annotated[
         str, typer.Option("--artifact", help="With --from-run: artifact names to read (glob).")
     ] = "*",
+    pipeline: Annotated[
+        int | None,
+        typer.Option("--pipeline", help="GitLab: this pipeline's test report and job reports."),
+    ] = None,
     submit: Annotated[
         str | None,
         typer.Option(
@@ -171,6 +175,10 @@ def evaluate_command(
     given: Facts | None = None
     if from_run is not None:
         given = _from_run(session, from_run, artifact, settings, pr)
+    elif pipeline is not None:
+        if session is None:
+            raise UsageError("--pipeline needs --provider gitlab (or a GitLab CI job)")
+        given = _run.collect_pipeline(session, pipeline, settings=settings)
     else:
         given = session.collect() if session is not None and session.can_collect else None
     facts = gather_facts(

@@ -77,6 +77,7 @@ class FakeGitLab(FakeServer):
         self.merge_commit_sha: str | None = None
         self.repo_commits: dict[str, dict[str, Any]] = {}
         self.commit_mrs: dict[str, list[dict[str, Any]]] = {}
+        self.archives: dict[int, bytes] = {}  # job id -> its artifacts.zip
         self._routes()
 
     @property
@@ -150,6 +151,51 @@ class FakeGitLab(FakeServer):
     def add_job(self, name: str, status: str, *, allow_failure: bool = False) -> None:
         self.jobs.append(self._job(name, status, allow_failure=allow_failure))
 
+    def add_report_job(
+        self, name: str, archive: bytes | None, *, reports: tuple[str, ...] = ("junit", "cobertura")
+    ) -> dict[str, Any]:
+        """A job declaring `reports` (artifacts:reports) whose archive is `archive` (None: the
+        job has no archive, its reports are not in artifacts:paths)."""
+        job = self._job(name, "success")
+        entries = [
+            {"file_type": "metadata", "size": 186, "filename": "metadata.gz", "file_format": "gzip"}
+        ]
+        if archive is not None:
+            entries.insert(
+                0,
+                {
+                    "file_type": "archive",
+                    "size": len(archive),
+                    "filename": "artifacts.zip",
+                    "file_format": "zip",
+                },
+            )
+            self.archives[int(job["id"])] = archive
+        for kind in reports:
+            entries.append(
+                {
+                    "file_type": kind,
+                    "size": 750,
+                    "filename": f"{kind}.xml.gz",
+                    "file_format": "gzip",
+                }
+            )
+        job["artifacts"] = entries
+        job["artifacts_file"] = {"filename": "artifacts.zip", "size": len(archive or b"")}
+        self.jobs.append(job)
+        return job
+
+    def _get_pipeline(self, *, pid: str, **_: Any) -> Reply:
+        pipeline = _load("pipeline.json")
+        pipeline.update(id=int(pid), sha=self.head, status="success")
+        return 200, {}, pipeline
+
+    def _job_artifacts(self, *, job: str, **_: Any) -> Reply:
+        data = self.archives.get(int(job))
+        if data is None:
+            return 404, {}, {"message": "404 Not found"}
+        return 200, {"Content-Type": "application/zip"}, data
+
     def merge_request(self) -> dict[str, Any]:
         mr = _load("merge_request_gitlab-foss-27117.json")
         mr.update(
@@ -182,6 +228,8 @@ class FakeGitLab(FakeServer):
             project + r"/pipelines/(?P<pid>\d+)/test_report",
             lambda **_: (200, {}, self.test_report),
         )
+        self.route("GET", project + r"/pipelines/(?P<pid>\d+)", self._get_pipeline)
+        self.route("GET", project + r"/jobs/(?P<job>\d+)/artifacts", self._job_artifacts)
         self.route("GET", project + "/repository/files/(?P<path>[^/]+)/raw", self._raw)
         commit = project + "/repository/commits/(?P<sha>[0-9a-f]+)"
         self.route("GET", commit, self._repo_commit)
