@@ -1,0 +1,116 @@
+"""End to end: the fork-safe `workflow_run` pattern of docs/github.md with `--from-run`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.connectors.test_run_artifacts import reports_zip
+from tests.e2e._harness import (
+    PROVIDER_TOKEN,
+    Evidence,
+    gatekeeper,
+    github_outputs,
+    github_pull_request_run,
+    policy_file,
+    stored_record,
+)
+from tests.fakes.github import BlobStore, FakeGitHub, RunArtifacts
+
+RUN = 5151
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """A fake GitHub with one pull request from a fork, approved by bob."""
+    with FakeGitHub(token=PROVIDER_TOKEN) as fake:
+        fake.add_review("bob", "APPROVED")
+        yield fake
+
+
+@pytest.fixture
+def runs(fake_github: FakeGitHub) -> Iterator[RunArtifacts]:
+    """Phase 1 happened: the untrusted run RUN of the fork's head uploaded `gate-input`."""
+    with BlobStore() as blobs:
+        found = RunArtifacts(fake_github, blobs)
+        found.add_run(RUN, fork="mallory")
+        yield found
+
+
+def _phase_two(fake: FakeGitHub, folder: Path) -> dict[str, str]:
+    """The variables of the trusted `workflow_run` job: default branch, write token, secrets."""
+    env = github_pull_request_run(fake, folder)
+    event = folder / "workflow-run-event.json"
+    payload = {
+        "action": "completed",
+        "workflow_run": {
+            "id": RUN,
+            "event": "pull_request",
+            "head_sha": fake.head,
+            "head_branch": fake.head_ref,
+            "pull_requests": [],  # GitHub lists none for a fork's run
+        },
+        "repository": {"full_name": fake.repo},
+    }
+    event.write_text(json.dumps(payload))
+    for name in ("GITHUB_HEAD_REF", "GITHUB_BASE_REF"):
+        env.pop(name)
+    return env | {
+        "GITHUB_EVENT_NAME": "workflow_run",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_SHA": "e" * 40,  # the default branch's commit: what the trusted job checks out
+        "GITHUB_RUN_ID": "5152",
+    }
+
+
+def test_workflow_run_phase_two_gates_reports_from_the_run_and_stores(
+    fake_github: FakeGitHub, runs: RunArtifacts, evidence: Evidence, tmp_path: Path
+) -> None:
+    """Phase 2 reads the reports from the first run's artifact through the API (no
+    download-artifact, no PR code), gates the fork PR's head, writes feedback there and stores
+    the evidence; the blob store never sees the token."""
+    runs.add_artifact(RUN, "gate-input", reports_zip("failing"))
+    env = {**_phase_two(fake_github, tmp_path), "GATEKEEPER_TOKEN": evidence.ingest}
+    result = gatekeeper(
+        "evaluate", "--policy", str(policy_file(tmp_path)), "--provider", "github",
+        "--from-run", str(RUN), "--artifact", "gate-input", "--submit", evidence.url,
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr  # the failing example reports fail the gate
+    [status] = fake_github.created_statuses
+    assert (status["state"], status["sha"]) == ("failure", fake_github.head)
+    [comment] = fake_github.comments
+    assert "All tests pass" in comment["body"]
+    assert runs.blobs.authorization_headers() == []
+    assert runs.blobs.count("GET", "/blobs/") == 1
+    outputs = github_outputs(tmp_path / "github-output")
+    record = stored_record(evidence, outputs["record-id"])
+    facts = record["statement"]["predicate"]["facts"]
+    assert facts["subject"]["commit"] == fake_github.head
+    assert facts["subject"]["number"] == fake_github.number
+    assert facts["reviews"]["approvers"] == ["bob"]
+    assert facts["tests"]["failed"] > 0
+    assert any("gate-input" in s["location"] for s in facts["sources"])
+    assert not (tmp_path / "gate-input").exists()
+    assert PROVIDER_TOKEN not in result.stdout + result.stderr
+
+
+def test_workflow_run_with_an_expired_artifact_fails_closed(
+    fake_github: FakeGitHub, runs: RunArtifacts, evidence: Evidence, tmp_path: Path
+) -> None:
+    """When the first run's artifact expired, the tests rule fails saying so: no empty pass."""
+    runs.add_artifact(RUN, "gate-input", reports_zip(), expired=True)
+    env = _phase_two(fake_github, tmp_path)
+    result = gatekeeper(
+        "evaluate", "--policy", str(policy_file(tmp_path)), "--provider", "github",
+        "--from-run", str(RUN), "--format", "json", "--no-feedback",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    rules = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
+    assert rules["tests-green"]["outcome"] == "fail"
+    assert "expired" in rules["tests-green"]["message"]
