@@ -58,8 +58,11 @@ def collect(
         _output.FactsFormat, typer.Option("--format", help="Output format.")
     ] = _output.FactsFormat.text,
 ) -> None:
-    """Collect review, check and change facts of a PR/MR or commit, and with --run the reports
-    of a GitHub workflow run's artifacts (token: GITHUB_/GITLAB_TOKEN)."""
+    """Collect review, check and change facts of a PR/MR or commit (token: GITHUB_/GITLAB_TOKEN).
+
+    With --run (GitHub) also the reports in a workflow run's artifacts; with --pipeline (GitLab)
+    that pipeline's test report and the report files of its jobs' artifacts.
+    """
     target = providers.resolve_target(
         provider.value if provider else None,
         api_url=api_url,
