@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from gatekeeper.config import Settings
+from gatekeeper.errors import ServiceError
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
 from tests.fakes.github import FakeGitHub
@@ -211,3 +212,62 @@ def test_resending_a_confirmed_statement_is_the_same_record(
     again = _post(api, token, body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
+
+
+def test_a_rate_limit_longer_than_allowed_is_not_waited_out(
+    client: tuple[ApiClient, str], github: FakeGitHub
+) -> None:
+    """A 429 asking for two minutes is respected (no retry), and the record says not confirmed."""
+    api, token = client
+    github.fail(429, headers={"Retry-After": "120"}, times=None)
+    response = _post(api, token, claiming("github", 7, github.head, ["bob"]))
+    assert response.status_code == 201, response.text
+    assert _confirmed(response.json())["reviews"]["reason"] == "provider unreachable"
+    assert len(github.requests) == 1
+
+
+def test_gitlab_head_moved_on_is_not_confirmed(
+    client: tuple[ApiClient, str], gitlab: FakeGitLab
+) -> None:
+    """GitLab's approvals carry no commit: a statement about an older head is not confirmed."""
+    api, token = client
+    gitlab.approve("reprazent")
+    response = _post(api, token, claiming("gitlab", gitlab.number, "a" * 40, ["reprazent"]))
+    assert response.status_code == 201, response.text
+    found = _confirmed(response.json())["reviews"]
+    assert found["status"] == "not confirmed"
+    assert "no longer aaaaaaaaaaaa" in found["reason"]
+
+
+def test_statements_the_service_cannot_check_say_not_checked(
+    client: tuple[ApiClient, str], github: FakeGitHub
+) -> None:
+    """No reviews claimed, or no PR named: 'not checked' with the reason, no provider request."""
+    api, token = client
+    no_reviews = statement(5)
+    first = _post(api, token, no_reviews)
+    no_pr = claiming("github", 7, github.head, ["bob"], n=6)
+    del no_pr["predicate"]["facts"]["subject"]["number"]
+    second = _post(api, token, no_pr)
+    assert _confirmed(first.json())["reviews"] == {
+        "status": "not checked",
+        "reason": "the statement claims no reviews",
+    }
+    assert _confirmed(second.json())["reviews"]["reason"] == (
+        "the statement names no pull/merge request"
+    )
+    assert github.requests == []
+
+
+def test_bad_provider_settings_stop_the_service_with_a_sentence(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """An invalid GATEKEEPER_PROVIDERS or an unreadable token file is one sentence at start."""
+    bad = settings.model_copy(update={"providers": '[{"provider": "gitea", "api_url": "x"}]'})
+    with pytest.raises(ServiceError, match=r"GATEKEEPER_PROVIDERS is invalid at 0\.provider"):
+        create_app(bad)
+    missing = json.dumps(
+        [{"provider": "github", "api_url": "http://x", "token_file": str(tmp_path / "none")}]
+    )
+    with pytest.raises(ServiceError, match="cannot read the token file"):
+        create_app(settings.model_copy(update={"providers": missing}))
