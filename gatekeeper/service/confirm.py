@@ -117,6 +117,8 @@ class ReviewConfirmer:
     def confirm(self, claim: ReviewClaim) -> Confirmation:
         """The confirmation of `claim`; ReviewRefused when the provider contradicts it."""
         access = self._access(claim)
+        if claim.provider is None:
+            return Confirmation("not checked", reason="the statement names no provider")
         if access is None:
             return Confirmation(
                 "not checked", reason=f"the service has no access to {claim.provider}"
