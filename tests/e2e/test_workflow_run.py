@@ -12,6 +12,7 @@ from tests.connectors.test_run_artifacts import reports_zip
 from tests.e2e._harness import (
     PROVIDER_TOKEN,
     Evidence,
+    create_token,
     gatekeeper,
     github_outputs,
     github_pull_request_run,
@@ -19,6 +20,7 @@ from tests.e2e._harness import (
     stored_record,
 )
 from tests.fakes.github import BlobStore, FakeGitHub, RunArtifacts
+from tests.service.live import start_service
 
 RUN = 5151
 
@@ -114,3 +116,42 @@ def test_workflow_run_with_an_expired_artifact_fails_closed(
     rules = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
     assert rules["tests-green"]["outcome"] == "fail"
     assert "expired" in rules["tests-green"]["message"]
+
+
+@pytest.fixture
+def confirming(fake_github: FakeGitHub, tmp_path: Path) -> Iterator[Evidence]:
+    """A real service process that confirms reviews with the fake GitHub (its own token)."""
+    token_file = tmp_path / "service-github-token"
+    token_file.write_text(PROVIDER_TOKEN)
+    access = [{"provider": "github", "api_url": fake_github.url, "token_file": str(token_file)}]
+    providers = {"GATEKEEPER_PROVIDERS": json.dumps(access)}
+    with start_service(tmp_path / "confirming", extra_env=providers) as service:
+        yield Evidence(
+            url=service.url,
+            ingest=create_token(service.env, tmp_path, "ingest"),
+            read=create_token(service.env, tmp_path, "read"),
+            env=service.env,
+        )
+
+
+def test_the_service_confirms_the_reviews_and_refuses_a_fabricated_approver(
+    fake_github: FakeGitHub, runs: RunArtifacts, confirming: Evidence, tmp_path: Path
+) -> None:
+    """Phase 2's record says the reviews were confirmed with GitHub; facts claiming an approver
+    GitHub does not show are refused, naming them, and nothing is stored."""
+    runs.add_artifact(RUN, "gate-input", reports_zip())
+    env = {**_phase_two(fake_github, tmp_path), "GATEKEEPER_TOKEN": confirming.ingest}
+    args = ["evaluate", "--policy", str(policy_file(tmp_path)), "--provider", "github"]
+    args += ["--from-run", str(RUN), "--submit", confirming.url]
+    reviews_before = fake_github.count("GET", "/reviews")
+    result = gatekeeper(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = stored_record(confirming, github_outputs(tmp_path / "github-output")["record-id"])
+    confirmed = record["statement"]["predicate"]["confirmed"]["reviews"]
+    assert (confirmed["status"], confirmed["by"]) == ("confirmed", f"github at {fake_github.url}")
+    assert fake_github.count("GET", "/reviews") - reviews_before == 2  # the CLI's and the service's
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps({"reviews": {"approvals": 2, "approvers": ["bob", "mallory"]}}))
+    result = gatekeeper(*args, "--facts", str(forged), env=env, cwd=tmp_path)
+    assert result.returncode == 3
+    assert "approver 'mallory'" in result.stderr

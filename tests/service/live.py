@@ -124,16 +124,21 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> 
 
 @contextmanager
 def start_service(
-    data_dir: Path, database_url: str | None = None, *, workers: int = 1
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningService]:
-    """Runs `gatekeeper serve` on a free loopback port until the block ends."""
+    """Runs `gatekeeper serve` on a free loopback port until the block ends (`extra_env`: more
+    settings for the service process)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=data_dir, database_url=database_url)
     engine = open_engine(settings)
     token, _ = create_token(engine, ["admin"], [])
     engine.dispose()
     port = free_port()
-    env = service_env(data_dir, database_url)
+    env = {**service_env(data_dir, database_url), **(extra_env or {})}
     log_path = data_dir / f"service-{port}.log"
     command = [sys.executable, "-m", "gatekeeper", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
