@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connectors import _artifacts
-from gatekeeper.errors import ReportError
+from connectors._http import counting_session
 from gatekeeper.facts import Facts
 from gatekeeper.reports import ParsedReport, reports_to_facts
 
@@ -71,21 +71,37 @@ def job_report_facts(
 def _download(
     gl: GitLab, job_id: int, dest: Path, label: str, limits: _artifacts.ZipLimits
 ) -> Path:
-    from connectors.interface import ProviderPermissionError  # noqa: PLC0415 - no cycle at import
-
-    job = gl.project.jobs.get(job_id, lazy=True)
-    written = 0
+    """The job's archive; a redirect to object storage or a CDN is followed without the token
+    (requests would forward `PRIVATE-TOKEN`, which is not an Authorization header)."""
+    project = gl.project.encoded_id
+    url = f"{gl.api_url}/api/v4/projects/{project}/jobs/{job_id}/artifacts"
+    headers = {}
+    if gl.token:
+        headers["JOB-TOKEN" if gl.job_token else "PRIVATE-TOKEN"] = gl.token
+    session = counting_session(gl.retry_policy, gl.stats)
     try:
-        with gl.translate(f"downloading the {label}", "read_api"), dest.open("wb") as out:
-            for chunk in job.artifacts(iterator=True, chunk_size=64 * 1024):
-                written += len(chunk)
-                if written > limits.max_download:
-                    raise ReportError(
-                        label, f"over the artifact size limit of {limits.max_download}"
-                    )
-                out.write(chunk)
-    except ProviderPermissionError as error:
-        if error.status == 404:
-            raise _artifacts.ArtifactGone(f"{label} are gone (404: expired or erased)") from error
-        raise
-    return dest
+        with gl.translate(f"downloading the {label}", "read_api"):
+            return _artifacts.download(
+                session,
+                url,
+                headers=headers,
+                dest=dest,
+                label=label,
+                limit=limits.max_download,
+                timeout=gl.retry_policy.timeout,
+            )
+    finally:
+        session.close()
+
+
+def with_job_reports(facts: Facts, found: Facts) -> Facts:
+    """`facts` whose tests and coverage are those of the jobs' report files where they gave them."""
+    update: dict[str, Any] = {}
+    for section in ("tests", "coverage"):
+        if getattr(found, section) is not None:
+            update[section] = getattr(found, section)
+    missing = {k: v for k, v in facts.missing.items() if k.split(".")[0] not in update}
+    missing.update({k: v for k, v in found.missing.items() if k.split(".")[0] in update})
+    return facts.model_copy(
+        update={**update, "missing": missing, "sources": (*facts.sources, *found.sources)}
+    )

@@ -67,6 +67,9 @@ class GitLab:
         policy = retry or RetryPolicy()
         self.api_url = api_url.rstrip("/").removesuffix("/api/v4")
         self.repo_name = repo
+        self.token = token
+        self.job_token = job_token
+        self.retry_policy = policy
         self.stats = stats or RequestStats()
         session = counting_session(policy, self.stats, raise_on_status=True)
         self.client = gitlab.Gitlab(
@@ -216,7 +219,7 @@ class GitLabCollector:
         )
         for reason in reasons:
             _log.warning("%s", reason)
-        return facts if found is None else _with_reports(facts, found)
+        return facts if found is None else _gitlab_artifacts.with_job_reports(facts, found)
 
     def _chosen(self, default: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """The pipeline given by `pipeline_id` (read from the API), else `default`."""
@@ -339,19 +342,6 @@ class GitLabCollector:
             group = self._gl.client.groups.get(name, lazy=True)
             return frozenset(m.username.lower() for m in group.members_all.list(iterator=True))
         return None
-
-
-def _with_reports(facts: Facts, found: Facts) -> Facts:
-    """`facts` whose tests and coverage are those of the jobs' report files where they gave them."""
-    update: dict[str, Any] = {}
-    for section in ("tests", "coverage"):
-        if getattr(found, section) is not None:
-            update[section] = getattr(found, section)
-    missing = {k: v for k, v in facts.missing.items() if k.split(".")[0] not in update}
-    missing.update({k: v for k, v in found.missing.items() if k.split(".")[0] in update})
-    return facts.model_copy(
-        update={**update, "missing": missing, "sources": (*facts.sources, *found.sources)}
-    )
 
 
 class GitLabPublisher:

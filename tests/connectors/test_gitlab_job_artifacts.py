@@ -8,6 +8,7 @@ from connectors.interface import RetryPolicy
 from tests.cli import run_gatekeeper
 from tests.connectors.conftest import FAST_RETRIES, TOKEN, gitlab_client
 from tests.connectors.test_run_artifacts import EXAMPLES, reports_zip, zipped
+from tests.fakes.github import BlobStore
 from tests.fakes.gitlab import FakeGitLab
 
 
@@ -65,3 +66,20 @@ def test_collect_pipeline_prints_the_job_reports(fake_gitlab: FakeGitLab) -> Non
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["coverage"]["lines_covered"] > 0
+
+
+def test_archive_redirected_to_object_storage_gets_no_token(
+    fake_gitlab: FakeGitLab, policy: RetryPolicy
+) -> None:
+    """gitlab.com answers the archive with a redirect to its CDN: PRIVATE-TOKEN stays behind."""
+    with BlobStore() as store:
+        fake_gitlab.object_store = store
+        job = fake_gitlab.add_report_job("rspec-reports", reports_zip())
+        collector = gitlab_client(fake_gitlab, policy).collector(fake_gitlab.number, pipeline=46)
+        facts = collector.collect()
+        assert facts.coverage is not None
+        assert facts.coverage.lines_covered
+        assert store.count("GET", "/blobs/") == 1
+        assert store.authorization_headers() == []
+    [api] = [r for r in fake_gitlab.requests if r.path.endswith(f"/jobs/{job['id']}/artifacts")]
+    assert api.headers["private-token"] == TOKEN

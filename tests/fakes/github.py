@@ -410,8 +410,10 @@ class BlobStore(FakeServer):
         return 200, {"Content-Type": "application/zip"}, data
 
     def authorization_headers(self) -> list[str]:
-        """The Authorization headers the blob store received (there must be none)."""
-        return [r.headers["authorization"] for r in self.requests if "authorization" in r.headers]
+        """The credentials (Authorization, GitLab's PRIVATE-TOKEN / JOB-TOKEN) the blob store
+        received: there must be none."""
+        names = ("authorization", "private-token", "job-token")
+        return [r.headers[n] for r in self.requests for n in names if n in r.headers]
 
 
 class RunArtifacts:

@@ -78,6 +78,7 @@ class FakeGitLab(FakeServer):
         self.repo_commits: dict[str, dict[str, Any]] = {}
         self.commit_mrs: dict[str, list[dict[str, Any]]] = {}
         self.archives: dict[int, bytes] = {}  # job id -> its artifacts.zip
+        self.object_store: Any = None  # a BlobStore: archives are then served by a redirect
         self._routes()
 
     @property
@@ -194,6 +195,9 @@ class FakeGitLab(FakeServer):
         data = self.archives.get(int(job))
         if data is None:
             return 404, {}, {"message": "404 Not found"}
+        if self.object_store is not None:  # gitlab.com: a redirect to the CDN / object storage
+            self.object_store.blobs[f"job-{job}"] = data
+            return 302, {"Location": f"{self.object_store.url}/blobs/job-{job}?token=signed"}, None
         return 200, {"Content-Type": "application/zip"}, data
 
     def merge_request(self) -> dict[str, Any]:
