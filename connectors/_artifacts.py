@@ -38,6 +38,7 @@ class ZipLimits:
     max_member_bytes: int = 512 * 1024 * 1024
     max_total_bytes: int = 1024 * 1024 * 1024
     max_ratio: int = 200
+    ratio_floor: int = 1024 * 1024  # members smaller than this may compress as well as they like
 
 
 class ArtifactGone(Exception):  # noqa: N818 - a state, not a failure of ours
@@ -67,7 +68,10 @@ def download(
             current, headers=sent, stream=True, allow_redirects=False, timeout=timeout
         ) as response:
             if response.is_redirect:
-                current = urljoin(current, response.headers["Location"])
+                location = response.headers.get("Location")
+                if not location:
+                    raise ReportError(label, "the download redirected nowhere (no Location)")
+                current = urljoin(current, location)
                 if _origin(current) != origin:
                     sent = {}  # the blob store gets no Authorization header
                 continue
@@ -130,7 +134,7 @@ def _check_members(
                 where, f"{info.file_size} bytes is over the limit of {limits.max_member_bytes}"
             )
         ratio = info.file_size / max(1, info.compress_size)
-        if ratio > limits.max_ratio:
+        if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
             raise ReportError(
                 where,
                 f"compression ratio {ratio:.0f}:1 is over the limit of {limits.max_ratio}:1 "

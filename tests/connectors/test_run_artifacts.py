@@ -161,3 +161,24 @@ def test_a_fork_runs_pull_request_is_found_by_its_head(
     assert (head.commit, head.pull_number) == (fake_github.head, fake_github.number)
     [search] = [r for r in fake_github.requests if r.path.endswith("/pulls")]
     assert search.query["head"] == f"mallory:{fake_github.head_ref}"
+
+
+def test_a_small_repetitive_report_is_not_taken_for_a_bomb(tmp_path: Path) -> None:
+    """The ratio limit spares members under a MiB: a tiny, highly compressible report is read."""
+    from connectors._artifacts import ZipLimits, extract
+
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zipped({"junit.xml": b"<testsuite>" + b" " * 500_000 + b"</testsuite>"}))
+    [found] = extract(archive, tmp_path / "out", label="artifact 'x'", limits=ZipLimits())
+    assert found.stat().st_size == 500_023
+
+
+def test_too_many_members_are_refused(tmp_path: Path) -> None:
+    """An archive with more members than allowed is refused before anything is written."""
+    from connectors._artifacts import ZipLimits, extract
+
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zipped({f"f{n}.txt": b"x" for n in range(11)}))
+    with pytest.raises(ReportError, match="11 members is over the limit of 10"):
+        extract(archive, tmp_path / "out", label="artifact 'x'", limits=ZipLimits(max_members=10))
+    assert not (tmp_path / "out").exists()
