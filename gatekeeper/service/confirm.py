@@ -176,6 +176,7 @@ def _contradiction(claim: ReviewClaim, shown: tuple[str, ...], provider: str) ->
     known = {login.lower() for login in shown}
     for approver in claim.approvers:
         if approver.lower() not in known:
+            approver = approver[:100]  # noqa: PLW2901 - a hostile string, quoted and cut
             return (
                 f"the statement claims approver {approver!r}, but {provider} shows no approval "
                 f"by {approver!r} of commit {str(claim.head)[:12]} on #{claim.number}"
