@@ -214,6 +214,7 @@ class RecordView:
     proof: ProofStatus
     clauses: list[ClauseRow]
     statement_json: str
+    confirmations: list[str]
 
 
 def _clause_rows(
@@ -233,6 +234,30 @@ def _clause_rows(
         ("9.2", "this page, the query API and the export bundle", True),
     ]
     return [ClauseRow(clause_title(c), evidence, has) for c, evidence, has in rows]
+
+
+def confirmations(predicate: dict[str, Any]) -> list[str]:
+    """What the service checked itself, one sentence per fact section, e.g. "reviews:
+    confirmed by the service with github at 2026-12-02 12:03 UTC"; "not checked" when the
+    statement carries no confirmation (the service had no provider access)."""
+    found = _dict(predicate.get("confirmed"))
+    if not found:
+        return ["reviews: not checked by the service (no provider access configured)"]
+    lines = []
+    for section, value in sorted(found.items()):
+        item = _dict(value)
+        status = _text(item.get("status") or "not checked")
+        line = f"{section}: {status}"
+        if status == "confirmed":
+            line += " by the service"
+        if isinstance(item.get("by"), str):
+            line += f" with {item['by']}"
+        if isinstance(item.get("at"), str):
+            line += f" at {item['at'].replace('T', ' ')[:16]} UTC"
+        if isinstance(item.get("reason"), str):
+            line += f": {item['reason']}"
+        lines.append(line)
+    return lines
 
 
 def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordView:
@@ -258,4 +283,5 @@ def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordVi
         proof=check_receipt(record, keys),
         clauses=_clause_rows(view_rules, predicate, verdict),
         statement_json=json.dumps(statement, indent=2, ensure_ascii=False, sort_keys=True),
+        confirmations=confirmations(predicate),
     )

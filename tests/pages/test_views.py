@@ -84,3 +84,30 @@ def test_nested_verdict_shape_and_hostile_urls(client: ApiClient, tokens: Tokens
     assert view.subject_url is None
     assert json.loads(view.statement_json)["predicate"]["n"] == 5
     assert row_view(record).approvers == "—"
+
+
+def test_the_record_page_says_what_the_service_confirmed() -> None:
+    """The service's own review check reads as a sentence; without one, "not checked"."""
+    from gatekeeper.service.page_views import confirmations
+
+    confirmed = {
+        "confirmed": {
+            "reviews": {"status": "confirmed", "by": "github", "at": "2026-12-02T12:03:09.1Z"}
+        }
+    }
+    assert confirmations(confirmed) == [
+        "reviews: confirmed by the service with github at 2026-12-02 12:03 UTC"
+    ]
+    unreachable = {
+        "confirmed": {
+            "reviews": {
+                "status": "not confirmed",
+                "by": "gitlab",
+                "reason": "provider unreachable",
+            }
+        }
+    }
+    assert confirmations(unreachable) == [
+        "reviews: not confirmed with gitlab: provider unreachable"
+    ]
+    assert confirmations({})[0].startswith("reviews: not checked")
