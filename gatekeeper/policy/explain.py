@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from gatekeeper.policy.load import LoadedPolicy
 from gatekeeper.policy.model import Rule, When
-from gatekeeper.policy.rules import display, label
-
-_OP_WORDS = {
-    "<": "below",
-    "<=": "at most",
-    "==": "exactly",
-    "!=": "anything but",
-    ">=": "at least",
-    ">": "above",
-}
+from gatekeeper.policy.rules import display, label, op_words, rule_title
 
 
 def _condition(rule: Rule) -> str:
     if rule.metric is not None:
         bound = display(rule.metric, rule.threshold)
-        return f"{label(rule.metric)} ({rule.metric}) must be {_OP_WORDS[str(rule.op)]} {bound}"
+        return f"{label(rule.metric)} ({rule.metric}) must be {op_words(str(rule.op))} {bound}"
     if rule.expr is not None:
         return f"the CEL expression `{rule.expr}` must be true"
     return f"the Rego module {rule.rego} must deny nothing (its deny set gives the reasons)"
@@ -50,7 +41,7 @@ def explain_rule(rule: Rule) -> str:
     }[rule.on_missing]
     clause = f" Evidence for ISO 9001 clause {rule.clause}." if rule.clause else ""
     return (
-        f"{rule.id} ({rule.title}): {_condition(rule)}; otherwise it {effect}; {missing}."
+        f"{rule.id} ({rule_title(rule)}): {_condition(rule)}; otherwise it {effect}; {missing}."
         f"{clause}{_when(rule.when)}"
     )
 

@@ -82,7 +82,11 @@ class Rule(_Frozen):
     )
 
     id: str = Field(pattern=RULE_ID_PATTERN)
-    title: str = Field(min_length=1)
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Words for people; without it the rule reads as its condition.",
+    )
     description: str | None = None
     metric: str | None = Field(
         default=None, description="Dotted fact name, e.g. coverage.line_rate."

@@ -125,13 +125,46 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+_OP_WORDS = {
+    "<": "below",
+    "<=": "at most",
+    "==": "exactly",
+    "!=": "anything but",
+    ">=": "at least",
+    ">": "above",
+}
+_UNTITLED_EXPR_LIMIT = 80
+
+
+def op_words(op: str) -> str:
+    """A comparison operator as words ("at least" for `>=`)."""
+    return _OP_WORDS[op]
+
+
+def rule_title(spec: Rule) -> str:
+    """The rule's title, or without one its condition in words ("Line coverage at least 80.0%")."""
+    if spec.title is not None:
+        return spec.title
+    if spec.metric is not None:
+        words = (
+            f"{label(spec.metric)} {op_words(str(spec.op))} {display(spec.metric, spec.threshold)}"
+        )
+        return words[:1].upper() + words[1:]
+    if spec.expr is not None:
+        expr = " ".join(spec.expr.split())
+        if len(expr) > _UNTITLED_EXPR_LIMIT:
+            expr = expr[: _UNTITLED_EXPR_LIMIT - 1] + "…"
+        return f"{expr} holds"
+    return f"Rego {spec.rego} denies nothing"
+
+
 def result(spec: Rule, outcome: Outcome, message: str, **values: Any) -> RuleResult:
     """A RuleResult for `spec`; a failure of a `warn` rule becomes `warn`."""
     if outcome == "fail" and spec.severity == "warn":
         outcome = "warn"
     return RuleResult(
         id=spec.id,
-        title=spec.title,
+        title=rule_title(spec),
         outcome=outcome,
         message=message,
         clause=spec.clause,

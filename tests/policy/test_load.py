@@ -9,7 +9,8 @@ import pytest
 
 from gatekeeper.errors import PolicyError
 from gatekeeper.policy import load_policy
-from tests.policy._helpers import facts, outcome, run, write
+from gatekeeper.policy.explain import explain_policy
+from tests.policy._helpers import facts, failing_tests, outcome, policy_of, run, write
 
 GOOD_RULE = """  - id: cov
     title: Coverage
@@ -179,3 +180,26 @@ def test_recursive_alias_is_refused(tmp_path: Path) -> None:
     """A recursive alias is refused as nesting too deep."""
     error = _error(tmp_path, "version: 1\nname: &n [*n]\n")
     assert "too deep" in str(error) or "YAML error" in str(error)
+
+
+def test_rules_without_title_read_as_their_condition(tmp_path: Path) -> None:
+    """`title` is optional (DESIGN): the verdict and the explanation use the condition in words."""
+    policy = policy_of(
+        tmp_path,
+        """
+        - id: cov
+          metric: coverage.line_rate
+          op: ">="
+          threshold: 0.8
+        - id: green
+          expr: tests.failed + tests.errors == 0
+        """,
+    )
+    verdict = run(policy, facts(tests=failing_tests(1)))
+    titles = {rule.id: rule.title for rule in verdict.rules}
+    assert titles == {
+        "cov": "Line coverage at least 80.0%",
+        "green": "tests.failed + tests.errors == 0 holds",
+    }
+    assert outcome(verdict, "green") == "fail"
+    assert "cov (Line coverage at least 80.0%)" in explain_policy(policy)
