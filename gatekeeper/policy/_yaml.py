@@ -116,11 +116,15 @@ def validate(model: type[M], data: Any, source: str, positions: Positions) -> M:
         loc: Loc = tuple(first["loc"])
         extra = first["type"] == "extra_forbidden"
         mark = positions.of(loc, key=extra)
-        message = (
-            _unknown_field(model, loc)
-            if extra
-            else f"{_dotted(loc)}: {first['msg'].removeprefix('Value error, ')}"
-        )
+        if extra:
+            message = _unknown_field(model, loc)
+        elif loc[-1:] == ("clause",) and isinstance(first.get("input"), int | float):
+            message = (
+                f"{_dotted(loc)}: YAML read {first['input']} as a number; "
+                f'quote it: clause: "{first["input"]}"'
+            )
+        else:
+            message = f"{_dotted(loc)}: {first['msg'].removeprefix('Value error, ')}"
         raise PolicyError(
             source,
             message,

@@ -203,3 +203,10 @@ def test_rules_without_title_read_as_their_condition(tmp_path: Path) -> None:
     }
     assert outcome(verdict, "green") == "fail"
     assert "cov (Line coverage at least 80.0%)" in explain_policy(policy)
+
+
+def test_unquoted_clause_says_to_quote_it(tmp_path: Path) -> None:
+    """`clause: 8.6` is a float in YAML; the error says to quote it, at the value's place."""
+    error = _error(tmp_path, "version: 1\nname: t\nrules:\n" + GOOD_RULE + "    clause: 8.6\n")
+    assert 'quote it: clause: "8.6"' in str(error)
+    assert error.line == 9
