@@ -20,11 +20,13 @@ from connectors.github import GitHub
 from connectors.gitlab import GitLab
 from connectors.interface import CollectOptions, Feedback, RequestStats, RetryPolicy
 from connectors.providers import Target
+from gatekeeper.cli._log_guard import workflow_command
 from gatekeeper.config import Settings
 from gatekeeper.errors import UsageError
 from gatekeeper.facts import Facts
 from gatekeeper.policy import Outcome, Verdict
 from gatekeeper.render import verdict_markdown
+from gatekeeper.render.escape import terminal_text
 
 _log = logging.getLogger(__name__)
 DOTENV_NAME = "gatekeeper.env"
@@ -191,5 +193,7 @@ def verdict_feedback(verdict: Verdict, facts: Facts, *, details_url: str | None)
 
 
 def _notice(text: str, *, github: bool) -> None:
-    prefix = "::notice title=Gatekeeper feedback::" if github else "notice: "
-    print(prefix + text.replace("\n", " "), file=sys.stderr)
+    if github:
+        workflow_command("notice", text, title="Gatekeeper feedback")
+    else:
+        print("notice: " + terminal_text(text), file=sys.stderr)

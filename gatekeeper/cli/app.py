@@ -13,6 +13,7 @@ import typer.main
 from typer import _click as click  # Typer's own (vendored) click, whose types its group uses
 
 from gatekeeper import __version__, logs
+from gatekeeper.cli import _log_guard
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
 
 # Each command is imported only when it runs (or for --help), so `gatekeeper inspect` does not
@@ -94,6 +95,7 @@ def _global_options(
 
 def main() -> None:
     """Entry point: runs the app and turns every error into one line on stderr and an exit code."""
+    _log_guard.install()
     try:
         app()
     except GatekeeperError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gatekeeper.facts import Facts
+from gatekeeper.render.escape import terminal_text
 
 _SHOWN_PATHS = 10
 
@@ -21,11 +22,17 @@ def facts_as_text(facts: Facts) -> str:
             f"{t.skipped} skipped, {t.flaky} flaky, {t.duration_s:.3f}s"
         )
         for failure in t.failures[:20]:
-            where = f" ({failure.file}:{failure.line})" if failure.file and failure.line else ""
-            ident = ".".join(p for p in (failure.classname, failure.name) if p)
+            where = (
+                f" ({terminal_text(failure.file)}:{failure.line})"
+                if failure.file and failure.line
+                else ""
+            )
+            ident = terminal_text(".".join(p for p in (failure.classname, failure.name) if p))
             lines.append(f"  {failure.kind:<8}{ident}{where}")
             message = (
-                failure.message.strip().splitlines()[0][:160] if failure.message.strip() else ""
+                terminal_text(failure.message.strip().splitlines()[0], 160)
+                if failure.message.strip()
+                else ""
             )
             if message:
                 lines.append(f"          {message}")
@@ -44,12 +51,14 @@ def facts_as_text(facts: Facts) -> str:
             p = c.patch
             lines.append(f"          patch {p.lines_covered}/{p.lines_valid} ({_percent(p.rate)})")
             for path in p.unmatched_paths[:_SHOWN_PATHS]:
-                lines.append(f"          report path not in the diff: {path}")
+                lines.append(f"          report path not in the diff: {terminal_text(path)}")
             if len(p.unmatched_paths) > _SHOWN_PATHS:
                 lines.append(f"          ... and {len(p.unmatched_paths) - _SHOWN_PATHS} more")
     for name, reason in sorted(facts.missing.items()):
-        lines.append(f"missing   {name}: {reason}")
+        lines.append(f"missing   {name}: {terminal_text(reason)}")
     for source in facts.sources:
         producer = f" ({source.producer})" if source.producer else ""
-        lines.append(f"source    {source.format}{producer}: {source.location}")
+        lines.append(
+            f"source    {source.format}{terminal_text(producer)}: {terminal_text(source.location)}"
+        )
     return "\n".join(lines) if lines else "no facts"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from gatekeeper.facts import Facts, TestFailure
 from gatekeeper.policy.verdict import RuleResult, Verdict
 from gatekeeper.render._common import MARKS, ordered, short_digest, summary
+from gatekeeper.render.escape import markdown_code, markdown_text
 
 CELL_LIMIT = 300
 FAILURE_LIMIT = 200
@@ -19,26 +20,24 @@ _URGENT = ("fail", "error")
 _WRAPPERS = 140  # table head, the failures <details> block and blank lines
 
 
-def _escape(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-
-
 def _row(rule: RuleResult) -> str:
-    title = _escape(rule.title, CELL_LIMIT)
+    title = markdown_text(rule.title, CELL_LIMIT)
+    clause = markdown_text(rule.clause or "", CELL_LIMIT)
     return (
-        f"| {MARKS[rule.outcome]} {rule.outcome} | `{rule.id}` {title} | "
-        f"{_escape(rule.message, CELL_LIMIT)} | {rule.clause or ''} |"
+        f"| {MARKS[rule.outcome]} {rule.outcome} | {markdown_code(rule.id, in_table=True)} "
+        f"{title} | {markdown_text(rule.message, CELL_LIMIT)} | {clause} |"
     )
 
 
 def _failure_line(failure: TestFailure) -> str:
     ident = ".".join(part for part in (failure.classname, failure.name) if part)
-    where = f" (`{failure.file}:{failure.line}`)" if failure.file and failure.line else ""
-    message = _escape(failure.message, FAILURE_LIMIT)
-    return f"- {failure.kind} `{_escape(ident, FAILURE_LIMIT)}`{where}" + (
+    where = (
+        f" ({markdown_code(f'{failure.file}:{failure.line}', FAILURE_LIMIT)})"
+        if failure.file and failure.line
+        else ""
+    )
+    message = markdown_text(failure.message, FAILURE_LIMIT)
+    return f"- {failure.kind} {markdown_code(ident, FAILURE_LIMIT)}{where}" + (
         f": {message}" if message else ""
     )
 
@@ -92,7 +91,8 @@ def _assemble(parts: _Parts, limit: int | None) -> str:
 
 def _parts(verdict: Verdict, facts: Facts | None) -> tuple[_Parts, list[RuleResult], list[str]]:
     mark = "✓" if verdict.passed else "✗"
-    head = [f"### {mark} Gatekeeper: **{verdict.verdict}** · policy `{verdict.policy.name}`", ""]
+    policy = markdown_code(verdict.policy.name)
+    head = [f"### {mark} Gatekeeper: **{verdict.verdict}** · policy {policy}", ""]
     head += [summary(verdict) + (f" · {_facts_line(facts)}" if _facts_line(facts) else ""), ""]
     foot = [
         f"<sub>policy sha256 `{short_digest(verdict.policy.digest)}` · evaluated "
@@ -100,7 +100,8 @@ def _parts(verdict: Verdict, facts: Facts | None) -> tuple[_Parts, list[RuleResu
     ]
     parts = _Parts(head=head, foot=foot)
     parts.waivers = [
-        f"- `{use.rule}` {use.status.replace('_', ' ')}: {_escape(use.message, CELL_LIMIT)}"
+        f"- {markdown_code(use.rule)} {use.status.replace('_', ' ')}: "
+        f"{markdown_text(use.message, CELL_LIMIT)}"
         for use in verdict.waivers
     ]
     failures = list(facts.tests.failures) if facts and facts.tests else []

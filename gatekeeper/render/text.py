@@ -12,6 +12,7 @@ from rich.text import Text
 from gatekeeper.facts import Facts
 from gatekeeper.policy.verdict import Outcome, Verdict
 from gatekeeper.render._common import MARKS, ordered, short_digest, summary
+from gatekeeper.render.escape import terminal_text
 
 _STYLES: dict[Outcome, str] = {
     "fail": "bold red",
@@ -35,8 +36,8 @@ def _rules_table(verdict: Verdict) -> Table:
         table.add_row(
             Text(f"{MARKS[rule.outcome]} {rule.outcome}", style=style),
             rule.id,
-            rule.clause or "",
-            rule.message,
+            terminal_text(rule.clause or ""),
+            terminal_text(rule.message),
         )
     return table
 
@@ -47,11 +48,19 @@ def _failures(facts: Facts | None) -> list[RenderableType]:
     failures = facts.tests.failures
     lines: list[RenderableType] = [Text(f"Test failures ({len(failures)})", style="bold")]
     for failure in failures[:FAILURES_SHOWN]:
-        ident = ".".join(part for part in (failure.classname, failure.name) if part)
-        where = f" ({failure.file}:{failure.line})" if failure.file and failure.line else ""
+        ident = terminal_text(".".join(part for part in (failure.classname, failure.name) if part))
+        where = (
+            f" ({terminal_text(failure.file)}:{failure.line})"
+            if failure.file and failure.line
+            else ""
+        )
         lines.append(Text(f"  {failure.kind:<8}{ident}{where}", no_wrap=True, overflow="ellipsis"))
-        if failure.message.strip():
-            first = failure.message.strip().splitlines()[0]
+        first = (
+            terminal_text(failure.message.strip().splitlines()[0])
+            if failure.message.strip()
+            else ""
+        )
+        if first:
             lines.append(Text(f"          {first}", no_wrap=True, overflow="ellipsis"))
     if len(failures) > FAILURES_SHOWN:
         lines.append(Text(f"  ... and {len(failures) - FAILURES_SHOWN} more"))
@@ -64,14 +73,20 @@ def render_verdict(verdict: Verdict, facts: Facts | None = None) -> RenderableTy
     headline = Text.assemble(
         ("Gatekeeper: ", "bold"),
         (word, "bold green" if verdict.passed else "bold red"),
-        f"  policy {verdict.policy.name} (sha256 {short_digest(verdict.policy.digest)})",
+        f"  policy {terminal_text(verdict.policy.name)} "
+        f"(sha256 {short_digest(verdict.policy.digest)})",
     )
     when = verdict.evaluated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     footer = Text(f"{summary(verdict)} · evaluated {when}")
     parts: list[RenderableType] = [headline, _rules_table(verdict), footer]
     for use in verdict.waivers:
         if use.status != "applied":
-            parts.append(Text(f"waiver for {use.rule} {use.status}: {use.message}", style="yellow"))
+            parts.append(
+                Text(
+                    f"waiver for {use.rule} {use.status}: {terminal_text(use.message)}",
+                    style="yellow",
+                )
+            )
     parts.extend(_failures(facts))
     return Group(*parts)
 
