@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gatekeeper import __version__
 from tests.cli import run_gatekeeper
 
@@ -28,3 +30,22 @@ def test_unknown_option_is_a_usage_error() -> None:
     result = _run("--no-such-flag")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_ci_log_output_is_one_line_per_rule_with_its_title(tmp_path: Path) -> None:
+    """Piped into a CI log, the verdict is not wrapped at 80 columns and names each rule's title."""
+    report = tmp_path / "junit.xml"
+    name = "test_" + "x" * 90
+    report.write_text(
+        f'<testsuite name="s" tests="1" failures="1"><testcase classname="pkg" name="{name}">'
+        '<failure message="boom">trace</failure></testcase></testsuite>',
+        encoding="utf-8",
+    )
+    done = run_gatekeeper("evaluate", "--report", str(report), "--policy", "pull-request")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    tests_green = next(line for line in lines if "tests-green" in line)
+    assert "No test fails" in tests_green
+    assert "failed tests 1 is not the required 0" in tests_green
+    assert any(line.strip() == f"failure pkg.{name}" for line in lines)
+    assert all(line == line.rstrip() for line in lines)

@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,8 @@ from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
 from gatekeeper.facts import SECTIONS, Facts
 from gatekeeper.policy import Verdict, evaluate, load_policy
 from gatekeeper.render import render_verdict, verdict_markdown, verdict_text
+
+LOG_WIDTH = 4000
 
 
 class VerdictFormat(enum.StrEnum):
@@ -192,7 +195,10 @@ def evaluate_command(
     if output is not None:
         _write(output, render(verdict, facts, output_format))
     elif output_format is VerdictFormat.text:
-        Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
+        if sys.stdout.isatty():
+            Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
+        else:  # a CI log: one line per problem, never wrapped at Rich's default 80 columns
+            typer.echo(verdict_text(verdict, facts, width=LOG_WIDTH), nl=False)
     else:
         typer.echo(render(verdict, facts, output_format), nl=False)
     run_url = target.ci.run_url if target is not None and target.ci is not None else None

@@ -29,6 +29,7 @@ def _rules_table(verdict: Verdict) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
     table.add_column("Outcome", no_wrap=True)
     table.add_column("Rule", no_wrap=True)
+    table.add_column("Title", overflow="fold")
     table.add_column("Clause", no_wrap=True)
     table.add_column("Why", overflow="fold")
     for rule in ordered(verdict.rules):
@@ -36,6 +37,7 @@ def _rules_table(verdict: Verdict) -> Table:
         table.add_row(
             Text(f"{MARKS[rule.outcome]} {rule.outcome}", style=style),
             rule.id,
+            terminal_text(rule.title),
             terminal_text(rule.clause or ""),
             terminal_text(rule.message),
         )
