@@ -27,6 +27,7 @@ from gatekeeper.facts import Facts
 from gatekeeper.policy import Outcome, Verdict
 from gatekeeper.render import verdict_markdown
 from gatekeeper.render.escape import terminal_text
+from gatekeeper.render.markdown import Links
 
 _log = logging.getLogger(__name__)
 DOTENV_NAME = "gatekeeper.env"
@@ -165,8 +166,11 @@ def report_back(
         write_dotenv(choices.dotenv, feedback)
 
 
-def verdict_feedback(verdict: Verdict, facts: Facts, *, details_url: str | None) -> Feedback:
-    """The Feedback for `verdict`: Markdown rendered per channel limit, failed tests, run link."""
+def verdict_feedback(
+    verdict: Verdict, facts: Facts, *, details_url: str | None, record_url: str | None = None
+) -> Feedback:
+    """The Feedback for `verdict`: Markdown rendered per channel limit, failed tests, links to
+    the run and to the stored record."""
     counts = verdict.counts()
     labels: tuple[tuple[Outcome, str], ...] = (
         ("fail", "failed"),
@@ -178,9 +182,10 @@ def verdict_feedback(verdict: Verdict, facts: Facts, *, details_url: str | None)
     )
     parts = [f"{counts[outcome]} {label}" for outcome, label in labels if counts[outcome]]
     summary = f"Gatekeeper {verdict.policy.name}: {verdict.verdict} ({', '.join(parts)})"
+    links = Links(run_url=details_url, record_url=record_url)
 
     def render(limit: int | None) -> str:
-        return verdict_markdown(verdict, facts, limit=limit)
+        return verdict_markdown(verdict, facts, limit=limit, links=links)
 
     return Feedback(
         verdict=verdict.verdict,

@@ -146,6 +146,11 @@ def receipt_line(receipt: Receipt, url: str) -> str:
     )
 
 
+def record_page_url(url: str, receipt: Receipt) -> str:
+    """The auditor page of the stored record."""
+    return f"{url.rstrip('/')}/records/{receipt.record_id}"
+
+
 def publish_record_id(
     receipt: Receipt, target: Target | None, *, dotenv: Path | None, enabled: bool
 ) -> None:

@@ -14,8 +14,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from connectors.evidence import Receipt
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
+from connectors.providers import Target
 from gatekeeper.cli import _run, _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
@@ -25,7 +27,7 @@ from gatekeeper.cli._provider import (
     verdict_feedback,
 )
 from gatekeeper.config import Settings, load_settings
-from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, UsageError
+from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, EvidenceNotStoredError, UsageError
 from gatekeeper.facts import SECTIONS, Facts
 from gatekeeper.policy import Verdict, evaluate, load_policy
 from gatekeeper.render import render_verdict, verdict_markdown, verdict_text
@@ -104,6 +106,36 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror}") from error
+
+
+def _print_verdict(
+    verdict: Verdict, facts: Facts, output: Path | None, output_format: VerdictFormat
+) -> None:
+    if output is not None:
+        _write(output, render(verdict, facts, output_format))
+    elif output_format is not VerdictFormat.text:
+        typer.echo(render(verdict, facts, output_format), nl=False)
+    elif sys.stdout.isatty():
+        Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
+    else:  # a CI log: one line per problem, never wrapped at Rich's default 80 columns
+        typer.echo(verdict_text(verdict, facts, width=LOG_WIDTH), nl=False)
+
+
+def _store_first(
+    service: tuple[str, str],
+    settings: Settings,
+    result: tuple[Verdict, Facts],
+    target: Target | None,
+    *,
+    quiet: bool,
+) -> tuple[Receipt | None, EvidenceNotStoredError | None]:
+    """Stores before feedback is written, so that the comment and summary can link the record;
+    a statement not stored is returned as its error, raised (exit 3) once feedback is out."""
+    url, token = service
+    try:
+        return _submit.store(url, token, settings, result, target, err=quiet), None
+    except EvidenceNotStoredError as error:
+        return None, error
 
 
 def evaluate_command(
@@ -192,24 +224,23 @@ def evaluate_command(
     if url is not None:
         _submit.require_subject(facts)
     verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
-    if output is not None:
-        _write(output, render(verdict, facts, output_format))
-    elif output_format is VerdictFormat.text:
-        if sys.stdout.isatty():
-            Console(highlight=False, emoji=False).print(render_verdict(verdict, facts))
-        else:  # a CI log: one line per problem, never wrapped at Rich's default 80 columns
-            typer.echo(verdict_text(verdict, facts, width=LOG_WIDTH), nl=False)
-    else:
-        typer.echo(render(verdict, facts, output_format), nl=False)
+    _print_verdict(verdict, facts, output, output_format)
     run_url = target.ci.run_url if target is not None and target.ci is not None else None
+    receipt, not_stored = None, None
+    if url is not None and token is not None:
+        quiet = output is None and output_format is not VerdictFormat.text
+        receipt, not_stored = _store_first(
+            (url, token), settings, (verdict, facts), target, quiet=quiet
+        )
+    record_url = _submit.record_page_url(url, receipt) if url and receipt else None
     report_back(
         session,
-        verdict_feedback(verdict, facts, details_url=run_url),
+        verdict_feedback(verdict, facts, details_url=run_url, record_url=record_url),
         FeedbackChoices(not no_feedback, not no_comment, dotenv, summary_file),
         head=facts.subject.commit if facts.subject is not None else None,
     )
-    if url is not None and token is not None:
-        quiet = output is None and output_format is not VerdictFormat.text
-        receipt = _submit.store(url, token, settings, (verdict, facts), target, err=quiet)
+    if not_stored is not None:
+        raise not_stored
+    if receipt is not None:
         _submit.publish_record_id(receipt, target, dotenv=dotenv, enabled=not no_feedback)
     raise typer.Exit(exit_code(verdict))

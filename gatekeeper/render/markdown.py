@@ -89,12 +89,34 @@ def _assemble(parts: _Parts, limit: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _parts(verdict: Verdict, facts: Facts | None) -> tuple[_Parts, list[RuleResult], list[str]]:
+@dataclass(frozen=True)
+class Links:
+    """Where the reader goes next: the CI run and the stored evidence record's page."""
+
+    run_url: str | None = None
+    record_url: str | None = None
+
+    def line(self) -> str:
+        """'[CI run](…) · [evidence record](…)' for the URLs that are web addresses."""
+        named = (("CI run", self.run_url), ("evidence record", self.record_url))
+        parts = [f"[{name}](<{url}>)" for name, url in named if url and _web_url(url)]
+        return " · ".join(parts)
+
+
+def _web_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c in url for c in "<> \n\r")
+
+
+def _parts(
+    verdict: Verdict, facts: Facts | None, links: Links | None
+) -> tuple[_Parts, list[RuleResult], list[str]]:
     mark = "✓" if verdict.passed else "✗"
     policy = markdown_code(verdict.policy.name)
     head = [f"### {mark} Gatekeeper: **{verdict.verdict}** · policy {policy}", ""]
     head += [summary(verdict) + (f" · {_facts_line(facts)}" if _facts_line(facts) else ""), ""]
-    foot = [
+    link_line = links.line() if links is not None else ""
+    foot = [link_line, ""] if link_line else []
+    foot += [
         f"<sub>policy sha256 `{short_digest(verdict.policy.digest)}` · evaluated "
         f"{verdict.evaluated_at.strftime('%Y-%m-%dT%H:%M:%SZ')}</sub>"
     ]
@@ -112,9 +134,15 @@ def _parts(verdict: Verdict, facts: Facts | None) -> tuple[_Parts, list[RuleResu
     return parts, ordered(verdict.rules), lines
 
 
-def verdict_markdown(verdict: Verdict, facts: Facts | None, *, limit: int | None = None) -> str:
-    """The Verdict as Markdown, at most `limit` characters when given."""
-    parts, rules, failure_lines = _parts(verdict, facts)
+def verdict_markdown(
+    verdict: Verdict,
+    facts: Facts | None,
+    *,
+    limit: int | None = None,
+    links: Links | None = None,
+) -> str:
+    """The Verdict as Markdown, at most `limit` characters when given, ending with `links`."""
+    parts, rules, failure_lines = _parts(verdict, facts, links)
     if limit is None:
         parts.rows = [_row(rule) for rule in rules]
         parts.failures = failure_lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.render import verdict_markdown, verdict_text
+from gatekeeper.render.markdown import Links
 from tests.render._sample import GOLDEN, sample_facts, sample_verdict
 
 
@@ -63,3 +64,18 @@ def test_markdown_without_limit_keeps_everything() -> None:
     for rule in sample_verdict().rules:
         assert f"`{rule.id}`" in text
     assert "Cut to fit" not in text
+
+
+def test_markdown_links_the_run_and_the_record_when_they_are_web_addresses() -> None:
+    """The comment ends with links to the CI run and the record page; other URLs are left out."""
+    links = Links(
+        run_url="https://github.com/acme/shop/actions/runs/7",
+        record_url="https://evidence.example/records/r-1",
+    )
+    text = verdict_markdown(sample_verdict(), sample_facts(), links=links)
+    assert (
+        "[CI run](<https://github.com/acme/shop/actions/runs/7>) · "
+        "[evidence record](<https://evidence.example/records/r-1>)"
+    ) in text
+    hostile = Links(run_url="javascript:alert(1)", record_url="https://x.example/a>b")
+    assert "](" not in verdict_markdown(sample_verdict(), sample_facts(), links=hostile)
