@@ -45,6 +45,10 @@ class UsageError(GatekeeperError):
     """The command was called with flags that cannot work together or are missing."""
 
 
+class MissingExtraError(UsageError):
+    """The command needs an optional part of the package (an extra) that is not installed."""
+
+
 class InputError(GatekeeperError):
     """A file cannot be used; the message names the file and, where known, line and column."""
 

@@ -13,7 +13,7 @@ import typer.main
 from typer import _click as click  # Typer's own (vendored) click, whose types its group uses
 
 from gatekeeper import __version__, logs
-from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
+from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError, MissingExtraError
 
 # Each command is imported only when it runs (or for --help), so `gatekeeper inspect` does not
 # pay for PyGithub, FastAPI or the CEL library: name -> (module, attribute).
@@ -29,6 +29,40 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
 }
 
+# The top-level modules of the `[service]` extra: a command that needs one of them and finds it
+# missing is the slim install, not a bug.
+SERVICE_MODULES = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "alembic",
+        "psycopg",
+        "uvicorn",
+        "prometheus_client",
+        "jinja2",
+    }
+)
+
+
+def _needs_service(cmd_name: str, missing: str) -> click.Command:
+    """A stand-in for a command whose module needs the service stack that is not installed."""
+
+    def refuse() -> None:
+        raise MissingExtraError(
+            f"`gatekeeper {cmd_name}` needs the evidence service ({missing} is not installed): "
+            "install it with pip install 'gatekeeper-evidence[service]'"
+        )
+
+    single = typer.Typer(add_completion=False)
+    single.command(
+        cmd_name,
+        help="Needs the evidence service: install the service extra of gatekeeper-evidence.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )(refuse)
+    return typer.main.get_command(single)
+
 
 class _LazyGroup(typer.core.TyperGroup):
     """A command group that imports a command's module the first time the command is needed."""
@@ -39,7 +73,15 @@ class _LazyGroup(typer.core.TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             module_name, attribute = COMMANDS[cmd_name]
-            target = getattr(importlib.import_module(module_name), attribute)
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                missing = (error.name or "").partition(".")[0]
+                if missing not in SERVICE_MODULES:
+                    raise
+                self.commands[cmd_name] = _needs_service(cmd_name, missing)
+                return self.commands[cmd_name]
+            target = getattr(module, attribute)
             command: click.Command
             if isinstance(target, typer.Typer):
                 command = typer.main.get_group(target)
