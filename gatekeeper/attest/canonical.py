@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 import rfc8785
 
+from gatekeeper.errors import AttestError
+
 __all__ = [
     "MAX_SAFE_INTEGER",
     "CanonicalJSONError",
@@ -22,7 +24,7 @@ __all__ = [
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
-class CanonicalJSONError(ValueError):
+class CanonicalJSONError(AttestError):
     """JSON that cannot be read strictly or written canonically; `str()` is one sentence."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from typing import Annotated
@@ -13,6 +14,7 @@ import typer.main
 from typer import _click as click  # Typer's own (vendored) click, whose types its group uses
 
 from gatekeeper import __version__, logs
+from gatekeeper.cli._errors import report_error
 from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError, MissingExtraError
 
 # Each command is imported only when it runs (or for --help), so `gatekeeper inspect` does not
@@ -108,7 +110,7 @@ app = typer.Typer(
 
 
 class _State:
-    verbose = False
+    verbosity = 0
 
 
 def _show_version(value: bool) -> None:
@@ -119,9 +121,15 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _global_options(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log progress and show tracebacks on errors.")
-    ] = False,
+    verbosity: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="-v: log progress and show tracebacks on errors; -vv: debug, with the SDKs.",
+        ),
+    ] = 0,
     version: Annotated[
         bool,
         typer.Option(
@@ -130,8 +138,8 @@ def _global_options(
     ] = False,
 ) -> None:
     """Release quality gate for CI, and a signed evidence store for ISO 9001 audits."""
-    _State.verbose = verbose
-    logs.configure(verbose)
+    _State.verbosity = verbosity
+    logs.configure(verbosity)
 
 
 def main() -> None:
@@ -139,15 +147,15 @@ def main() -> None:
     try:
         app()
     except GatekeeperError as error:
-        if _State.verbose:
+        if _State.verbosity:
             print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
-        print(f"error: {logs.SECRETS.mask(str(error))}", file=sys.stderr)
+        report_error(error, os.environ, sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as error:  # a bug: still one line unless --verbose
-        if _State.verbose:
+        if _State.verbosity:
             print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(
             f"error: internal error ({type(error).__name__}: {logs.SECRETS.mask(str(error))}); "
