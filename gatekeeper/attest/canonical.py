@@ -7,6 +7,7 @@ integer beyond 2^53-1 would make two readers disagree about what was signed.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, NoReturn
 
 import rfc8785
@@ -31,11 +32,9 @@ class CanonicalJSONError(AttestError):
 def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _value in pairs:
-            if key in seen:
-                raise CanonicalJSONError(f"duplicate key {key!r} in a JSON object")
-            seen.add(key)
+        counts = Counter(key for key, _value in pairs)
+        duplicate = next(key for key, count in counts.items() if count > 1)
+        raise CanonicalJSONError(f"duplicate key {duplicate!r} in a JSON object")
     return result
 
 
