@@ -127,6 +127,7 @@ def _global_options(
             "--verbose",
             "-v",
             count=True,
+            show_default=False,
             help="-v: log progress and show tracebacks on errors; -vv: debug, with the SDKs.",
         ),
     ] = 0,
