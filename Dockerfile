@@ -8,12 +8,15 @@ FROM python:${PYTHON_VERSION}-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 # The policies, migrations and examples ship inside the package (gatekeeper/data).
+# Dependencies come from the hashed lock of the service set, the package itself without them.
+COPY requirements/service.txt ./
+RUN python -m venv /opt/gatekeeper \
+    && /opt/gatekeeper/bin/pip install --no-compile --require-hashes -r service.txt
 COPY pyproject.toml README.md ./
 COPY gatekeeper ./gatekeeper
 COPY connectors ./connectors
-RUN python -m venv /opt/gatekeeper \
-    && /opt/gatekeeper/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
-    && /opt/gatekeeper/bin/pip install --no-compile /tmp/wheels/*.whl \
+RUN /opt/gatekeeper/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
+    && /opt/gatekeeper/bin/pip install --no-deps --no-compile /tmp/wheels/*.whl \
     && /opt/gatekeeper/bin/gatekeeper --version \
     && /opt/gatekeeper/bin/gatekeeper serve --help > /dev/null
 

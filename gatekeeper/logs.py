@@ -39,13 +39,33 @@ SECRETS = SecretMaskFilter()
 """The process-wide filter: connectors register tokens here as soon as they read them."""
 
 
-def configure(verbose: bool) -> None:
-    """Sends log records to stderr (INFO with --verbose, WARNING otherwise), secrets masked."""
+OWN_LOGGERS = ("gatekeeper", "connectors")
+SDK_LOGGERS = ("github", "gitlab", "urllib3", "httpx", "httpcore")
+"""The clients' loggers: DEBUG only at -vv, where they may print requests (masked all the same)."""
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Masks secrets in the whole formatted record, tracebacks and `extra` text included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return SECRETS.mask(super().format(record))
+
+
+def configure(verbosity: int) -> None:
+    """Log to stderr: WARNING; -v Gatekeeper's own loggers at INFO; -vv them and the SDKs at DEBUG.
+
+    The root logger stays at WARNING whatever the verbosity, so no other library turns chatty.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_MaskingFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SECRETS)
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    root.setLevel(logging.WARNING)
+    own = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.NOTSET
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(own)
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 2 else logging.NOTSET)

@@ -254,3 +254,15 @@ def test_serve_reads_host_and_port_from_the_environment_the_image_sets(
     monkeypatch.setenv("GATEKEEPER_PORT", "8000")
     settings = load_settings(host=None, port=None)
     assert (settings.host, settings.port) == ("0.0.0.0", 8000)
+
+
+def test_build_stage_installs_dependencies_from_the_hashed_service_lock() -> None:
+    """The image's dependencies come from the hashed service lock; the wheel adds none."""
+    commands = _build_commands(_stage("build"))
+    locked = [c for c in commands if "--require-hashes" in c]
+    assert locked
+    assert locked[0][locked[0].index("-r") + 1] == "service.txt"
+    copies = " ".join(_stage("build").all("COPY"))
+    assert "requirements/service.txt" in copies
+    wheel_installs = [c for c in commands if c[:2] == ["/opt/gatekeeper/bin/pip", "install"]]
+    assert all("--no-deps" in c for c in wheel_installs if "--require-hashes" not in c)

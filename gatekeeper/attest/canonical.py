@@ -7,9 +7,12 @@ integer beyond 2^53-1 would make two readers disagree about what was signed.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, NoReturn
 
 import rfc8785
+
+from gatekeeper.errors import AttestError
 
 __all__ = [
     "MAX_SAFE_INTEGER",
@@ -22,18 +25,16 @@ __all__ = [
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
-class CanonicalJSONError(ValueError):
+class CanonicalJSONError(AttestError):
     """JSON that cannot be read strictly or written canonically; `str()` is one sentence."""
 
 
 def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _value in pairs:
-            if key in seen:
-                raise CanonicalJSONError(f"duplicate key {key!r} in a JSON object")
-            seen.add(key)
+        counts = Counter(key for key, _value in pairs)
+        duplicate = next(key for key, count in counts.items() if count > 1)
+        raise CanonicalJSONError(f"duplicate key {duplicate!r} in a JSON object")
     return result
 
 

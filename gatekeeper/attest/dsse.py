@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from gatekeeper.attest.keys import SigningKey, VerifyingKey
-from gatekeeper.errors import VerificationError
+from gatekeeper.errors import AttestError, VerificationError
 
 __all__ = [
     "PAYLOAD_TYPE",
@@ -79,7 +79,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 def sign_envelope(payload: bytes, key: SigningKey, *, payload_type: str = PAYLOAD_TYPE) -> Envelope:
     """Sign `payload` (exact bytes, not re-serialised) into an envelope with one signature."""
     if not payload_type.isascii():
-        raise ValueError("the DSSE payloadType must be ASCII")
+        raise AttestError("the DSSE payloadType must be ASCII")
     signature = key.sign(pae(payload_type, payload))
     return Envelope(
         payloadType=payload_type,

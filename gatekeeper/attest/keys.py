@@ -8,10 +8,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from gatekeeper.errors import AttestError
+
 __all__ = ["KeyFormatError", "SigningKey", "VerifyingKey", "key_id_of"]
 
 
-class KeyFormatError(ValueError):
+class KeyFormatError(AttestError):
     """A PEM that is not an Ed25519 key of the expected kind; `str()` is one sentence."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
+from gatekeeper.errors import AttestError
 
 __all__ = [
     "PREDICATE_TYPE",
@@ -29,7 +30,7 @@ _HEX = re.compile(r"[0-9a-f]+")
 _GIT_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
-class StatementError(ValueError):
+class StatementError(AttestError):
     """The bytes are not an in-toto Statement v1; `str()` is one sentence saying why."""
 
 

@@ -47,7 +47,8 @@ class GuardedStream(io.TextIOBase):
         return getattr(self.raw, "encoding", "utf-8")
 
 
-def _raw(stream: TextIO) -> TextIO:
+def unguarded(stream: TextIO) -> TextIO:
+    """The stream under the guard, for Gatekeeper's own workflow commands."""
     return stream.raw if isinstance(stream, GuardedStream) else stream
 
 
@@ -69,7 +70,7 @@ def install() -> None:
 def workflow_command(name: str, message: str, **properties: str) -> None:
     """Writes one of Gatekeeper's own workflow commands (`::notice title=T::message`), stderr."""
     props = ",".join(f"{key}={workflow_property(value)}" for key, value in properties.items())
-    stream = _raw(sys.stderr)
+    stream = unguarded(sys.stderr)
     sys.stderr.flush()
     stream.write(f"::{name}{' ' + props if props else ''}::{workflow_data(message)}\n")
     stream.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from typing import Annotated
@@ -14,7 +15,8 @@ from typer import _click as click  # Typer's own (vendored) click, whose types i
 
 from gatekeeper import __version__, logs
 from gatekeeper.cli import _log_guard
-from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError
+from gatekeeper.cli._errors import report_error
+from gatekeeper.errors import EXIT_BAD_INPUT, GatekeeperError, MissingExtraError
 
 # Each command is imported only when it runs (or for --help), so `gatekeeper inspect` does not
 # pay for PyGithub, FastAPI or the CEL library: name -> (module, attribute).
@@ -30,6 +32,40 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
 }
 
+# The top-level modules of the `[service]` extra: a command that needs one of them and finds it
+# missing is the slim install, not a bug.
+SERVICE_MODULES = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "alembic",
+        "psycopg",
+        "uvicorn",
+        "prometheus_client",
+        "jinja2",
+    }
+)
+
+
+def _needs_service(cmd_name: str, missing: str) -> click.Command:
+    """A stand-in for a command whose module needs the service stack that is not installed."""
+
+    def refuse() -> None:
+        raise MissingExtraError(
+            f"`gatekeeper {cmd_name}` needs the evidence service ({missing} is not installed): "
+            "install it with pip install 'gatekeeper-evidence[service]'"
+        )
+
+    single = typer.Typer(add_completion=False)
+    single.command(
+        cmd_name,
+        help="Needs the evidence service: install the service extra of gatekeeper-evidence.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )(refuse)
+    return typer.main.get_command(single)
+
 
 class _LazyGroup(typer.core.TyperGroup):
     """A command group that imports a command's module the first time the command is needed."""
@@ -40,7 +76,15 @@ class _LazyGroup(typer.core.TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             module_name, attribute = COMMANDS[cmd_name]
-            target = getattr(importlib.import_module(module_name), attribute)
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                missing = (error.name or "").partition(".")[0]
+                if missing not in SERVICE_MODULES:
+                    raise
+                self.commands[cmd_name] = _needs_service(cmd_name, missing)
+                return self.commands[cmd_name]
+            target = getattr(module, attribute)
             command: click.Command
             if isinstance(target, typer.Typer):
                 command = typer.main.get_group(target)
@@ -67,7 +111,7 @@ app = typer.Typer(
 
 
 class _State:
-    verbose = False
+    verbosity = 0
 
 
 def _show_version(value: bool) -> None:
@@ -78,9 +122,16 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _global_options(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log progress and show tracebacks on errors.")
-    ] = False,
+    verbosity: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="-v: log progress and show tracebacks on errors; -vv: debug, with the SDKs.",
+        ),
+    ] = 0,
     version: Annotated[
         bool,
         typer.Option(
@@ -89,8 +140,8 @@ def _global_options(
     ] = False,
 ) -> None:
     """Release quality gate for CI, and a signed evidence store for ISO 9001 audits."""
-    _State.verbose = verbose
-    logs.configure(verbose)
+    _State.verbosity = verbosity
+    logs.configure(verbosity)
 
 
 def main() -> None:
@@ -99,15 +150,15 @@ def main() -> None:
     try:
         app()
     except GatekeeperError as error:
-        if _State.verbose:
+        if _State.verbosity:
             print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
-        print(f"error: {logs.SECRETS.mask(str(error))}", file=sys.stderr)
+        report_error(error, os.environ, sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as error:  # a bug: still one line unless --verbose
-        if _State.verbose:
+        if _State.verbosity:
             print(logs.SECRETS.mask(traceback.format_exc()), file=sys.stderr)
         print(
             f"error: internal error ({type(error).__name__}: {logs.SECRETS.mask(str(error))}); "

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey
+from gatekeeper.errors import LedgerError
 from gatekeeper.ledger.bundle_readme import readme_text
 from gatekeeper.ledger.checkpoint import Checkpoint
 
@@ -138,10 +139,10 @@ class BundleWriter:
     def write_record(self, record: Mapping[str, Any], proof_hashes: Sequence[bytes]) -> None:
         """Add one record (the API's record shape) with its inclusion proof to the checkpoint."""
         if self._finished:
-            raise ValueError("the bundle is already finished")
+            raise LedgerError("the bundle is already finished")
         missing = RECORD_FIELDS - record.keys()
         if missing:
-            raise ValueError(f"the record lacks {', '.join(sorted(missing))}")
+            raise LedgerError(f"the record lacks {', '.join(sorted(missing))}")
         line = canonical_json(dict(record))
         self._records.write(line + b"\n")
         hashes = " ".join(h.hex() for h in proof_hashes)
@@ -162,11 +163,11 @@ class BundleWriter:
         from an earlier tree size (the service adds it for `GET /v1/export?since_size=N`).
         """
         if self._finished:
-            raise ValueError("the bundle is already finished")
+            raise LedgerError("the bundle is already finished")
         if consistency is not None and (
             set(consistency) != {"old", "new", "hashes"} or consistency["new"] != checkpoint.size
         ):
-            raise ValueError('consistency must be {"old", "new": checkpoint size, "hashes"}')
+            raise LedgerError('consistency must be {"old", "new": checkpoint size, "hashes"}')
         self._finished = True
         self._records.handle.close()
         files = {RECORDS_MEMBER: self._records.digest.hexdigest()}

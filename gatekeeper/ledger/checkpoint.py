@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gatekeeper.attest.dsse import b64decode_strict
 from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey
-from gatekeeper.errors import VerificationError
+from gatekeeper.errors import LedgerError, VerificationError
 
 __all__ = [
     "Checkpoint",
@@ -98,7 +98,7 @@ def parse_note(note: str) -> tuple[str, int, bytes]:
 def sign_checkpoint(origin: str, size: int, root: bytes, key: SigningKey) -> Checkpoint:
     """Sign the checkpoint body for the tree of `size` leaves with root `root`."""
     if not origin or any(c.isspace() or c == "+" for c in origin):
-        raise ValueError("a log origin is non-empty, without spaces or '+'")
+        raise LedgerError("a log origin is non-empty, without spaces or '+'")
     note = _note_body(origin, size, root)
     return Checkpoint(
         size=size,
@@ -158,9 +158,9 @@ def signed_note_text(cp: Checkpoint, origin: str, key: VerifyingKey) -> str:
     `key` is the checkpoint's public key: the signature line starts with its 4-byte key hash.
     """
     if parse_note(cp.note)[0] != origin:
-        raise ValueError("the origin differs from the checkpoint's origin line")
+        raise LedgerError("the origin differs from the checkpoint's origin line")
     if key.key_id != cp.key_id:
-        raise ValueError("the key is not the one that signed the checkpoint")
+        raise LedgerError("the key is not the one that signed the checkpoint")
     signature = b64decode_strict(cp.signature, "the checkpoint signature")
     encoded = base64.b64encode(note_key_hash(origin, key) + signature).decode("ascii")
     return f"{cp.note}\n{_SIGNATURE_PREFIX}{origin} {encoded}\n"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from gatekeeper.errors import VerificationError
+from gatekeeper.errors import LedgerError, VerificationError
 
 __all__ = [
     "EMPTY_ROOT",
@@ -58,9 +58,9 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 def nodes_for_append(size: int, leaf_hash: bytes, get: GetNode) -> list[tuple[int, int, bytes]]:
     """The `(level, index, hash)` nodes to store when leaf number `size` (0-based) is appended."""
     if size < 0:
-        raise ValueError("the tree size cannot be negative")
+        raise LedgerError("the tree size cannot be negative")
     if len(leaf_hash) != HASH_SIZE:
-        raise ValueError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf_hash)}")
+        raise LedgerError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf_hash)}")
     new = [(0, size, leaf_hash)]
     level, index, current = 0, size, leaf_hash
     while index & 1:
@@ -132,12 +132,12 @@ def _consistency_ranges(old: int, new: int) -> list[_Range]:
 
 def _check_inclusion_args(index: int, size: int) -> None:
     if not 0 <= index < size:
-        raise ValueError(f"leaf index {index} is not in a tree of size {size}")
+        raise LedgerError(f"leaf index {index} is not in a tree of size {size}")
 
 
 def _check_consistency_args(old: int, new: int) -> None:
     if not 0 <= old <= new:
-        raise ValueError(f"no consistency proof from size {old} to size {new}")
+        raise LedgerError(f"no consistency proof from size {old} to size {new}")
 
 
 def _keys_of(ranges: Sequence[_Range]) -> list[NodeKey]:
@@ -164,7 +164,7 @@ def required_nodes_for_consistency(old: int, new: int) -> list[NodeKey]:
 def root_hash(size: int, get: GetNode) -> bytes:
     """MTH(D[0:size]); the hash of the empty string for the empty tree."""
     if size < 0:
-        raise ValueError("the tree size cannot be negative")
+        raise LedgerError("the tree size cannot be negative")
     return _range_hash(0, size, get) if size else EMPTY_ROOT
 
 
@@ -316,5 +316,5 @@ class MemoryTree:
 
     def _check(self, size: int) -> int:
         if size > self._size:
-            raise ValueError(f"the tree has {self._size} leaves, not {size}")
+            raise LedgerError(f"the tree has {self._size} leaves, not {size}")
         return size

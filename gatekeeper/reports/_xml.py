@@ -90,7 +90,8 @@ def check_prolog(path: Path, head: bytes) -> bool:
 
 def syntax_error(path: Path, error: etree.XMLSyntaxError) -> ReportError:
     """An lxml syntax error as a ReportError naming the file, line and column."""
-    line, column = error.position if error.position else (None, None)
+    # lxml-stubs type position as always set; a libxml2 error without a place leaves it empty
+    line, column = error.position if error.position else (None, None)  # type: ignore[redundant-expr]
     message = str(error.msg or error).split(", line ")[0].strip()
     return ReportError(path, f"invalid XML: {message}", line=line or None, column=column or None)
 

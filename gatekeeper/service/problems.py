@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gatekeeper.errors import ServiceError
+
 _log = logging.getLogger(__name__)
 
 _CODES = {
@@ -30,7 +32,7 @@ _CODES = {
 }
 
 
-class ApiError(Exception):
+class ApiError(ServiceError):
     """An error the API answers on purpose: status, code and one sentence."""
 
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
