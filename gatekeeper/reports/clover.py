@@ -5,11 +5,13 @@ Method lines are ignored; the <metrics> totals are never read.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from gatekeeper.reports._numbers import Attributes, BadNumberError, count_attribute
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import CoverageResult, FileCoverage
+from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport
+from gatekeeper.reports.registry import Head, ReportFormat, register
 
 
 class _File:
@@ -93,3 +95,26 @@ def parse_clover(path: Path) -> tuple[CoverageResult, bool]:
     """Per-file coverage of one Clover XML report and whether it carries branch data."""
     result: tuple[CoverageResult, bool] = parse_target(path, _CloverTarget(path))
     return result
+
+
+def _is_clover(head: Head) -> bool:
+    """Clover shares the root `<coverage>` with Cobertura: its `clover=` attribute or a
+    `<project>` element tell them apart."""
+    return head.root == "coverage" and (
+        b"clover=" in head.root_attributes or re.search(rb"<project[\s>]", head.text) is not None
+    )
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.coverage, report.has_branches = parse_clover(path)
+
+
+register(
+    ReportFormat(
+        name="clover",
+        kind="coverage",
+        title="Clover XML",
+        detect=_is_clover,
+        parse=_read,
+    )
+)

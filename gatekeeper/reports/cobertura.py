@@ -20,7 +20,8 @@ from typing import cast
 
 from gatekeeper.reports._numbers import Attributes, BadNumberError
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import CoverageResult, FileCoverage
+from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport
+from gatekeeper.reports.registry import ReportFormat, register
 
 _CONDITION = re.compile(r"\((\d+)\s*/\s*(\d+)\)")
 _NUMBER = itemgetter("number")
@@ -271,3 +272,19 @@ def parse_cobertura(path: Path) -> tuple[CoverageResult, bool]:
     """Per-file coverage of one Cobertura file and whether it carries branch data."""
     result: tuple[CoverageResult, bool] = parse_target(path, _CoberturaTarget(path))
     return result
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.coverage, report.has_branches = parse_cobertura(path)
+
+
+register(
+    ReportFormat(
+        name="cobertura",
+        kind="coverage",
+        title="Cobertura XML",
+        detect=lambda head: head.root == "coverage",
+        parse=_read,
+        priority=110,
+    )
+)

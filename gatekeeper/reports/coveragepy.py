@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports.model import CoverageResult, FileCoverage, iter_numbers
+from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport, iter_numbers
+from gatekeeper.reports.registry import Head, ReportFormat, register
 
 
 def _load(path: Path) -> Any:
@@ -61,3 +62,27 @@ def parse_coveragepy(path: Path) -> tuple[CoverageResult, bool]:
         has_branches = has_branches or branches
         result.add(str(name).replace("\\", "/"), coverage)
     return result, has_branches
+
+
+def _is_coveragepy(head: Head) -> bool:
+    """coverage.py's JSON: an object with "files" and its "meta" or "totals"."""
+    body = head.body
+    return (
+        body.startswith(b"{") and b'"files"' in body and (b'"meta"' in body or b'"totals"' in body)
+    )
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.coverage, report.has_branches = parse_coveragepy(path)
+
+
+register(
+    ReportFormat(
+        name="coveragepy-json",
+        kind="coverage",
+        title="coverage.py JSON",
+        detect=_is_coveragepy,
+        parse=_read,
+        producer="coverage.py",
+    )
+)

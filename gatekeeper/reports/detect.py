@@ -1,23 +1,19 @@
-"""Which format a report is in, found from its content (never from its file name)."""
+"""Which format a report is in, found from its content (never from its file name).
+
+The formats and their detectors live in the registry (`gatekeeper.reports.registry`); this
+module reads a file's head, vets its XML prolog, and turns "no format matched" into a sentence
+that says what the file is when it is a known format Gatekeeper does not read.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from gatekeeper.errors import ReportError
+from gatekeeper.reports import registry
 from gatekeeper.reports._xml import PROLOG_LIMIT, check_prolog
 
 HEAD_BYTES = 64 * 1024
-
-FORMATS = ("junit", "cobertura", "clover", "jacoco", "lcov", "coveragepy-json", "go-coverprofile")
-
-_XML_ROOT = re.compile(rb"\s*<([A-Za-z_][\w:.-]*)([^>]*)>?", re.DOTALL)
-_SKIP_MARKUP = re.compile(
-    rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.DOTALL
-)
-_LCOV_LINE = re.compile(rb"^(?:TN|SF|DA|FN|FNDA|FNF|FNH|BRDA|BRF|BRH|LF|LH|VER|FNL|FNA):", re.M)
-_GO_MODE = re.compile(rb"\Amode:\s*(set|count|atomic)\s*$", re.M)
 
 _PRODUCERS: tuple[tuple[bytes, str], ...] = (
     (b"coverage.py", "coverage.py"),
@@ -49,71 +45,74 @@ def read_head(path: Path) -> bytes:
         raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
 
 
-def _strip_bom(head: bytes) -> bytes:
-    return head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+def _nul_place(head: bytes) -> tuple[int, int]:
+    """Line and column (1-based) of the first NUL byte in `head`."""
+    offset = head.index(b"\x00")
+    line_start = head.rfind(b"\n", 0, offset) + 1
+    return head.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _xml_format(path: Path, head: bytes) -> str:
-    check_prolog(path, head)
-    text = head
-    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(bom):
-            text = head[2:].decode(codec, errors="ignore").encode()
-    text = _strip_bom(text)
-    position = 0
-    while (skipped := _SKIP_MARKUP.match(text, position)) is not None and skipped.end() > position:
-        position = skipped.end()
-    root = _XML_ROOT.match(text, position)
-    if root is None:
+def _titles(kind: registry.Kind | None = None) -> str:
+    titles = [f.title for f in registry.formats() if kind is None or f.kind == kind]
+    return ", ".join(titles[:-1]) + f" or {titles[-1]}" if len(titles) > 1 else "".join(titles)
+
+
+def detect_report(path: Path, head: bytes) -> registry.ReportFormat:
+    """The registered format of a file whose first bytes are `head`; ReportError when unknown."""
+    if not head:
+        raise ReportError(path, "the file is empty")
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and not head.removeprefix(b"\xef\xbb\xbf").strip():
+        raise ReportError(path, "the file holds only whitespace")
+    if b"\x00" in head[:4096] and not utf16:
+        line, column = _nul_place(head)
+        raise ReportError(
+            path,
+            "a NUL byte: this is a binary file, not a test, coverage or findings report",
+            line=line,
+            column=column,
+        )
+    view = registry.Head.of(head)
+    if view.is_xml:
+        check_prolog(path, head)
+    found = registry.detect(view)
+    if found is not None:
+        return found
+    unread = registry.detect_unread(view)
+    if unread is not None:
+        raise ReportError(
+            path,
+            f"this is {unread.title}, which Gatekeeper does not read; {unread.advice} "
+            "or see docs/reports.md",
+        )
+    if view.root == "":
         raise ReportError(path, "XML without a root element")
-    name = root.group(1).split(b":")[-1]
-    attributes = root.group(2)
-    if name in (b"testsuites", b"testsuite"):
-        return "junit"
-    if name == b"report":
-        return "jacoco"
-    if name == b"coverage":
-        if b"clover=" in attributes or re.search(rb"<project[\s>]", text):
-            return "clover"
-        return "cobertura"
-    raise ReportError(path, f"unknown XML report with root element <{name.decode()}>")
+    if view.root is not None:
+        raise ReportError(
+            path,
+            f"unknown XML report with root element <{view.root}> (Gatekeeper reads "
+            f"{_titles()}; see docs/reports.md)",
+        )
+    if view.body.startswith((b"{", b"[")):
+        json_titles = [f.title for f in registry.formats() if "JSON" in f.title]
+        raise ReportError(
+            path,
+            f"unknown JSON report (the JSON formats Gatekeeper reads: {', '.join(json_titles)}; "
+            "see docs/reports.md)",
+            line=1,
+        )
+    raise ReportError(path, f"unknown report format (not {_titles()}; see docs/reports.md)", line=1)
 
 
 def detect_format(path: Path, head: bytes) -> str:
-    """The report format of a file whose first bytes are `head`; ReportError when unknown."""
-    if not head:
-        raise ReportError(path, "the file is empty")
-    body = _strip_bom(head).lstrip()
-    if not body:
-        raise ReportError(path, "the file holds only whitespace")
-    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReportError(path, "binary file, not a test or coverage report")
-    if body.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _xml_format(path, head)
-    if body.startswith(b"{"):
-        if b'"files"' in body and (b'"meta"' in body or b'"totals"' in body):
-            return "coveragepy-json"
-        raise ReportError(path, "unknown JSON report (expected coverage.py JSON)", line=1)
-    if _GO_MODE.match(body):
-        return "go-coverprofile"
-    if _LCOV_LINE.search(body[:4096]):
-        return "lcov"
-    raise ReportError(
-        path,
-        "unknown report format (not JUnit, Cobertura, LCOV, JaCoCo, "
-        "Clover, coverage.py JSON or a Go coverprofile)",
-        line=1,
-    )
+    """The name of the report format of a file whose first bytes are `head`."""
+    return detect_report(path, head).name
 
 
-def guess_producer(head: bytes, report_format: str) -> str | None:
+def guess_producer(head: bytes, report_format: registry.ReportFormat) -> str | None:
     """The tool that wrote the report, when its first bytes say so."""
     sample = head[:4096].lower()
     for marker, producer in _PRODUCERS:
         if marker.lower() in sample:
             return producer
-    if report_format == "go-coverprofile":
-        return "go test"
-    if report_format == "coveragepy-json":
-        return "coverage.py"
-    return None
+    return report_format.producer

@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports.model import CoverageResult, FileCoverage
+from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport
+from gatekeeper.reports.registry import Head, ReportFormat, register
 
 _BLOCK = re.compile(r"^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$")
 _MODE = re.compile(r"^mode:\s*(set|count|atomic)$")
@@ -54,3 +55,27 @@ def _add_block(result: CoverageResult, block: re.Match[str], *, summing: bool) -
         coverage.blocks[position] = [statements, count]
     else:
         known[1] = known[1] + count if summing else max(known[1], count)
+
+
+_GO_MODE = re.compile(rb"\Amode:\s*(set|count|atomic)\s*$", re.M)
+
+
+def _is_coverprofile(head: Head) -> bool:
+    """A Go coverprofile starts with its `mode:` line."""
+    return _GO_MODE.match(head.body) is not None
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.coverage, report.has_branches = parse_gocover(path)
+
+
+register(
+    ReportFormat(
+        name="go-coverprofile",
+        kind="coverage",
+        title="Go coverprofile",
+        detect=_is_coverprofile,
+        parse=_read,
+        producer="go test",
+    )
+)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from gatekeeper.reports._numbers import Attributes, BadNumberError, count_attribute
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import CoverageResult, FileCoverage
+from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport
+from gatekeeper.reports.registry import ReportFormat, register
 
 
 class _SourceFile:
@@ -126,3 +127,18 @@ def parse_jacoco(path: Path) -> tuple[CoverageResult, bool]:
     """Per-file coverage of one JaCoCo XML report and whether it carries branch data."""
     result: tuple[CoverageResult, bool] = parse_target(path, _JacocoTarget(path))
     return result
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.coverage, report.has_branches = parse_jacoco(path)
+
+
+register(
+    ReportFormat(
+        name="jacoco",
+        kind="coverage",
+        title="JaCoCo XML",
+        detect=lambda head: head.root == "report",
+        parse=_read,
+    )
+)

@@ -41,7 +41,8 @@ from gatekeeper.reports._junit_cases import (
     seconds,
 )
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import TestResult
+from gatekeeper.reports.model import ParsedReport, TestResult
+from gatekeeper.reports.registry import ReportFormat, register
 
 _Level = tuple[str, Attributes]
 """An open element's tag and attributes; a fresh tuple per element, so its identity is the
@@ -301,3 +302,19 @@ def passed_ids(path: Path, wanted: set[str]) -> set[str]:
         return set()
     found: set[str] = parse_target(path, _PassedIdsTarget(path, wanted))
     return found
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.tests = parse_junit(path)
+
+
+register(
+    ReportFormat(
+        name="junit",
+        kind="test",
+        title="JUnit XML",
+        detect=lambda head: head.root in ("testsuites", "testsuite"),
+        parse=_read,
+        passed_ids=passed_ids,
+    )
+)

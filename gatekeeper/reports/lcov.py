@@ -6,10 +6,12 @@ geninfo's own merge does; ``-`` in BRDA means the branch was never reached (not 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from gatekeeper.errors import ReportError
-from gatekeeper.reports.model import CoverageResult, FileCoverage
+from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport
+from gatekeeper.reports.registry import Head, ReportFormat, register
 
 
 class _Section:
@@ -83,3 +85,32 @@ def parse_lcov(path: Path) -> tuple[CoverageResult, bool]:
     if section is not None:
         raise ReportError(path, "truncated: the last SF section has no end_of_record", line=number)
     return result, has_branches
+
+
+_LCOV_LINE = re.compile(rb"^(?:TN|SF|DA|FN|FNDA|FNF|FNH|BRDA|BRF|BRH|LF|LH|VER|FNL|FNA):", re.M)
+
+
+def _is_lcov(head: Head) -> bool:
+    """An LCOV tracefile: a record line (`SF:`, `DA:`, ...) near the start, not markup or JSON."""
+    body = head.body
+    return (
+        not head.is_xml
+        and not body.startswith((b"{", b"["))
+        and (_LCOV_LINE.search(body[:4096]) is not None)
+    )
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.coverage, report.has_branches = parse_lcov(path)
+
+
+register(
+    ReportFormat(
+        name="lcov",
+        kind="coverage",
+        title="LCOV",
+        detect=_is_lcov,
+        parse=_read,
+        priority=200,
+    )
+)

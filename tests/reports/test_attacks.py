@@ -242,3 +242,25 @@ def test_absurd_numbers_are_refused_or_clamped(tmp_path: Path) -> None:
     report = parse_report(path)
     assert report.coverage is not None
     assert report.coverage.totals()[:2] == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("content", "title"),
+    [
+        ('{"stats": {"suites": 1, "tests": 1}, "tests": [], "passes": []}', "a mocha JSON report"),
+        ('{"numFailedTests": 0, "numTotalTests": 3, "testResults": []}', "a jest JSON report"),
+        ('[{"keyword": "Feature", "name": "x", "elements": []}]', "a Cucumber JSON report"),
+        ('{"uuid": "1", "historyId": "2", "status": "passed"}', "an Allure result file"),
+    ],
+)
+def test_known_unread_formats_are_named(tmp_path: Path, content: str, title: str) -> None:
+    """A known format Gatekeeper does not read is named, with what to do instead."""
+    with pytest.raises(ReportError, match=f"this is {title}, which Gatekeeper does not read; "):
+        parse_report(_write(tmp_path, "r.json", content))
+
+
+def test_nul_byte_names_its_place(tmp_path: Path) -> None:
+    """A NUL byte is reported with its line and column."""
+    with pytest.raises(ReportError, match="NUL byte") as caught:
+        parse_report(_write(tmp_path, "r.xml", b"<testsuite>\n  <x\x00/>"))
+    assert (caught.value.line, caught.value.column) == (2, 5)
