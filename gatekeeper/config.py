@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="gatekeeper.local/log", description="Origin line of the signed checkpoints."
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The service's address for auditors (VSA URIs); default: the request's.",
+    )
     signing_key_file: Path | None = Field(
         default=None,
         description="PEM file of the Ed25519 signing key (default: created under data_dir/keys).",

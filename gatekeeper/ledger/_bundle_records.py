@@ -22,12 +22,19 @@ from gatekeeper.attest.canonical import (
 from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.attest.statement import StatementError, parse_statement
+from gatekeeper.attest.vsa import VsaError, decision_of
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import MAX_LINE_BYTES, ZIP_ERRORS, BundleFailure, BundleState
+from gatekeeper.ledger._bundle_state import (
+    MAX_LINE_BYTES,
+    ZIP_ERRORS,
+    BundleFailure,
+    BundleState,
+    RecordSummary,
+)
 from gatekeeper.ledger.bundle import DIGESTS_MEMBER, PROOFS_MEMBER, RECORD_FIELDS, RECORDS_MEMBER
 from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
 
-__all__ = ["check_records"]
+__all__ = ["check_records", "lines_of"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CANONICAL_PROOF = re.compile(
@@ -65,6 +72,13 @@ def _record_problem(record: Any) -> str | None:
         if not good:
             return f"{name}: not of the record's type ({_TYPES[name]})"
     return None
+
+
+def _gate_result(predicate: dict[str, Any]) -> str | None:
+    try:
+        return decision_of(predicate).result
+    except VsaError:
+        return None
 
 
 def _parse_proof(line: bytes) -> tuple[Any, Any, list[bytes]]:
@@ -111,11 +125,13 @@ class Chunk:
 
 @dataclass
 class ChunkResult:
-    """The failures of a chunk and each record's log index (-1 when unreadable), in order."""
+    """The failures of a chunk, each record's log index (-1 when unreadable) in order, and
+    what each readable record's VSA must agree with, by log index."""
 
     first: int
     failures: list[BundleFailure]
     indices: list[int]
+    summaries: dict[int, RecordSummary]
 
 
 _KEY_CACHE: dict[tuple[bytes, ...], dict[str, VerifyingKey]] = {}
@@ -137,6 +153,7 @@ class _RecordChecker:
         self.keys = _keys(context)
         self.failures: list[BundleFailure] = []
         self.indices: list[int] = []
+        self.summaries: dict[int, RecordSummary] = {}
 
     def fail(self, member: str, message: str, **where: Any) -> None:
         self.failures.append(BundleFailure(member=member, message=message, **where))
@@ -171,15 +188,21 @@ class _RecordChecker:
             encode = canonical_json  # the general walk; the failure is reported just below
         else:
             encode = canonical_json_of_strings
+        result: str | None = None
         try:
-            parse_statement(verify_envelope_json(envelope, self.keys))
+            statement = parse_statement(verify_envelope_json(envelope, self.keys))
         except (VerificationError, StatementError) as error:
             self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
+        else:
+            result = _gate_result(statement.predicate)
         try:
-            leaf = leaf_hash(encode(envelope))
+            encoded = encode(envelope)
         except CanonicalJSONError as error:
             self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
             return None
+        leaf = leaf_hash(encoded)
+        digest = hashlib.sha256(encoded).hexdigest()
+        self.summaries[record["log_index"]] = RecordSummary(record["id"], digest, result)
         if leaf.hex() != record["leaf_hash"]:
             self.fail(RECORDS_MEMBER, "leaf_hash is not the hash of the envelope", **where)
         return leaf
@@ -212,10 +235,10 @@ def check_chunk(context: RecordContext, chunk: Chunk) -> ChunkResult:
     entries = zip(chunk.records, chunk.proofs, chunk.digests, strict=True)
     for number, (line, proof, digest) in enumerate(entries, start=chunk.first):
         checker.check(number, line, proof, digest)
-    return ChunkResult(chunk.first, checker.failures, checker.indices)
+    return ChunkResult(chunk.first, checker.failures, checker.indices, checker.summaries)
 
 
-def _lines(state: BundleState, name: str) -> Iterator[bytes]:
+def lines_of(state: BundleState, name: str) -> Iterator[bytes]:
     """The lines of a member (without newlines), hashing them; stops at corruption."""
     try:
         handle: IO[bytes] = state.archive.open(name)
@@ -246,7 +269,7 @@ def _lines(state: BundleState, name: str) -> Iterator[bytes]:
 
 
 def _chunks(state: BundleState) -> Iterator[Chunk]:
-    streams = [_lines(state, name) for name in (RECORDS_MEMBER, PROOFS_MEMBER, DIGESTS_MEMBER)]
+    streams = [lines_of(state, name) for name in (RECORDS_MEMBER, PROOFS_MEMBER, DIGESTS_MEMBER)]
     chunk = Chunk(1, [], [], [])
     for number, (line, proof, digest) in enumerate(itertools.zip_longest(*streams), start=1):
         if line is None:
@@ -300,6 +323,7 @@ def check_records(state: BundleState, workers: int) -> None:
     for result in results:
         state.records += len(result.indices)
         state.failures.extend(result.failures)
+        state.summaries.update(result.summaries)
         for number, log_index in enumerate(result.indices, start=result.first):
             if log_index < 0:
                 continue

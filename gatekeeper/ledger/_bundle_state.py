@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import zipfile
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -29,6 +30,7 @@ __all__ = [
     "ZIP_ERRORS",
     "BundleFailure",
     "BundleState",
+    "RecordSummary",
     "first_line",
 ]
 
@@ -59,6 +61,16 @@ class BundleFailure(BaseModel):
         return f"{who}: {self.message}"
 
 
+@dataclass(frozen=True)
+class RecordSummary:
+    """What a record's VSA must agree with: its id, the SHA-256 of its canonical envelope and
+    its gate result (PASSED/FAILED, None when it holds no verdict)."""
+
+    record_id: str
+    envelope_sha256: str
+    result: str | None
+
+
 class BundleState:
     """The state of one verification run over an open zip."""
 
@@ -72,6 +84,8 @@ class BundleState:
         self.checkpoint: Checkpoint | None = None
         self.root: bytes | None = None
         self.records = 0
+        self.summaries: dict[int, RecordSummary] = {}
+        """By log index: what each record's VSA (in vsa.jsonl) must agree with."""
 
     def fail(self, member: str, message: str, **where: Any) -> None:
         self.failures.append(BundleFailure(member=member, message=message, **where))

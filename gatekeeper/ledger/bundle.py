@@ -6,6 +6,8 @@ Members, in the order they are written::
     proofs.jsonl      line i: {"index", "size", "hashes"}: the inclusion proof of record i
                       to the bundle's checkpoint (RFC 9162)
     records.sha256    line i: SHA-256 (hex) of line i of records.jsonl (names a changed record)
+    vsa.jsonl         optional: one line per verdict record, {"log_index", "record_id",
+                      "envelope"}: its SLSA VSA v1 in a DSSE envelope signed by the service
     checkpoint.json   the signed checkpoint every proof leads to
     keys.json         the service's public keys, the `/v1/keys` shape
     consistency.json  optional: {"old", "new", "hashes"} from an earlier tree size
@@ -47,6 +49,7 @@ __all__ = [
     "README_MEMBER",
     "RECORDS_MEMBER",
     "RECORD_FIELDS",
+    "SUMMARIES_MEMBER",
     "BundleWriter",
     "Manifest",
 ]
@@ -56,6 +59,7 @@ MANIFEST_PAYLOAD_TYPE = "application/vnd.gatekeeper.bundle-manifest+json"
 RECORDS_MEMBER = "records.jsonl"
 PROOFS_MEMBER = "proofs.jsonl"
 DIGESTS_MEMBER = "records.sha256"
+SUMMARIES_MEMBER = "vsa.jsonl"
 CHECKPOINT_MEMBER = "checkpoint.json"
 KEYS_MEMBER = "keys.json"
 CONSISTENCY_MEMBER = "consistency.json"
@@ -113,6 +117,8 @@ class BundleWriter:
         self._filters = dict(filters or {})
         self._records = _HashingWriter(self._zip.open(RECORDS_MEMBER, "w", force_zip64=True))
         self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed in finish
+        self._summaries = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed in finish
+        self._summary_count = 0
         self._count = 0
         self._size: int | None = None
         self._finished = False
@@ -129,6 +135,7 @@ class BundleWriter:
             self._finished = True
             self._records.handle.close()
             self._spool.close()
+            self._summaries.close()
             self._zip.close()
 
     @property
@@ -136,8 +143,14 @@ class BundleWriter:
         """Records written so far."""
         return self._count
 
-    def write_record(self, record: Mapping[str, Any], proof_hashes: Sequence[bytes]) -> None:
-        """Add one record (the API's record shape) with its inclusion proof to the checkpoint."""
+    def write_record(
+        self,
+        record: Mapping[str, Any],
+        proof_hashes: Sequence[bytes],
+        summary: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add one record (the API's record shape) with its inclusion proof to the checkpoint,
+        and its VSA (a DSSE envelope object) when it has one."""
         if self._finished:
             raise LedgerError("the bundle is already finished")
         missing = RECORD_FIELDS - record.keys()
@@ -149,6 +162,10 @@ class BundleWriter:
         digest = hashlib.sha256(line).hexdigest()
         self._spool.write(f"{digest} {int(record['log_index'])} {hashes}\n".encode("ascii"))
         self._count += 1
+        if summary is not None:
+            entry = {"log_index": record["log_index"], "record_id": record["id"]}
+            self._summaries.write(canonical_json({**entry, "envelope": dict(summary)}) + b"\n")
+            self._summary_count += 1
 
     def finish(
         self,
@@ -172,6 +189,9 @@ class BundleWriter:
         self._records.handle.close()
         files = {RECORDS_MEMBER: self._records.digest.hexdigest()}
         files.update(self._write_spooled(checkpoint.size))
+        if self._summary_count:
+            files[SUMMARIES_MEMBER] = self._write_summaries()
+        self._summaries.close()
         files[CHECKPOINT_MEMBER] = self._write_json(CHECKPOINT_MEMBER, checkpoint.model_dump())
         files[KEYS_MEMBER] = self._write_json(KEYS_MEMBER, dict(keys))
         if consistency is not None:
@@ -213,6 +233,14 @@ class BundleWriter:
             PROOFS_MEMBER: proofs.digest.hexdigest(),
             DIGESTS_MEMBER: digests.digest.hexdigest(),
         }
+
+    def _write_summaries(self) -> str:
+        self._summaries.seek(0)
+        member = _HashingWriter(self._zip.open(SUMMARIES_MEMBER, "w", force_zip64=True))
+        while block := self._summaries.read(1 << 20):
+            member.write(block)
+        member.handle.close()
+        return member.digest.hexdigest()
 
     def _write_json(self, name: str, value: Any) -> str:
         return self._write(name, canonical_json(value) + b"\n")

@@ -15,6 +15,7 @@ from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
 from gatekeeper.ledger._bundle_records import check_records
 from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
+from gatekeeper.ledger._bundle_summaries import check_summaries
 from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECORDS_MEMBER
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
@@ -142,6 +143,7 @@ def verify_bundle(
         state.load_checkpoint()
         manifest = state.load_manifest()
         check_records(state, _workers(archive, workers))
+        check_summaries(state)
         if old_checkpoint is not None:
             _check_consistency(state, old_checkpoint, consistency_proof)
         state.check_manifest(manifest)

@@ -6,6 +6,7 @@ DSSE envelope (real Ed25519) -> leaf -> MemoryTree -> signed checkpoint -> Bundl
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,20 @@ from typing import Any
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey
-from gatekeeper.attest.statement import build_statement, statement_bytes
+from gatekeeper.attest.statement import build_statement, parse_statement, statement_bytes
+from gatekeeper.attest.vsa import VsaInput, sign_vsa
 from gatekeeper.ledger.bundle import BundleWriter
 from gatekeeper.ledger.checkpoint import Checkpoint, sign_checkpoint
 from gatekeeper.ledger.merkle import MemoryTree, leaf_hash
 
-__all__ = ["ORIGIN", "keys_document", "sample_predicate", "sample_records", "write_sample_bundle"]
+__all__ = [
+    "ORIGIN",
+    "keys_document",
+    "sample_predicate",
+    "sample_records",
+    "sample_summary",
+    "write_sample_bundle",
+]
 
 ORIGIN = "gatekeeper.test/log"
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -75,10 +84,30 @@ def keys_document(*keys: SigningKey) -> dict[str, Any]:
     return {"keys": entries}
 
 
+def sample_summary(record: dict[str, Any], key: SigningKey) -> dict[str, Any]:
+    """The VSA envelope (JSON object) of a sample record, as the service would sign it."""
+    envelope = record["envelope"]
+    statement = parse_statement(base64.b64decode(envelope["payload"]))
+    given = VsaInput(
+        verifier_id="https://evidence.test/",
+        time_verified=record["integrated_at"],
+        policy_uri="https://evidence.test/v1/policies?project=acme%2Fwidgets",
+        record_uri=f"https://evidence.test/v1/evidence/{record['id']}",
+        envelope_bytes=canonical_json(envelope),
+    )
+    return sign_vsa(statement, given, key).to_json_dict()
+
+
 def write_sample_bundle(
-    path: Path, count: int, key: SigningKey, *, since_size: int | None = None
+    path: Path,
+    count: int,
+    key: SigningKey,
+    *,
+    since_size: int | None = None,
+    summaries: bool = False,
 ) -> tuple[MemoryTree, Checkpoint]:
-    """Write a bundle of `count` fresh records; returns the tree and the bundle's checkpoint."""
+    """Write a bundle of `count` fresh records (with their VSAs when `summaries`); returns the
+    tree and the bundle's checkpoint."""
     tree = MemoryTree()
     records = list(sample_records(count, key, tree))
     checkpoint = sign_checkpoint(ORIGIN, tree.size, tree.root(), key)
@@ -89,6 +118,7 @@ def write_sample_bundle(
     with path.open("wb") as out:
         writer = BundleWriter(out, signing_key=key, exported_at="2026-02-01T00:00:00Z")
         for record in records:
-            writer.write_record(record, tree.inclusion_proof(record["log_index"]))
+            summary = sample_summary(record, key) if summaries else None
+            writer.write_record(record, tree.inclusion_proof(record["log_index"]), summary)
         writer.finish(checkpoint, keys_document(key), consistency=consistency)
     return tree, checkpoint

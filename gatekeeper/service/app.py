@@ -92,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for module in (
         routers.evidence,
+        routers.vsa,
         routers.log,
         routers.keys,
         routers.export,

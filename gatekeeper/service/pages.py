@@ -260,11 +260,13 @@ def record_json(context: Context, connection: Db, viewer: Viewer, record_id: str
 
 
 @router.get("/export")
-def export_bundle(context: Context, viewer: Viewer, project: str = "") -> Response:
+def export_bundle(
+    request: Request, context: Context, viewer: Viewer, project: str = ""
+) -> Response:
     """The export bundle of one project (the API's `/v1/export`, with the session cookie)."""
     if not project or len(project) > 200:
         raise PageError(422, "project: name the project to export (owner/name)")
-    return export(context, viewer, project=project, since=None, until=None)
+    return export(request, context, viewer, project=project, since=None, until=None)
 
 
 @router.get("/log")

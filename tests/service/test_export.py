@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from gatekeeper.ledger.bundle_verify import verify_bundle
@@ -32,6 +33,9 @@ def test_export_of_one_project_verifies(api: ApiClient, tokens: Tokens, tmp_path
     assert report.ok, report.failures
     assert report.records == 4
     assert report.checkpoint.size == 6
+    with zipfile.ZipFile(bundle) as archive:
+        summaries = archive.read("vsa.jsonl").splitlines()
+    assert len(summaries) == 4  # each verdict record's VSA, checked by verify_bundle above
 
 
 def test_export_of_every_project_needs_an_all_project_token(

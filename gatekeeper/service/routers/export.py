@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
+from gatekeeper.attest.keys import SigningKey
+from gatekeeper.attest.vsa import VsaError
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.bundle import BundleWriter
 from gatekeeper.ledger.checkpoint import Checkpoint
@@ -22,8 +24,9 @@ from gatekeeper.service._clock import format_time, utc_now
 from gatekeeper.service.deps import Context, Reader, require_project
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.problems import ApiError
-from gatekeeper.service.records import CheckpointOut, ErrorOut, record_from_row
+from gatekeeper.service.records import CheckpointOut, ErrorOut, StoredRecord, record_from_row
 from gatekeeper.service.store import hex_hashes
+from gatekeeper.service.summaries import record_vsa, service_base
 from gatekeeper.service.tables import RecordRow
 from gatekeeper.service.tree_nodes import NodeReader
 
@@ -62,26 +65,36 @@ def _query(project: str | None, since: str | None, until: str | None, size: int)
     return query.order_by(RecordRow.log_index).limit(_BATCH)
 
 
+def _summary(record: StoredRecord, base: str, key: SigningKey) -> dict[str, Any] | None:
+    """The record's signed VSA, or None when it holds no gate verdict."""
+    try:
+        return record_vsa(record, base, key).to_json_dict()
+    except VsaError:
+        return None
+
+
 def _chunks(
     context: Context,
     checkpoint: CheckpointOut,
     filters: dict[str, str],
+    base: str,
     consistency: dict[str, Any] | None = None,
 ) -> Iterator[bytes]:
     sink = _Sink()
+    key = context.store.signing_key()
     writer = BundleWriter(
         sink,  # type: ignore[arg-type]  # a write-only stream is all zipfile needs
-        signing_key=context.store.signing_key(),
+        signing_key=key,
         exported_at=utc_now(),
         filters=filters,
     )
-    base = _query(
+    query = _query(
         filters.get("project"), filters.get("since"), filters.get("until"), checkpoint.size
     )
     with context.engine.connect() as connection:
         last = -1
         while True:
-            rows = connection.execute(base.where(RecordRow.log_index > last)).all()
+            rows = connection.execute(query.where(RecordRow.log_index > last)).all()
             if not rows:
                 break
             records = [record_from_row(row._mapping) for row in rows]
@@ -93,7 +106,7 @@ def _chunks(
             )
             for record in records:
                 proof = merkle.inclusion_proof(record.log_index, checkpoint.size, reader.get)
-                writer.write_record(record.to_json(), proof)
+                writer.write_record(record.to_json(), proof, _summary(record, base, key))
             last = records[-1].log_index
             yield sink.take()
         keys = {"keys": [vars(key) for key in published_keys(connection)]}
@@ -111,6 +124,7 @@ def _chunks(
     summary="Export a bundle for offline verification",
 )
 def export(
+    request: Request,
     context: Context,
     principal: Reader,
     *,
@@ -123,8 +137,9 @@ def export(
     ] = None,
 ) -> StreamingResponse:
     """A zip of the matching records, their inclusion proofs to the newest signed checkpoint,
-    the public keys and a README; `gatekeeper verify BUNDLE` checks it offline (with
-    `--checkpoint OLD.json` too, when `since_size` added the proof from OLD's size)."""
+    each verdict record's SLSA VSA v1 (`vsa.jsonl`), the public keys and a README;
+    `gatekeeper verify BUNDLE` checks it offline (with `--checkpoint OLD.json` too, when
+    `since_size` added the proof from OLD's size)."""
     require_project(principal, project)
     checkpoint = context.store.latest_checkpoint()
     if checkpoint is None:
@@ -142,9 +157,10 @@ def export(
         filters["since"] = format_time(since)
     if until is not None:
         filters["until"] = format_time(until)
+    base = service_base(context.settings.public_url, str(request.base_url))
     name = f"gatekeeper-export-{checkpoint.size}.zip"
     return StreamingResponse(
-        _chunks(context, checkpoint, filters, consistency),
+        _chunks(context, checkpoint, filters, base, consistency),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -1,0 +1,134 @@
+"""SLSA Verification Summary Attestations (VSA v1) of stored gate verdicts.
+
+A VSA says, in the shape standard tooling reads (https://slsa.dev/spec/v1.0/verification_summary),
+that a verifier checked a resource against a policy and what came out. The evidence service is
+the verifier; the resource is the commit of the record's subject; the policy is the one the
+verdict names (its digest); the input attestation is the stored record's envelope. The VSA is an
+in-toto Statement v1 signed in a DSSE envelope with the service key, like the record itself.
+
+`verifiedLevels` holds `GATEKEEPER_GATE_PASSED` for a passing gate and `FAILED` for a failing
+one: the gate checks tests, coverage and reviews, not a SLSA build track, so claiming a
+`SLSA_BUILD_LEVEL_*` would say more than was verified (custom values must not start `SLSA_`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from gatekeeper.attest.canonical import canonical_json
+from gatekeeper.attest.dsse import Envelope, sign_envelope
+from gatekeeper.attest.keys import SigningKey
+from gatekeeper.attest.statement import STATEMENT_TYPE, Statement
+
+__all__ = [
+    "GATE_PASSED_LEVEL",
+    "VSA_PREDICATE_TYPE",
+    "GateDecision",
+    "VsaError",
+    "VsaInput",
+    "build_vsa",
+    "decision_of",
+    "resource_uri",
+    "sign_vsa",
+]
+
+VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
+GATE_PASSED_LEVEL = "GATEKEEPER_GATE_PASSED"
+SLSA_VERSION = "1.0"
+
+
+class VsaError(ValueError):
+    """The record is not a gate verdict a VSA can summarise; `str()` says why."""
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """What a verdict statement decided: the result and the policy that judged it."""
+
+    result: Literal["PASSED", "FAILED"]
+    policy_name: str | None
+    policy_digest: str
+
+
+@dataclass(frozen=True)
+class VsaInput:
+    """What a VSA is made of, besides the statement it summarises."""
+
+    verifier_id: str
+    time_verified: str
+    policy_uri: str
+    record_uri: str
+    envelope_bytes: bytes
+    """The stored record's envelope (canonical JSON): its SHA-256 is the input's digest."""
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def decision_of(predicate: Mapping[str, Any]) -> GateDecision:
+    """The decision of a Gatekeeper verdict predicate; VsaError when it holds none."""
+    verdict = predicate.get("verdict")
+    policy = predicate.get("policy")
+    if isinstance(verdict, Mapping):  # the verdict object as the policy engine writes it
+        policy = verdict.get("policy", policy)
+        verdict = verdict.get("verdict")
+    if verdict not in ("pass", "fail"):
+        raise VsaError("the record holds no gate verdict (pass or fail)")
+    digest = _text(policy.get("digest")) if isinstance(policy, Mapping) else None
+    if digest is None:
+        raise VsaError("the record's verdict names no policy digest")
+    name = _text(policy.get("name")) if isinstance(policy, Mapping) else None
+    return GateDecision("PASSED" if verdict == "pass" else "FAILED", name, digest)
+
+
+def resource_uri(statement: Statement) -> str:
+    """The commit the statement is about, as a URI: `git+https://host/owner/name@sha` when the
+    facts name the host (a PR/MR or commit URL), the subject's own URI when it is one, else
+    `git+<name>@sha`."""
+    subject = statement.subject[0]
+    commit = subject.digest.get("gitCommit") or next(iter(subject.digest.values()))
+    if "://" in subject.name:
+        return f"{subject.name}@{commit}"
+    facts = statement.predicate.get("facts")
+    facts_subject = facts.get("subject") if isinstance(facts, Mapping) else None
+    url = _text(facts_subject.get("url")) if isinstance(facts_subject, Mapping) else None
+    if url is not None and url.startswith("https://"):
+        host = url.removeprefix("https://").split("/", 1)[0]
+        if host and all(c.isalnum() or c in ".-:" for c in host):
+            return f"git+https://{host}/{subject.name}@{commit}"
+    return f"git+{subject.name}@{commit}"
+
+
+def build_vsa(statement: Statement, given: VsaInput) -> dict[str, Any]:
+    """The VSA statement (plain JSON) of a stored verdict statement."""
+    decision = decision_of(statement.predicate)
+    levels = [GATE_PASSED_LEVEL] if decision.result == "PASSED" else ["FAILED"]
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [subject.model_dump(mode="json") for subject in statement.subject],
+        "predicateType": VSA_PREDICATE_TYPE,
+        "predicate": {
+            "verifier": {"id": given.verifier_id},
+            "timeVerified": given.time_verified,
+            "resourceUri": resource_uri(statement),
+            "policy": {"uri": given.policy_uri, "digest": {"sha256": decision.policy_digest}},
+            "inputAttestations": [
+                {
+                    "uri": given.record_uri,
+                    "digest": {"sha256": hashlib.sha256(given.envelope_bytes).hexdigest()},
+                }
+            ],
+            "verificationResult": decision.result,
+            "verifiedLevels": levels,
+            "slsaVersion": SLSA_VERSION,
+        },
+    }
+
+
+def sign_vsa(statement: Statement, given: VsaInput, key: SigningKey) -> Envelope:
+    """The VSA of `statement`, signed by `key` in a DSSE envelope (canonical payload)."""
+    return sign_envelope(canonical_json(build_vsa(statement, given)), key)

@@ -1,0 +1,69 @@
+"""The check of a bundle's `vsa.jsonl`: each VSA is signed by a trusted key and agrees with
+the record it summarises (the record's envelope digest, id and gate result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.attest.dsse import verify_envelope_json
+from gatekeeper.attest.statement import StatementError, parse_statement
+from gatekeeper.attest.vsa import VSA_PREDICATE_TYPE
+from gatekeeper.errors import VerificationError
+from gatekeeper.ledger._bundle_records import lines_of
+from gatekeeper.ledger._bundle_state import BundleState, RecordSummary
+from gatekeeper.ledger.bundle import SUMMARIES_MEMBER
+
+__all__ = ["check_summaries"]
+
+_FIELDS = frozenset({"log_index", "record_id", "envelope"})
+
+
+def _problem(predicate: dict[str, Any], record: RecordSummary) -> str | None:
+    """Why a VSA predicate does not summarise `record`, or None."""
+    inputs = predicate.get("inputAttestations")
+    digests = [
+        entry.get("digest", {}).get("sha256")
+        for entry in inputs or ()
+        if isinstance(entry, dict) and isinstance(entry.get("digest"), dict)
+    ]
+    if digests != [record.envelope_sha256]:
+        return "its inputAttestations do not name the record's envelope (SHA-256)"
+    if record.result is None:
+        return "the record holds no gate verdict to summarise"
+    if predicate.get("verificationResult") != record.result:
+        return f"it says {predicate.get('verificationResult')!r}, the record's gate {record.result}"
+    return None
+
+
+def _check_line(state: BundleState, number: int, line: bytes, seen: set[int]) -> None:
+    where: dict[str, Any] = {}
+    try:
+        value = strict_json_loads(line)
+        if not isinstance(value, dict) or value.keys() != _FIELDS:
+            raise VerificationError('the line is not {"log_index", "record_id", "envelope"}')
+        index = value["log_index"]
+        record = state.summaries.get(index) if isinstance(index, int) else None
+        if record is None or record.record_id != value["record_id"]:
+            raise VerificationError("it names no record of this bundle")
+        if index in seen:
+            raise VerificationError("a second VSA for the same record")
+        seen.add(index)
+        where.update(record_id=record.record_id, log_index=index)
+        statement = parse_statement(verify_envelope_json(value["envelope"], state.trusted))
+        if statement.predicateType != VSA_PREDICATE_TYPE:
+            raise VerificationError(f"its predicateType is not {VSA_PREDICATE_TYPE}")
+        problem = _problem(statement.predicate, record)
+        if problem is not None:
+            raise VerificationError(problem)
+    except (CanonicalJSONError, VerificationError, StatementError) as error:
+        state.fail(SUMMARIES_MEMBER, f"line {number}: {error}", **where)
+
+
+def check_summaries(state: BundleState) -> None:
+    """Check every line of vsa.jsonl when the bundle holds one (bundles before it do not)."""
+    if SUMMARIES_MEMBER not in state.archive.namelist():
+        return
+    seen: set[int] = set()
+    for number, line in enumerate(lines_of(state, SUMMARIES_MEMBER), start=1):
+        _check_line(state, number, line, seen)

@@ -1,0 +1,98 @@
+"""The VSAs an export bundle carries (vsa.jsonl): checked offline against their records."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.attest.canonical import canonical_json
+from gatekeeper.attest.dsse import sign_envelope
+from gatekeeper.attest.keys import SigningKey
+from gatekeeper.ledger import BundleReport, verify_bundle
+from gatekeeper.ledger.testing import write_sample_bundle
+
+KEY = SigningKey.from_seed(b"\x21" * 32)
+COUNT = 9
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("summaries") / "bundle.zip"
+    write_sample_bundle(path, COUNT, KEY, summaries=True)
+    return path
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _with_summaries(source: Path, target: Path, lines: list[bytes]) -> Path:
+    """A copy of `source` whose vsa.jsonl is `lines` (the manifest is left as it was)."""
+    members = _members(source)
+    members["vsa.jsonl"] = b"".join(line + b"\n" for line in lines)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return target
+
+
+def _vsa_failures(report: BundleReport) -> list[str]:
+    return [f.message for f in report.failures if f.member == "vsa.jsonl"]
+
+
+def test_a_bundle_with_summaries_verifies(bundle: Path) -> None:
+    """Each record's VSA is in vsa.jsonl, listed in the manifest, and verifies."""
+    members = _members(bundle)
+    lines = members["vsa.jsonl"].splitlines()
+    assert len(lines) == COUNT
+    manifest = json.loads(base64.b64decode(json.loads(members["manifest.json"])["payload"]))
+    assert "vsa.jsonl" in manifest["files"]
+    report = verify_bundle(bundle, pinned_key_pem=KEY.public.public_pem().encode())
+    assert report.ok, report.failures
+
+
+def test_a_vsa_that_contradicts_its_record_is_named(bundle: Path, tmp_path: Path) -> None:
+    """A VSA saying PASSED for a failed gate, re-signed by the key, is still caught."""
+    lines = _members(bundle)["vsa.jsonl"].splitlines()
+    line = json.loads(lines[0])  # record 0 is a failed gate in the sample
+    statement = json.loads(base64.b64decode(line["envelope"]["payload"]))
+    assert statement["predicate"]["verificationResult"] == "FAILED"
+    statement["predicate"]["verificationResult"] = "PASSED"
+    line["envelope"] = sign_envelope(canonical_json(statement), KEY).to_json_dict()
+    path = _with_summaries(bundle, tmp_path / "b.zip", [canonical_json(line), *lines[1:]])
+    failures = _vsa_failures(verify_bundle(path))
+    assert any("line 1" in m and "'PASSED'" in m and "FAILED" in m for m in failures), failures
+
+
+def test_a_vsa_signed_by_another_key_or_for_no_record_is_named(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """A VSA by an unknown key, one for a record not in the bundle, and a duplicate are named."""
+    lines = _members(bundle)["vsa.jsonl"].splitlines()
+    stranger = json.loads(lines[1])
+    payload = base64.b64decode(stranger["envelope"]["payload"])
+    stranger["envelope"] = sign_envelope(payload, SigningKey.from_seed(b"\x22" * 32)).to_json_dict()
+    orphan = json.loads(lines[2])
+    orphan["log_index"] = 999
+    changed = [lines[0], canonical_json(stranger), canonical_json(orphan), lines[0], b"nonsense"]
+    path = _with_summaries(bundle, tmp_path / "c.zip", changed)
+    failures = _vsa_failures(verify_bundle(path))
+    assert any(m.startswith("line 2:") and "known key" in m for m in failures), failures
+    assert any(m.startswith("line 3:") and "names no record" in m for m in failures), failures
+    assert any(m.startswith("line 4:") and "second VSA" in m for m in failures), failures
+    assert any(m.startswith("line 5:") for m in failures), failures
+    report = verify_bundle(path)
+    assert any(f.member == "vsa.jsonl" and "manifest" in f.message for f in report.failures)
+
+
+def test_a_bundle_without_summaries_still_verifies(tmp_path: Path) -> None:
+    """Bundles written before VSAs (no vsa.jsonl) verify as before."""
+    path = tmp_path / "old.zip"
+    write_sample_bundle(path, 3, KEY)
+    assert "vsa.jsonl" not in _members(path)
+    assert verify_bundle(path).ok
