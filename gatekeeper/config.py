@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
+    id_token_audience: str = Field(
+        default="gatekeeper",
+        min_length=1,
+        max_length=200,
+        description="Audience of the GitHub Actions ID token `evaluate --submit` requests.",
+    )
     submit_retries: int = Field(default=4, ge=0, description="Retries of a refused/failed submit.")
     submit_backoff: float = Field(default=0.5, ge=0, description="Submit retry backoff base, s.")
     submit_timeout: float = Field(default=30.0, gt=0, description="Submit HTTP timeout, s.")

@@ -79,7 +79,7 @@ class FakeOidcIssuer(FakeServer):
         self.route("GET", r"/\.well-known/openid-configuration", self._discovery)
         self.route("GET", r"/jwks", self._jwks)
         self.route("GET", r"/_actions/token", self._actions_token)
-        self.github_claims: dict[str, Any] = dict(GITHUB_CLAIMS)
+        self.request_tokens: dict[str, dict[str, Any]] = {REQUEST_TOKEN: dict(GITHUB_CLAIMS)}
 
     @property
     def issuer(self) -> str:
@@ -93,6 +93,16 @@ class FakeOidcIssuer(FakeServer):
     def actions_request_url(self) -> str:
         """What GitHub Actions puts in ACTIONS_ID_TOKEN_REQUEST_URL (a query already there)."""
         return f"{self.root}/_actions/token?api-version=2.0"
+
+    def github_job(self, **claims: Any) -> dict[str, str]:
+        """The variables GitHub Actions gives a job with `id-token: write` whose token carries
+        GitHub's claims with `claims` on top (e.g. repository=...)."""
+        request_token = f"request-{len(self.request_tokens)}-{time.monotonic_ns()}"
+        self.request_tokens[request_token] = {**GITHUB_CLAIMS, **claims}
+        return {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": self.actions_request_url,
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": request_token,
+        }
 
     def key(self, algorithm: str) -> SigningKey:
         return next(key for key in self.keys if key.algorithm == algorithm)
@@ -141,9 +151,10 @@ class FakeOidcIssuer(FakeServer):
         return 200, {}, {"keys": [key.jwk() for key in self.keys]}
 
     def _actions_token(self, *, query: dict[str, str], **_: Any) -> Reply:
-        headers = self.requests[-1].headers
-        if headers.get("authorization") != f"Bearer {REQUEST_TOKEN}":
+        authorization = self.requests[-1].headers.get("authorization", "")
+        claims = self.request_tokens.get(authorization.removeprefix("Bearer "))
+        if not authorization.startswith("Bearer ") or claims is None:
             return 401, {}, {"message": "bad request token"}
         audience = query.get("audience", "")
         self.audience_requests.append(audience)
-        return 200, {}, {"value": self.mint(self.github_claims, audience=audience)}
+        return 200, {}, {"value": self.mint(claims, audience=audience)}
