@@ -14,6 +14,7 @@ PostgreSQL parts run when --postgres (or GATEKEEPER_TEST_POSTGRES_URL) names a s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -31,7 +32,8 @@ from benchmarks._service_load import (
     run_service,
     time_appends,
 )
-from tests.service.live import PostgresDatabases
+from tests.fakes.oidc import FakeOidcIssuer
+from tests.service.live import PostgresDatabases, start_service
 
 
 def _ingest(
@@ -48,6 +50,29 @@ def _ingest(
     print(
         f"ingest {label}: service {service:8.1f} req/s | bare insert {bare:8.1f} req/s | "
         f"ratio {ratio:.2f}x (target >= 0.50x) {_verdict(ratio >= 0.5)}"
+    )
+
+
+def _ingest_oidc(requests: int) -> None:
+    """Ingest with a CI ID token (RS256, keys from a loopback issuer, cached) against the bare
+    insert; the issuer's JWKS fetch count shows the keys are not read per request."""
+    with tempfile.TemporaryDirectory() as scratch, FakeOidcIssuer() as issuer:
+        assert isinstance(issuer, FakeOidcIssuer)
+        root = Path(scratch)
+        config = [
+            {"issuer": issuer.issuer, "audience": "gatekeeper", "project_claim": "repository"}
+        ]
+        extra = {"GATEKEEPER_OIDC_ISSUERS": json.dumps(config)}
+        with start_service(root / "svc", extra_env=extra) as service:
+            service_rate = ingest_rate(service.url, issuer.mint(lifetime=3600), requests)
+        with run_bare(f"sqlite:///{root / 'bare.db'}", 1) as url:
+            bare = ingest_rate(url, "none", requests)
+        fetches = issuer.jwks_fetches
+    ratio = service_rate / bare
+    print(
+        f"ingest SQLite, OIDC token: service {service_rate:8.1f} req/s | bare insert {bare:8.1f}"
+        f" req/s | ratio {ratio:.2f}x (target >= 0.50x) {_verdict(ratio >= 0.5)} |"
+        f" JWKS fetches {fetches} for {requests + 40} requests"
     )
 
 
@@ -114,6 +139,7 @@ def main() -> int:
     print("evidence service benchmarks (numbers are noisy on a shared machine)")
     if not args.skip_ingest:
         _ingest(args.requests, None, None, 1, "SQLite, 1 process")
+        _ingest_oidc(args.requests)
     databases = None
     if args.postgres:
         databases = PostgresDatabases(args.postgres)

@@ -2,13 +2,56 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gatekeeper.errors import UsageError
+
 DEFAULT_DATA_DIR = Path(".gatekeeper")
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for localhost and loopback addresses (where plain http:// is allowed: tests)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_secure_url(url: str, what: str) -> str:
+    """`url` when it is https://, or http:// on loopback; ValueError naming `what` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+        return url
+    raise ValueError(f"{what} {url!r} must be an https:// URL (http:// only on loopback)")
+
+
+class OidcIssuer(BaseModel):
+    """One CI identity provider whose ID tokens the service accepts (GATEKEEPER_OIDC_ISSUERS)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    issuer: str = Field(max_length=500, description="The `iss` of its tokens, an https:// URL.")
+    audience: str = Field(min_length=1, max_length=500, description="The `aud` they must carry.")
+    project_claim: Literal["repository", "project_path"] = Field(
+        description="The claim naming the project: `repository` (GitHub), `project_path` (GitLab)."
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _secure_issuer(cls, value: str) -> str:
+        return check_secure_url(value, "the issuer")
 
 
 class Settings(BaseSettings):
@@ -55,6 +98,12 @@ class Settings(BaseSettings):
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
+    id_token_audience: str = Field(
+        default="gatekeeper",
+        min_length=1,
+        max_length=200,
+        description="Audience of the GitHub Actions ID token `evaluate --submit` requests.",
+    )
     submit_retries: int = Field(default=4, ge=0, description="Retries of a refused/failed submit.")
     submit_backoff: float = Field(default=0.5, ge=0, description="Submit retry backoff base, s.")
     submit_timeout: float = Field(default=30.0, gt=0, description="Submit HTTP timeout, s.")
@@ -85,6 +134,24 @@ class Settings(BaseSettings):
         description="Provider unreachable: store as 'not confirmed', or refuse (503).",
     )
 
+    # CI identity: OIDC ID tokens as bearer tokens (docs/service.md)
+    oidc_issuers: tuple[OidcIssuer, ...] = Field(
+        default=(),
+        description='JSON list of {"issuer", "audience", "project_claim": '
+        '"repository"|"project_path"}.',
+    )
+    oidc_leeway: float = Field(
+        default=60.0, ge=0, le=600, description="Clock leeway for exp, nbf and iat, s."
+    )
+    oidc_refresh_interval: float = Field(
+        default=60.0,
+        ge=0,
+        description="Least time between two key fetches of one issuer (an unknown kid), s.",
+    )
+    oidc_keys_max_age: float = Field(
+        default=3600.0, gt=0, description="How long an issuer's keys are used before a re-read, s."
+    )
+
     def database_url_or_default(self) -> str:
         """The configured database URL, or the SQLite file under the data directory."""
         if self.database_url:
@@ -95,4 +162,11 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with flag values (those not None) on top."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = [str(part) for part in first["loc"]] or ["settings"]
+        place = ".".join([f"GATEKEEPER_{loc[0].upper()}", *loc[1:]])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UsageError(f"{place} is invalid: {message}") from None

@@ -7,12 +7,13 @@ gate is stored like a passing one (ISO 9001 8.7).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from connectors._oidc_token import ID_TOKEN_VARIABLE, id_token_source
 from connectors.ci_env import detect_ci, write_github_output
 from connectors.evidence import EvidenceClient, Receipt, build_verdict_statement
 from connectors.providers import Target
@@ -51,16 +52,29 @@ def resolve_target(
     return optional_target(provider, api_url=api_url, repo=repo, number=pr, commit=commit, env=env)
 
 
-def check_ready(url: str, settings: Settings, *, subject_known: bool) -> str:
-    """The ingest token; a UsageError (exit 2) before any work when submitting cannot succeed."""
+TokenSource = Callable[[], str]
+"""Gives the bearer token when the statement is sent (a CI ID token is requested then)."""
+
+
+def check_ready(
+    url: str, settings: Settings, *, subject_known: bool, env: Mapping[str, str]
+) -> TokenSource:
+    """Where the token comes from: GATEKEEPER_TOKEN, else the CI job's OIDC ID token; a
+    UsageError (exit 2) before any work when submitting cannot succeed."""
     token = settings.token.get_secret_value().strip() if settings.token is not None else ""
-    if not token:
+    source = None if token else id_token_source(env, settings.id_token_audience)
+    if not token and source is None:
         raise UsageError(
-            f"--submit {url} needs an ingest token of the evidence service in GATEKEEPER_TOKEN"
+            f"--submit {url} needs an ingest token of the evidence service in GATEKEEPER_TOKEN, "
+            "or the CI job's ID token (GitHub Actions: `permissions: id-token: write`; "
+            f"GitLab CI: `id_tokens: {ID_TOKEN_VARIABLE}:`)"
         )
     if not subject_known:
         raise UsageError(NO_SUBJECT)
-    return token
+    if source is not None:
+        ci_source = source
+        return lambda: ci_source.token(settings.submit_timeout)
+    return lambda: token
 
 
 def require_subject(facts: Facts) -> None:
@@ -171,7 +185,7 @@ def publish_record_id(
 
 def store(
     url: str,
-    token: str,
+    token: TokenSource,
     settings: Settings,
     result: tuple[Verdict, Facts],
     target: Target | None,
@@ -180,6 +194,6 @@ def store(
 ) -> Receipt:
     """Builds, stores and announces the evidence of one gate result (exit 3 when not stored)."""
     verdict, facts = result
-    receipt = submit(url, token, settings, statement(verdict, facts, target))
+    receipt = submit(url, token(), settings, statement(verdict, facts, target))
     typer.echo(receipt_line(receipt, url), err=err)
     return receipt

@@ -195,7 +195,8 @@ def evaluate_command(
         typer.Option(
             "--submit",
             help="Store the evidence at this service URL (or GATEKEEPER_SUBMIT_URL); "
-            "token from GATEKEEPER_TOKEN.",
+            "token from GATEKEEPER_TOKEN, else the CI job's OIDC ID token (GitHub Actions "
+            "`id-token: write`, GitLab CI `id_tokens: GATEKEEPER_ID_TOKEN`).",
         ),
     ] = None,
 ) -> None:
@@ -205,7 +206,7 @@ def evaluate_command(
     loaded = load_policy(policy)
     target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
     known = target is not None or (repo is not None and commit is not None)
-    token = _submit.check_ready(url, settings, subject_known=known) if url else None
+    token = _submit.check_ready(url, settings, subject_known=known, env=os.environ) if url else None
     session = Session(target, settings) if target is not None else None
     given: Facts | None = None
     if from_run is not None:

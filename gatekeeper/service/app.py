@@ -17,6 +17,7 @@ from gatekeeper.service.database import make_engine, require_current_schema, upg
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
+from gatekeeper.service.oidc import build_verifier
 from gatekeeper.service.problems import install_error_handlers
 from gatekeeper.service.store import EvidenceStore
 
@@ -75,8 +76,19 @@ def open_context(settings: Settings) -> ServiceContext:
     except BaseException:
         engine.dispose()
         raise
+    oidc = build_verifier(
+        settings.oidc_issuers,
+        leeway=settings.oidc_leeway,
+        refresh_interval=settings.oidc_refresh_interval,
+        max_age=settings.oidc_keys_max_age,
+    )
     return ServiceContext(
-        settings=settings, engine=engine, store=store, metrics=Metrics(), confirmer=confirmer
+        settings=settings,
+        engine=engine,
+        store=store,
+        metrics=Metrics(),
+        confirmer=confirmer,
+        oidc=oidc,
     )
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.engine import Connection
@@ -23,9 +23,12 @@ from gatekeeper.service._clock import format_time, utc_now
 from gatekeeper.service.database import WRITER, driver_sql
 from gatekeeper.service.tables import TokenRow
 
+if TYPE_CHECKING:
+    from gatekeeper.service.oidc import CiIdentity
+
 SCOPES = ("ingest", "read", "admin")
 _TOKEN_BY_DIGEST = text(
-    "SELECT token_id, token_sha256, scopes, projects, expires_at, revoked_at FROM tokens"
+    "SELECT token_id, token_sha256, scopes, projects, expires_at, revoked_at, note FROM tokens"
     " WHERE token_sha256 = :digest"
 )  # built once: every request runs it
 ALL_PROJECTS = "*"
@@ -33,11 +36,24 @@ ALL_PROJECTS = "*"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a valid token speaks for."""
+    """Who a valid token speaks for, and the submitter its records carry."""
 
     token_id: str
     scopes: frozenset[str]
     projects: frozenset[str] | None  # None: every project
+    name: str | None = None
+    identity: Mapping[str, str] | None = None  # the verified claims of a CI ID token
+
+    @property
+    def submitter(self) -> dict[str, str]:
+        """What the signed record says about who sent it: the CI's verified claims, or the
+        API token's id and name."""
+        if self.identity is not None:
+            return dict(self.identity)
+        found = {"kind": "token", "token_id": self.token_id}
+        if self.name:
+            found["name"] = self.name
+        return found
 
     def has_scope(self, scope: str) -> bool:
         """True when the token carries `scope` (admin carries every scope)."""
@@ -172,7 +188,7 @@ def _well_formed(token: str) -> bool:
 def _principal(digest: str, row: Sequence[Any] | None) -> Principal | None:
     if row is None:
         return None
-    token_id, stored_digest, scopes, projects, expires_at, revoked_at = row
+    token_id, stored_digest, scopes, projects, expires_at, revoked_at, note = row
     if not hmac.compare_digest(stored_digest, digest) or revoked_at is not None:
         return None
     if expires_at is not None and expires_at <= utc_now():
@@ -182,4 +198,16 @@ def _principal(digest: str, row: Sequence[Any] | None) -> Principal | None:
         token_id=token_id,
         scopes=frozenset(scopes.split(",")),
         projects=None if ALL_PROJECTS in bound else bound,
+        name=note,
+    )
+
+
+def ci_principal(identity: CiIdentity) -> Principal:
+    """The principal of a verified CI ID token: ingest, for the one project its claim names."""
+    subject = identity.submitter.get("subject", "")
+    return Principal(
+        token_id=f"oidc:{subject}"[:200],
+        scopes=frozenset({"ingest"}),
+        projects=frozenset({identity.project}),
+        identity=identity.submitter,
     )

@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from gatekeeper.config import Settings
-from gatekeeper.service.auth import Principal, authenticate_on
+from gatekeeper.service.auth import Principal, authenticate_on, ci_principal
 from gatekeeper.service.confirm import ReviewConfirmer
 from gatekeeper.service.middleware import Metrics
+from gatekeeper.service.oidc import IdTokenRefused, OidcVerifier, looks_like_jwt
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import StoredRecord, record_from_row
 from gatekeeper.service.store import EvidenceStore
@@ -30,6 +31,7 @@ class ServiceContext:
     store: EvidenceStore
     metrics: Metrics
     confirmer: ReviewConfirmer | None = None
+    oidc: OidcVerifier | None = None
 
 
 async def get_context(request: Request) -> ServiceContext:
@@ -51,7 +53,9 @@ Db = Annotated[Connection, Depends(get_connection)]
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="A Gatekeeper token (`gatekeeper tokens create`), as `Authorization: Bearer ...`.",
+    description="A Gatekeeper token (`gatekeeper tokens create`), or a GitHub Actions / GitLab CI"
+    " OIDC ID token of an issuer in GATEKEEPER_OIDC_ISSUERS (ingest for the project it names), as"
+    " `Authorization: Bearer ...`.",
 )
 
 
@@ -66,10 +70,19 @@ def get_principal(
 def principal_of(
     context: ServiceContext, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    """The principal of `credentials` (one token lookup); 401 without a valid token."""
+    """The principal of `credentials` (one token lookup, or a CI ID token verified with the
+    issuer's cached keys); 401 without a valid token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "this endpoint needs a token: send `Authorization: Bearer <token>`")
-    principal = authenticate_on(context.engine, credentials.credentials)
+    token = credentials.credentials
+    if looks_like_jwt(token):
+        if context.oidc is None:
+            raise ApiError(401, "this service accepts no CI ID tokens (GATEKEEPER_OIDC_ISSUERS)")
+        try:
+            return ci_principal(context.oidc.verify(token))
+        except IdTokenRefused as refused:
+            raise ApiError(refused.status, str(refused)) from None
+    principal = authenticate_on(context.engine, token)
     if principal is None:
         raise ApiError(401, "the token is unknown, revoked or expired")
     return principal

@@ -15,9 +15,11 @@ from tests.cli import run_gatekeeper
 from tests.connectors.conftest import FAST_RETRIES
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.oidc import GITLAB_CLAIMS, FakeOidcIssuer
 
 PROVIDER_TOKEN = "ghp_e2eS3cr3tT0kenValue0123456789"
 PROJECTS = ("octo/app", "group/app", "example/shop")
+AUDIENCE = "gatekeeper"  # the CLI's default ID-token audience, configured on the service
 EXAMPLES = Path(__file__).resolve().parents[2] / "gatekeeper" / "data" / "examples"
 FAST = {
     **FAST_RETRIES,
@@ -49,6 +51,21 @@ class Evidence:
     ingest: str
     read: str
     env: dict[str, str]
+    github_oidc: FakeOidcIssuer | None = None
+    gitlab_oidc: FakeOidcIssuer | None = None
+
+    def github_id_token_env(self, repo: str) -> dict[str, str]:
+        """What GitHub Actions gives a job with `permissions: id-token: write` in `repo`."""
+        assert self.github_oidc is not None, "this service trusts no GitHub issuer"
+        return self.github_oidc.github_job(
+            repository=repo, sub=f"repo:{repo}:pull_request", workflow_ref=f"{repo}/.github/ci.yml"
+        )
+
+    def gitlab_id_token_env(self, project: str) -> dict[str, str]:
+        """What GitLab CI gives a job with `id_tokens: GATEKEEPER_ID_TOKEN: aud: gatekeeper`."""
+        assert self.gitlab_oidc is not None, "this service trusts no GitLab issuer"
+        claims = {**GITLAB_CLAIMS, "project_path": project, "sub": f"project_path:{project}"}
+        return {"GATEKEEPER_ID_TOKEN": self.gitlab_oidc.mint(claims, audience=AUDIENCE)}
 
     def get(self, path: str, **params: str) -> httpx.Response:
         """GET `path` with the read token."""

@@ -54,13 +54,13 @@ def test_action_script_sets_verdict_record_id_and_summary_path(
         "GK_SUBMIT_URL": evidence.url,
         "GK_COMMENT": "off",
         "GK_FAIL_ON": "never",
-        "GATEKEEPER_TOKEN": evidence.ingest,
     }
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
         **FAST,
         **github_pull_request_run(fake_github, tmp_path),
+        **evidence.github_id_token_env(fake_github.repo),  # `permissions: id-token: write`
         **inputs,
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
     }

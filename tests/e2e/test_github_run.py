@@ -33,7 +33,10 @@ def test_failing_pull_request_is_gated_reported_stored_and_verified(
     fake_github: FakeGitHub, evidence: Evidence, tmp_path: Path
 ) -> None:
     """Exit 1 on a failing report; comment and status reach GitHub; the record verifies."""
-    env = {**github_pull_request_run(fake_github, tmp_path), "GATEKEEPER_TOKEN": evidence.ingest}
+    env = {
+        **github_pull_request_run(fake_github, tmp_path),
+        **evidence.github_id_token_env(fake_github.repo),  # `permissions: id-token: write`
+    }
     result = gatekeeper(
         "evaluate", "--policy", str(policy_file(tmp_path)),
         "--report", str(EXAMPLES / "failing" / "junit.xml"), "--submit", evidence.url,
@@ -54,9 +57,15 @@ def test_failing_pull_request_is_gated_reported_stored_and_verified(
     assert ci["run_url"] == "https://github.com/octo/app/actions/runs/4242"
     assert (ci["provider"], ci["actor"]) == ("github", "octocat")
     assert "release-gate" in (tmp_path / "step-summary.md").read_text()
+    submitter = record["statement"]["predicate"]["submitter"]
+    assert submitter["kind"] == "oidc"
+    assert submitter["repository"] == fake_github.repo
+    assert submitter["workflow_ref"] == f"{fake_github.repo}/.github/ci.yml"
+    assert evidence.github_oidc is not None
+    assert evidence.github_oidc.audience_requests[-1] == "gatekeeper"
     assert export_and_verify(evidence, fake_github.repo, tmp_path).startswith("OK: ")
     assert PROVIDER_TOKEN not in result.stdout + result.stderr
-    assert evidence.ingest not in result.stdout + result.stderr
+    assert "request-" not in result.stdout + result.stderr
 
 
 def test_fork_pull_request_read_only_token_still_gates_and_stores(
@@ -64,7 +73,10 @@ def test_fork_pull_request_read_only_token_still_gates_and_stores(
 ) -> None:
     """A read-only (fork) token: writes become notices, exit by verdict, evidence stored."""
     fake_github.fail(403, body=NO_ACCESS, method="POST", times=None)
-    env = {**github_pull_request_run(fake_github, tmp_path), "GATEKEEPER_TOKEN": evidence.ingest}
+    env = {
+        **github_pull_request_run(fake_github, tmp_path),
+        **evidence.github_id_token_env(fake_github.repo),  # `permissions: id-token: write`
+    }
     result = gatekeeper(
         "evaluate", "--policy", str(policy_file(tmp_path)),
         "--report", str(EXAMPLES / "passing" / "junit.xml"), "--submit", evidence.url,

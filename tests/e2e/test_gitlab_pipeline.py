@@ -31,7 +31,10 @@ def test_failing_merge_request_is_gated_reported_stored_and_verified(
     """Exit 1 on a failing report; MR note, status and dotenv written; the record verifies."""
     with FakeGitLab(token=PROVIDER_TOKEN) as fake:
         fake.approve("reprazent")
-        env = {**gitlab_merge_request_pipeline(fake), "GATEKEEPER_TOKEN": evidence.ingest}
+        env = {
+            **gitlab_merge_request_pipeline(fake),
+            **evidence.gitlab_id_token_env(fake.repo),  # `id_tokens: GATEKEEPER_ID_TOKEN:`
+        }
         result = gatekeeper(
             "evaluate", "--policy", str(policy_file(tmp_path)),
             "--report", str(EXAMPLES / "failing" / "junit.xml"), "--submit", evidence.url,
@@ -57,6 +60,9 @@ def test_failing_merge_request_is_gated_reported_stored_and_verified(
         "actor": "reprazent",
         "event": "merge_request_event",
     } | ({"ref": ci["ref"]} if "ref" in ci else {})
+    submitter = record["statement"]["predicate"]["submitter"]
+    assert (submitter["kind"], submitter["project_path"]) == ("oidc", repo)
+    assert submitter["pipeline_id"] == "991"
     assert export_and_verify(evidence, repo, tmp_path).startswith("OK: ")
     assert PROVIDER_TOKEN not in result.stdout + result.stderr
 
@@ -78,7 +84,7 @@ def test_component_job_script_writes_verdict_and_record_id(
             "GK_REPORTS": str(EXAMPLES / "passing" / "junit.xml"),
             "GK_SUBMIT_URL": evidence.url,
             "GK_PACKAGE": "gatekeeper-evidence",
-            "GATEKEEPER_TOKEN": evidence.ingest,
+            **evidence.gitlab_id_token_env(fake.repo),
             "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         }
         result = subprocess.run(

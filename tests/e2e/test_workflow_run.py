@@ -76,7 +76,7 @@ def test_workflow_run_phase_two_gates_reports_from_the_run_and_stores(
     download-artifact, no PR code), gates the fork PR's head, writes feedback there and stores
     the evidence; the blob store never sees the token."""
     runs.add_artifact(RUN, "gate-input", reports_zip("failing"))
-    env = {**_phase_two(fake_github, tmp_path), "GATEKEEPER_TOKEN": evidence.ingest}
+    env = {**_phase_two(fake_github, tmp_path), **evidence.github_id_token_env(fake_github.repo)}
     result = gatekeeper(
         "evaluate", "--policy", str(policy_file(tmp_path)), "--provider", "github",
         "--from-run", str(RUN), "--artifact", "gate-input", "--submit", evidence.url,

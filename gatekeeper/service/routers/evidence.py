@@ -33,6 +33,7 @@ from gatekeeper.service.problems import ApiError
 from gatekeeper.service.receipts import record_json, records_json, with_receipts
 from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
 from gatekeeper.service.store import AppendResult, StatementMeta
+from gatekeeper.service.submitter import with_submitter
 from gatekeeper.service.tables import RecordRow
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
@@ -140,6 +141,7 @@ def _ingest(
         raise ApiError(422, f"the statement is refused: {error}", "reviews_not_confirmed") from None
     except ProviderUnreachableError as error:
         raise ApiError(503, f"the reviews cannot be confirmed now ({error})") from None
+    signed = with_submitter(signed, principal.submitter)
     return context.store.append(project, signed, meta, digest=digest)
 
 
