@@ -1,5 +1,7 @@
 """Clover XML: statement lines (``type="stmt"``) with ``count > 0`` are covered; each conditional
 line (``type="cond"``) is two branches, covered by ``truecount > 0`` and ``falsecount > 0``.
+A conditional line that carries a ``count`` (istanbul writes the line's hits there) is a line
+too; OpenClover's conditionals carry no count and sit beside a statement line of their own.
 Method lines are ignored; the <metrics> totals are never read.
 """
 
@@ -28,11 +30,11 @@ class _File:
         """One <line> child: a statement, a conditional, or ignored (methods)."""
         kind = attributes.get("type")
         number = count_attribute("line", attributes, "num")
-        if kind == "stmt":
+        if kind == "stmt" or (kind == "cond" and "count" in attributes):
             self.lines[number] = max(
                 self.lines.get(number, 0), count_attribute("line", attributes, "count")
             )
-        elif kind == "cond":
+        if kind == "cond":
             covered = (count_attribute("line", attributes, "truecount") > 0) + (
                 count_attribute("line", attributes, "falsecount") > 0
             )
