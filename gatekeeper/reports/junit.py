@@ -14,6 +14,10 @@ Each testcase gets exactly one outcome, so `total = passed + failed + errors + s
   attempts are dropped and the test is passed and flaky;
 - otherwise passed.
 
+A ``<testsuite>`` with an ``<error>`` or ``<failure>`` of its own and no testcase (a test class
+that failed to load) is one errored test of that suite, as Jenkins counts it. A file whose root or
+suites declare tests (``tests="5"``) but that holds no testcase gets a warning, not a silent 0.
+
 Duration is the sum of testcase ``time`` values in seconds: "2,503.1" reads as 2503.1; negative,
 non-finite or unparsable values count as 0; values are taken as seconds even where a producer
 wrote nanoseconds (container-structure-test), because no reliable marker says so.
@@ -36,12 +40,13 @@ from gatekeeper.reports._junit_cases import (
     PASSING,
     Attributes,
     Case,
+    Explain,
     Tally,
     Text,
     seconds,
 )
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import TestResult
+from gatekeeper.reports.model import FailureRecord, TestResult
 
 _Level = tuple[str, Attributes]
 """An open element's tag and attributes; a fresh tuple per element, so its identity is the
@@ -123,6 +128,26 @@ class _JunitTarget(StreamTarget):
         self.close_cases(0)
 
 
+class _Suite:
+    """An open <testsuite>: its name, how many testcases were counted before it opened, and
+    its own error or failure element, if any."""
+
+    __slots__ = ("before", "depth", "explain", "name")
+
+    def __init__(self, depth: int, name: str, before: int) -> None:
+        self.depth = depth
+        self.name = name
+        self.before = before
+        self.explain: Explain | None = None
+
+
+def _declared(attrib: Attributes) -> int:
+    try:
+        return int(attrib.get("tests") or 0)
+    except ValueError:
+        return 0
+
+
 class _CountTarget(_JunitTarget):
     """Counts, duration and failures of every testcase.
 
@@ -140,6 +165,8 @@ class _CountTarget(_JunitTarget):
         self._batch: list[Attributes] = []
         self._first_parent: object = None  # the parent of the batch's first testcase
         self._plain_depth = -1  # depth of the open plain testcase (the batch's last)
+        self._suites: list[_Suite] = []
+        self._declared = 0  # the largest tests="N" of the root or a suite
 
     def start(self, tag: str, attrib: Attributes) -> None:
         """An element opens; the common case (a testcase after a testcase) stays short."""
@@ -186,6 +213,44 @@ class _CountTarget(_JunitTarget):
             levels[depth] = level
         else:
             levels.append(level)
+        if self._suites and self._suites[-1].depth >= depth:
+            self._close_suites(depth)
+        if tag in ("testsuite", "testsuites"):
+            self._declared = max(self._declared, _declared(attrib))
+            if tag == "testsuite":
+                name = str(attrib.get("name") or "")
+                self._suites.append(_Suite(depth, name, self._counted()))
+        elif tag in ("error", "failure") and self._case_depth < 0 and self._suites:
+            suite = self._suites[-1]
+            if suite.depth == depth - 1 and suite.explain is None:
+                suite.explain = Explain(tag, attrib)
+                self._text = suite.explain.text
+
+    def _counted(self) -> int:
+        return self.result.total + len(self._batch)
+
+    def _close_suites(self, depth: int) -> None:
+        """Suites at `depth` or deeper have closed: one without testcases but with its own
+        error or failure is one errored test."""
+        while self._suites and self._suites[-1].depth >= depth:
+            suite = self._suites.pop()
+            if suite.explain is None or self._counted() > suite.before:
+                continue
+            self._flush()
+            self.result.total += 1
+            self.result.errors += 1
+            self.result.failures.append(
+                FailureRecord(
+                    suite=suite.name,
+                    name=suite.name,
+                    classname=suite.name,
+                    file=None,
+                    line=None,
+                    message=suite.explain.message(),
+                    kind="error",
+                )
+            )
+            self._tally.previous_failed = None
 
     def close_cases(self, depth: int) -> None:
         """Count closed testcases (after the batch): plain passes here, the rest in the tally."""
@@ -251,8 +316,14 @@ class _CountTarget(_JunitTarget):
     def close(self) -> TestResult:
         """The end of the document: the totals."""
         self.finish()
+        self._close_suites(0)
         self._flush()
         result, tally = self.result, self._tally
+        if not result.total and self._declared > 0:
+            result.warnings.append(
+                f"the file declares {self._declared} tests but holds no <testcase>: "
+                "counted as 0 tests"
+            )
         result.passed = self._passed + tally.passed
         result.skipped = tally.skipped
         result.flaky = tally.flaky

@@ -45,6 +45,7 @@ class TestResult:
     flaky: int = 0
     duration_s: float = 0.0
     failures: list[FailureRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class FileCoverage:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from gatekeeper.facts import Coverage, Facts, PatchCoverage, Source, TestFailure, TestSummary
 from gatekeeper.reports.diff import ChangedLines, patch_coverage
 from gatekeeper.reports.merge import merge_coverage, merge_tests
 from gatekeeper.reports.model import CoverageResult, ParsedReport, TestResult
+
+_log = logging.getLogger(__name__)
 
 
 def _rate(covered: int, valid: int) -> float | None:
@@ -78,6 +81,9 @@ def reports_to_facts(
 ) -> Facts:
     """Facts from parsed reports: tests and coverage merged, patch coverage when a diff is given."""
     missing: dict[str, str] = {}
+    for report in reports:
+        for warning in report.tests.warnings if report.tests is not None else ():
+            _log.warning("%s: %s", report.location, warning)
     tests = merge_tests(reports)
     if tests is None:
         missing["tests"] = "no JUnit XML report among the inputs"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,49 @@ def test_whitespace_before_the_xml_declaration_is_accepted(tmp_path: Path, lead:
     facts = reports_to_facts([parse_report(_write(tmp_path, "junit.xml", text))])
     assert facts.tests is not None
     assert (facts.tests.total, facts.tests.passed) == (1, 1)
+
+
+# Surefire/Jenkins: a test class whose static initialiser threw, so no testcase ran.
+SUITE_ERROR = """<?xml version="1.0"?>
+<testsuites>
+  <testsuite name="pkg.BrokenTest" tests="0" errors="1">
+    <error message="java.lang.ExceptionInInitializerError" type="java.lang.Error">trace</error>
+  </testsuite>
+  <testsuite name="pkg.GoodTest" tests="1"><testcase classname="pkg.G" name="ok"/></testsuite>
+  <testsuite name="pkg.NoMessage"><failure><![CDATA[could not load]]></failure></testsuite>
+</testsuites>
+"""
+
+
+def test_a_suite_level_error_without_testcases_is_one_errored_test(tmp_path: Path) -> None:
+    """A suite with its own <error>/<failure> and no testcase is one errored test (Jenkins)."""
+    facts = reports_to_facts([parse_report(_write(tmp_path, "junit.xml", SUITE_ERROR))])
+    tests = facts.tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.errors, tests.failed) == (3, 1, 2, 0)
+    assert [(f.suite, f.kind, f.message) for f in tests.failures] == [
+        ("pkg.BrokenTest", "error", "java.lang.ExceptionInInitializerError"),
+        ("pkg.NoMessage", "error", "could not load"),
+    ]
+
+
+def test_a_suite_error_beside_testcases_adds_no_test(tmp_path: Path) -> None:
+    """A suite-level error in a suite that has testcases does not add a test of its own."""
+    text = '<testsuite name="s"><testcase name="a"/><error message="teardown"/></testsuite>'
+    tests = reports_to_facts([parse_report(_write(tmp_path, "junit.xml", text))]).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.errors) == (1, 1, 0)
+
+
+def test_declared_tests_without_testcases_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A root that declares tests but holds no testcase is counted as 0 with a warning."""
+    text = '<testsuites><testsuite name="pytest" tests="6" failures="1"></testsuite></testsuites>'
+    path = _write(tmp_path, "junit.xml", text)
+    with caplog.at_level(logging.WARNING):
+        tests = reports_to_facts([parse_report(path)]).tests
+    assert tests is not None
+    assert tests.total == 0
+    assert "declares 6 tests but holds no <testcase>" in caplog.text
+    assert str(path) in caplog.text
