@@ -9,8 +9,9 @@ Each testcase gets exactly one outcome, so `total = passed + failed + errors + s
   (CTest, googletest) -> skipped;
 - ``<flakyFailure>``/``<flakyError>`` in a case that finally passed (Surefire, the flaky-failure
   convention of pytest-rerunfailures) -> passed and flaky;
-- a passing record right after one or more failing records with the same suite, classname and
-  name (reruns written as separate records: TestNG retries, pytest-rerunfailures) -> the failed
+- a passing record after one or more failing records with the same classname and name, next to
+  them or anywhere later in the file (reruns written as separate records: TestNG retries,
+  gotestsum ``--rerun-fails``, which writes every failure before every pass) -> the failed
   attempts are dropped and the test is passed and flaky;
 - otherwise passed.
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import math
 from functools import reduce
-from itertools import islice
+from itertools import repeat
 from operator import add, methodcaller
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ element's (lxml may hand the same empty dict to every element without attributes
 _BATCH = 4096
 """Plain testcases kept (attributes only) before they are counted."""
 _STATUS = methodcaller("get", "status")
+_CLASSNAME = methodcaller("get", "classname")
+_NAME = methodcaller("get", "name")
 _TIME = methodcaller("get", "time")
 
 
@@ -163,7 +166,8 @@ class _CountTarget(_JunitTarget):
         self._passed = 0
         self._duration = 0.0
         self._batch: list[Attributes] = []
-        self._first_parent: object = None  # the parent of the batch's first testcase
+        self._first_parent: object = None  # the parent of the batch's testcases
+        self._batch_suite = ""  # the name of their suite
         self._plain_depth = -1  # depth of the open plain testcase (the batch's last)
         self._suites: list[_Suite] = []
         self._declared = 0  # the largest tests="N" of the root or a suite
@@ -185,10 +189,12 @@ class _CountTarget(_JunitTarget):
         self._text = None
         if tag == "testcase" and self._case_depth < 0:
             batch = self._batch
-            if len(batch) >= _BATCH:
-                self._flush()
+            parent = self._levels[depth - 1]
+            if len(batch) >= _BATCH or (batch and parent is not self._first_parent):
+                self._flush()  # a batch holds testcases of one parent, so of one suite
             if not batch:
-                self._first_parent = self._levels[depth - 1]
+                self._first_parent = parent
+                self._batch_suite = self.suite_name(depth)
             batch.append(attrib)
             self._plain_depth = self._case_depth = depth
             return
@@ -250,7 +256,6 @@ class _CountTarget(_JunitTarget):
                     kind="error",
                 )
             )
-            self._tally.previous_failed = None
 
     def close_cases(self, depth: int) -> None:
         """Count closed testcases (after the batch): plain passes here, the rest in the tally."""
@@ -260,7 +265,7 @@ class _CountTarget(_JunitTarget):
             case_depth, attrib, parent, case = open_cases[-1]
             self.result.total += 1
             self._add_time(attrib.get("time"))
-            if case is None and self._tally.previous_failed is None and not attrib.get("status"):
+            if case is None and not attrib.get("status") and not self._tally.failed_ids:
                 self._passed += 1
             else:
                 case = case or Case(case_depth, attrib, parent)
@@ -284,18 +289,19 @@ class _CountTarget(_JunitTarget):
             return
         self.result.total += len(batch)
         self._add_times(batch)
-        first = 0
-        if tally.previous_failed is not None:
-            tally.add(Case(0, batch[0], self._first_parent), "")
-            first = 1
-        if any(map(_STATUS, batch)):
-            for attrib in islice(batch, first, None):
+        failed, suite = tally.failed_ids, self._batch_suite
+        ids = zip(repeat(suite), map(_CLASSNAME, batch), map(_NAME, batch), strict=False)
+        if failed and not failed.keys().isdisjoint(ids):
+            for attrib in batch:
+                tally.add(Case(0, attrib, self._first_parent), suite)
+        elif any(map(_STATUS, batch)):
+            for attrib in batch:
                 if attrib.get("status"):
                     tally.add(Case(0, attrib, None), "")
                 else:
                     self._passed += 1
         else:
-            self._passed += len(batch) - first
+            self._passed += len(batch)
         batch.clear()
 
     def _add_times(self, batch: list[Attributes]) -> None:
@@ -319,6 +325,8 @@ class _CountTarget(_JunitTarget):
         self._close_suites(0)
         self._flush()
         result, tally = self.result, self._tally
+        tally.finish()
+        result.flaky_tests = tally.flaky_tests
         if not result.total and self._declared > 0:
             result.warnings.append(
                 f"the file declares {self._declared} tests but holds no <testcase>: "

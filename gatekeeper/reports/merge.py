@@ -26,6 +26,7 @@ def _sum_tests(results: Sequence[TestResult]) -> TestResult:
         merged.flaky += result.flaky
         merged.duration_s += result.duration_s
         merged.failures.extend(result.failures)
+        merged.flaky_tests.extend(result.flaky_tests)
     return merged
 
 
@@ -51,6 +52,7 @@ def _flaky_across_files(reports: Sequence[ParsedReport]) -> None:
             if failure.test_id in passed_elsewhere[index]:
                 tests.total -= 1
                 tests.flaky += 1
+                tests.flaky_tests.append(failure.test_id)
                 if failure.kind == "error":
                     tests.errors -= 1
                 else:

@@ -26,6 +26,7 @@ def _tests(result: TestResult) -> TestSummary:
         skipped=result.skipped,
         flaky=result.flaky,
         duration_s=round(result.duration_s, 6),
+        flaky_tests=tuple(dict.fromkeys(result.flaky_tests)),
         failures=tuple(
             TestFailure(
                 suite=f.suite,

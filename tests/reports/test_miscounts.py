@@ -122,3 +122,42 @@ def test_declared_tests_without_testcases_is_a_warning(
     assert tests.total == 0
     assert "declares 6 tests but holds no <testcase>" in caplog.text
     assert str(path) in caplog.text
+
+
+# gotestsum --rerun-fails --junitfile: every failed record, then skipped, then passed, per package.
+GOTESTSUM_RERUN = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="6" failures="2" errors="0" time="0.9">
+  <testsuite tests="6" failures="2" time="0.9" name="example.com/m/pkg">
+    <testcase classname="example.com/m/pkg" name="TestFlaky" time="0.01">
+      <failure message="Failed" type="">flaky_test.go:9: first run</failure>
+    </testcase>
+    <testcase classname="example.com/m/pkg" name="TestBroken" time="0.01">
+      <failure message="Failed" type="">broken_test.go:5: always</failure>
+    </testcase>
+    <testcase classname="example.com/m/pkg" name="TestSkip" time="0.00"><skipped/></testcase>
+    <testcase classname="example.com/m/pkg" name="TestOk" time="0.00"></testcase>
+    <testcase classname="example.com/m/pkg" name="TestFlaky" time="0.01"></testcase>
+    <testcase classname="example.com/m/pkg" name="TestOther" time="0.00"></testcase>
+  </testsuite>
+</testsuites>
+"""
+
+
+def test_gotestsum_rerun_fails_pass_later_in_the_report_is_flaky(tmp_path: Path) -> None:
+    """A failure followed later (not adjacently) by a pass of the same test is passed and flaky,
+    and the flaky test is named in tests.flaky_tests."""
+    path = _write(tmp_path, "junit.xml", GOTESTSUM_RERUN)
+    tests = reports_to_facts([parse_report(path)]).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.failed, tests.skipped) == (5, 3, 1, 1)
+    assert tests.flaky == 1
+    assert tests.flaky_tests == ("example.com/m/pkg::TestFlaky",)
+    assert [f.name for f in tests.failures] == ["TestBroken"]
+
+
+def test_flaky_tests_is_a_fact_policies_can_address() -> None:
+    """tests.flaky_tests is a list fact of the policy lookup."""
+    from gatekeeper.policy.facts_lookup import fact_kind, is_fact
+
+    assert is_fact("tests.flaky_tests")
+    assert fact_kind("tests.flaky_tests") == "list"
