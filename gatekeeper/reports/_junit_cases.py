@@ -152,12 +152,22 @@ class Tally:
     before every pass) makes the test passed and flaky: its failed records are dropped.
     """
 
-    __slots__ = ("dropped", "failed_ids", "flaky", "flaky_tests", "passed", "result", "skipped")
+    __slots__ = (
+        "dropped",
+        "failed_ids",
+        "failed_names",
+        "flaky",
+        "flaky_tests",
+        "passed",
+        "result",
+        "skipped",
+    )
 
     def __init__(self, result: TestResult) -> None:
         self.result = result
         self.passed = self.skipped = self.flaky = 0
         self.failed_ids: dict[TestId, list[int]] = {}  # unresolved failures, by index
+        self.failed_names: set[str | None] = set()  # their names: a quick first filter
         self.dropped: set[int] = set()
         self.flaky_tests: list[str] = []
 
@@ -197,6 +207,7 @@ class Tally:
                 self.result.failed += 1
             index = len(self.result.failures) - 1
             self.failed_ids.setdefault(case.test_id(suite), []).append(index)
+            self.failed_names.add(case.attrib.get("name"))
 
     def finish(self) -> None:
         """Remove the dropped failure records (once, at the end)."""

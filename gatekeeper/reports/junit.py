@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from functools import reduce
-from itertools import repeat
 from operator import add, methodcaller
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,6 @@ element's (lxml may hand the same empty dict to every element without attributes
 _BATCH = 4096
 """Plain testcases kept (attributes only) before they are counted."""
 _STATUS = methodcaller("get", "status")
-_CLASSNAME = methodcaller("get", "classname")
 _NAME = methodcaller("get", "name")
 _TIME = methodcaller("get", "time")
 
@@ -290,8 +288,7 @@ class _CountTarget(_JunitTarget):
         self.result.total += len(batch)
         self._add_times(batch)
         failed, suite = tally.failed_ids, self._batch_suite
-        ids = zip(repeat(suite), map(_CLASSNAME, batch), map(_NAME, batch), strict=False)
-        if failed and not failed.keys().isdisjoint(ids):
+        if failed and not tally.failed_names.isdisjoint(map(_NAME, batch)):
             for attrib in batch:
                 tally.add(Case(0, attrib, self._first_parent), suite)
         elif any(map(_STATUS, batch)):
