@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from connectors.github import GitHub
 
 ANNOTATIONS_PER_REQUEST = 50
+UNCOVERED_ANNOTATIONS = 50
 _OWN_PREFIX = "gatekeeper/"
 
 
@@ -87,6 +88,7 @@ class GitHubPublisher:
             for failure in feedback.failures
             if failure.file and failure.line and _repo_relative(failure.file)
         ]
+        annotations += _uncovered_annotations(feedback)
         output: dict[str, str | list[dict[str, str | int]]] = {
             "title": feedback.summary[:255],
             "summary": feedback.markdown(GITHUB_CHECK_SUMMARY_LIMIT),
@@ -107,6 +109,28 @@ class GitHubPublisher:
             for batch in batches[1:]:
                 run.edit(output={**output, "annotations": batch})
         return str(run.html_url)
+
+
+def _uncovered_annotations(feedback: Feedback) -> list[dict[str, str | int]]:
+    """One warning per run of changed lines no test ran, at most UNCOVERED_ANNOTATIONS."""
+    found: list[dict[str, str | int]] = [
+        {
+            "path": item.file,
+            "start_line": first,
+            "end_line": last,
+            "annotation_level": "warning",
+            "title": "Changed lines not covered by tests",
+            "message": f"No test ran {_lines_words(first, last)} of this change.",
+        }
+        for item in feedback.uncovered
+        if _repo_relative(item.file)
+        for first, last in item.ranges
+    ]
+    return found[:UNCOVERED_ANNOTATIONS]
+
+
+def _lines_words(first: int, last: int) -> str:
+    return f"lines {first}-{last}" if last > first else f"line {first}"
 
 
 def _repo_relative(path: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatekeeper.errors import ConnectorError, ProviderAuthError
-from gatekeeper.facts import Facts, TestFailure
+from gatekeeper.facts import Facts, TestFailure, UncoveredLines
 
 GITHUB_COMMENT_LIMIT = 65_536
 GITHUB_CHECK_SUMMARY_LIMIT = 65_535
@@ -113,6 +113,9 @@ class Feedback(_Frozen):
     summary: str = Field(description="One line, e.g. '3 of 4 rules passed'.")
     render: Renderer = Field(description="`render(limit) -> Markdown` for a channel's size limit.")
     failures: tuple[TestFailure, ...] = ()
+    uncovered: tuple[UncoveredLines, ...] = Field(
+        default=(), description="Changed lines no test ran, for line annotations."
+    )
     details_url: str | None = None
 
     def markdown(self, limit: int | None) -> str:

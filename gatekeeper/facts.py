@@ -70,13 +70,29 @@ class TestSummary(_Frozen):
     """The tests that failed and then passed (on rerun, or in another file), as classname::name."""
 
 
+class UncoveredLines(_Frozen):
+    """Changed lines of one file that no test ran, as (first, last) line ranges."""
+
+    file: str
+    ranges: tuple[tuple[int, int], ...]
+
+    def text(self) -> str:
+        """The ranges as people write them: `12-14, 31`."""
+        return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in self.ranges)
+
+
 class PatchCoverage(_Frozen):
-    """Coverage on the lines a diff adds or changes; `rate` is None when nothing is measurable."""
+    """Coverage on the lines a diff adds or changes; `rate` is None when nothing is measurable.
+
+    `uncovered` lists the measured changed lines no test ran, per file (at most
+    UNCOVERED_FILES_KEPT files; `uncovered_files` counts them all)."""
 
     lines_valid: int = Field(ge=0)
     lines_covered: int = Field(ge=0)
     rate: float | None = None
     unmatched_paths: tuple[str, ...] = ()
+    uncovered: tuple[UncoveredLines, ...] = ()
+    uncovered_files: int = Field(default=0, ge=0)
 
 
 class Coverage(_Frozen):
@@ -194,7 +210,7 @@ def _leaf_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
         annotation = info.annotation
         for candidate in getattr(annotation, "__args__", (annotation,)):
             if isinstance(candidate, type) and issubclass(candidate, _Frozen):
-                if candidate in (TestFailure, Check, Commit):
+                if candidate in (TestFailure, Check, Commit, UncoveredLines):
                     continue
                 yield from _leaf_names(candidate, name)
 

@@ -182,7 +182,14 @@ def verdict_feedback(
     )
     parts = [f"{counts[outcome]} {label}" for outcome, label in labels if counts[outcome]]
     summary = f"Gatekeeper {verdict.policy.name}: {verdict.verdict} ({', '.join(parts)})"
-    links = Links(run_url=details_url, record_url=record_url)
+    subject = facts.subject
+    links = Links(
+        run_url=details_url,
+        record_url=record_url,
+        change_url=subject.url if subject is not None else None,
+        provider=subject.provider if subject is not None else None,
+        commit=subject.commit if subject is not None else None,
+    )
 
     def render(limit: int | None) -> str:
         return verdict_markdown(verdict, facts, limit=limit, links=links)
@@ -193,6 +200,9 @@ def verdict_feedback(
         summary=summary,
         render=render,
         failures=facts.tests.failures if facts.tests else (),
+        uncovered=facts.coverage.patch.uncovered
+        if facts.coverage is not None and facts.coverage.patch is not None
+        else (),
         details_url=details_url,
     )
 

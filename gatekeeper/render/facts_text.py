@@ -50,6 +50,8 @@ def facts_as_text(facts: Facts) -> str:
         if c.patch is not None:
             p = c.patch
             lines.append(f"          patch {p.lines_covered}/{p.lines_valid} ({_percent(p.rate)})")
+            for item in p.uncovered[:_SHOWN_PATHS]:
+                lines.append(f"          not run: {terminal_text(item.file)}: {item.text()}")
             for path in p.unmatched_paths[:_SHOWN_PATHS]:
                 lines.append(f"          report path not in the diff: {terminal_text(path)}")
             if len(p.unmatched_paths) > _SHOWN_PATHS:

@@ -6,6 +6,8 @@ failures, then the other rules, and a last line says what was cut.
 
 from __future__ import annotations
 
+import hashlib
+import urllib.parse
 from dataclasses import dataclass, field
 
 from gatekeeper.facts import Facts, TestFailure
@@ -16,6 +18,8 @@ from gatekeeper.render.escape import markdown_code, markdown_text
 CELL_LIMIT = 300
 FAILURE_LIMIT = 200
 FAILURES_LISTED = 50
+UNCOVERED_LISTED = 20
+UNCOVERED_RANGES_LISTED = 15
 _URGENT = ("fail", "error")
 _WRAPPERS = 140  # table head, the failures <details> block and blank lines
 
@@ -57,6 +61,25 @@ def _facts_line(facts: Facts | None) -> str:
     return " · ".join(parts)
 
 
+def _uncovered_lines(facts: Facts | None, links: Links | None) -> list[str]:
+    patch = facts.coverage.patch if facts and facts.coverage else None
+    if patch is None or not patch.uncovered:
+        return []
+    lines = []
+    for item in patch.uncovered[:UNCOVERED_LISTED]:
+        ranges = []
+        for first, last in item.ranges[:UNCOVERED_RANGES_LISTED]:
+            words = f"{first}-{last}" if last > first else str(first)
+            url = links.lines_url(item.file, first, last) if links else None
+            ranges.append(f"[{words}](<{url}>)" if url and _web_url(url) else words)
+        more = len(item.ranges) - UNCOVERED_RANGES_LISTED
+        tail = f", … {more} more" if more > 0 else ""
+        lines.append(f"- {markdown_code(item.file, FAILURE_LIMIT)}: {', '.join(ranges)}{tail}")
+    if patch.uncovered_files > UNCOVERED_LISTED:
+        lines.append(f"- … and {patch.uncovered_files - UNCOVERED_LISTED} more files")
+    return lines
+
+
 @dataclass
 class _Parts:
     """The lines of each section; `cut_rules` and `cut_failures` count what was left out."""
@@ -66,6 +89,7 @@ class _Parts:
     waivers: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     failures_total: int = 0
+    uncovered: list[str] = field(default_factory=list)
     foot: list[str] = field(default_factory=list)
     cut_rules: int = 0
     cut_failures: int = 0
@@ -80,6 +104,8 @@ def _assemble(parts: _Parts, limit: int | None) -> str:
     if parts.failures:
         summary_line = f"<details><summary>Test failures ({parts.failures_total})</summary>"
         lines += [summary_line, "", *parts.failures, "", "</details>", ""]
+    if parts.uncovered:
+        lines += ["**Changed lines no test ran**", "", *parts.uncovered, ""]
     lines += parts.foot
     if parts.cut_rules or parts.cut_failures:
         lines.append(
@@ -91,10 +117,28 @@ def _assemble(parts: _Parts, limit: int | None) -> str:
 
 @dataclass(frozen=True)
 class Links:
-    """Where the reader goes next: the CI run and the stored evidence record's page."""
+    """Where the reader goes next: the CI run, the stored evidence record's page, and changed
+    lines in the pull request's diff (GitHub) or in the file at the head commit (GitLab)."""
 
     run_url: str | None = None
     record_url: str | None = None
+    change_url: str | None = None
+    provider: str | None = None
+    commit: str | None = None
+
+    def lines_url(self, path: str, first: int, last: int) -> str | None:
+        """Where lines `first`-`last` of `path` are shown, if the change is known."""
+        url = self.change_url
+        if not url or not _web_url(url):
+            return None
+        if self.provider == "github":
+            anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
+            return f"{url}/files#diff-{anchor}R{first}"
+        if self.provider == "gitlab" and self.commit and "/-/" in url:
+            project = url.split("/-/", 1)[0]
+            quoted = urllib.parse.quote(path)
+            return f"{project}/-/blob/{self.commit}/{quoted}#L{first}-{last}"
+        return None
 
     def line(self) -> str:
         """'[CI run](…) · [evidence record](…)' for the URLs that are web addresses."""
@@ -120,7 +164,7 @@ def _parts(
         f"<sub>policy sha256 `{short_digest(verdict.policy.digest)}` · evaluated "
         f"{verdict.evaluated_at.strftime('%Y-%m-%dT%H:%M:%SZ')}</sub>"
     ]
-    parts = _Parts(head=head, foot=foot)
+    parts = _Parts(head=head, foot=foot, uncovered=_uncovered_lines(facts, links))
     parts.waivers = [
         f"- {markdown_code(use.rule)} {use.status.replace('_', ' ')}: "
         f"{markdown_text(use.message, CELL_LIMIT)}"
@@ -153,6 +197,8 @@ def verdict_markdown(
 def _fit(parts: _Parts, rules: list[RuleResult], failure_lines: list[str], limit: int) -> str:
     """Keep failed rules, then test failures, then other rules, within `limit` characters."""
     parts.cut_rules, parts.cut_failures = len(rules), len(failure_lines)
+    while parts.uncovered and len(_assemble(parts, limit)) > limit // 2:
+        parts.uncovered.pop()  # the uncovered lines may take at most half of the channel
     budget = limit - len(_assemble(parts, limit)) - _WRAPPERS
     urgent = [rule for rule in rules if rule.outcome in _URGENT]
     other = [rule for rule in rules if rule.outcome not in _URGENT]

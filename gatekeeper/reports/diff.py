@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,18 @@ class PatchResult:
     rate: float | None
     reason: str | None
     unmatched_paths: tuple[str, ...]
+    uncovered: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()
+
+
+def line_ranges(numbers: Iterable[int]) -> tuple[tuple[int, int], ...]:
+    """Sorted line numbers as (first, last) runs: 12, 13, 14, 31 -> (12, 14), (31, 31)."""
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    return tuple((first, last) for first, last in ranges)
 
 
 def _clean(path: str) -> str:
@@ -131,6 +144,7 @@ def patch_coverage(coverage: CoverageResult, changed: ChangedLines) -> PatchResu
     """Coverage of the changed lines, and the report paths that matched no diff path."""
     valid = covered = 0
     unmatched: list[str] = []
+    uncovered: dict[str, set[int]] = {}
     for key, file_coverage in coverage.files.items():
         report_path = _clean(key) if not key.startswith("/") else key
         targets = [d for d in changed if _matches(report_path, d)]
@@ -138,13 +152,25 @@ def patch_coverage(coverage: CoverageResult, changed: ChangedLines) -> PatchResu
             unmatched.append(key)
             continue
         hits = file_coverage.line_hits()
+        for target in targets:
+            for number in changed[target]:
+                count = hits.get(number)
+                if count is not None and count <= 0:
+                    uncovered.setdefault(target, set()).add(number)
         for number in set().union(*(changed[d] for d in targets)):
             count = hits.get(number)
             if count is not None:
                 valid += 1
                 covered += count > 0
     if valid:
-        return PatchResult(valid, covered, covered / valid, None, tuple(sorted(unmatched)))
+        return PatchResult(
+            valid,
+            covered,
+            covered / valid,
+            None,
+            tuple(sorted(unmatched)),
+            tuple((path, line_ranges(lines)) for path, lines in sorted(uncovered.items())),
+        )
     if not changed:
         reason = "the diff adds or changes no lines"
     elif len(unmatched) == len(coverage.files):

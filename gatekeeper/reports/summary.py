@@ -5,12 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from gatekeeper.facts import Coverage, Facts, PatchCoverage, Source, TestFailure, TestSummary
+from gatekeeper.facts import (
+    Coverage,
+    Facts,
+    PatchCoverage,
+    Source,
+    TestFailure,
+    TestSummary,
+    UncoveredLines,
+)
 from gatekeeper.reports.diff import ChangedLines, patch_coverage
 from gatekeeper.reports.merge import merge_coverage, merge_tests
 from gatekeeper.reports.model import CoverageResult, ParsedReport, TestResult
 
 _log = logging.getLogger(__name__)
+
+UNCOVERED_FILES_KEPT = 100
 
 
 def _rate(covered: int, valid: int) -> float | None:
@@ -65,6 +75,11 @@ def _coverage(
             lines_covered=found.lines_covered,
             rate=found.rate,
             unmatched_paths=found.unmatched_paths,
+            uncovered=tuple(
+                UncoveredLines(file=path, ranges=ranges)
+                for path, ranges in found.uncovered[:UNCOVERED_FILES_KEPT]
+            ),
+            uncovered_files=len(found.uncovered),
         )
     return Coverage(
         lines_valid=lines_valid,

@@ -10,7 +10,7 @@ from connectors.interface import (
     fit,
     sticky_marker,
 )
-from gatekeeper.facts import TestFailure
+from gatekeeper.facts import TestFailure, UncoveredLines
 from tests.connectors.conftest import github_client
 from tests.fakes.github import NO_ACCESS, FakeGitHub
 
@@ -84,6 +84,27 @@ def test_check_run_sends_annotations_fifty_per_request(
         if "/check-runs" in r.path
     ]
     assert sizes == [50, 50, 20]
+
+
+def test_uncovered_changed_lines_become_warning_annotations(
+    fake_github: FakeGitHub, policy: RetryPolicy
+) -> None:
+    """Each run of changed lines no test ran is one warning annotation spanning those lines."""
+    uncovered = (
+        UncoveredLines(file="src/pay.py", ranges=((12, 14), (31, 31))),
+        UncoveredLines(file="../outside.py", ranges=((1, 1),)),
+    )
+    gh = github_client(fake_github, policy)
+    gh.publisher(number=7, commit=fake_github.head).publish(_feedback(uncovered=uncovered))
+    [run] = fake_github.created_check_runs
+    found = [
+        (a["path"], a["start_line"], a["end_line"], a["annotation_level"], a["message"])
+        for a in run["annotations"]
+    ]
+    assert found == [
+        ("src/pay.py", 12, 14, "warning", "No test ran lines 12-14 of this change."),
+        ("src/pay.py", 31, 31, "warning", "No test ran line 31 of this change."),
+    ]
 
 
 def test_long_body_respects_each_channel_limit(

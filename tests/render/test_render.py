@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
+from gatekeeper.facts import Coverage, Facts, PatchCoverage, UncoveredLines
 from gatekeeper.render import verdict_markdown, verdict_text
 from gatekeeper.render.markdown import Links
 from tests.render._sample import GOLDEN, sample_facts, sample_verdict
@@ -79,3 +82,45 @@ def test_markdown_links_the_run_and_the_record_when_they_are_web_addresses() -> 
     ) in text
     hostile = Links(run_url="javascript:alert(1)", record_url="https://x.example/a>b")
     assert "](" not in verdict_markdown(sample_verdict(), sample_facts(), links=hostile)
+
+
+def _facts_with_uncovered() -> Facts:
+    patch = PatchCoverage(
+        lines_valid=10,
+        lines_covered=6,
+        rate=0.6,
+        uncovered=(UncoveredLines(file="src/pay ment.py", ranges=((12, 14), (31, 31))),),
+        uncovered_files=1,
+    )
+    return Facts(coverage=Coverage(lines_valid=10, lines_covered=6, line_rate=0.6, patch=patch))
+
+
+@pytest.mark.parametrize(
+    ("links", "first", "second"),
+    [
+        (
+            Links(change_url="https://github.com/acme/shop/pull/7", provider="github"),
+            "[12-14](<https://github.com/acme/shop/pull/7/files#diff-"
+            f"{hashlib.sha256(b'src/pay ment.py').hexdigest()}R12>)",
+            "[31](<https://github.com/acme/shop/pull/7/files#diff-",
+        ),
+        (
+            Links(
+                change_url="https://gitlab.example/g/shop/-/merge_requests/3",
+                provider="gitlab",
+                commit="a" * 40,
+            ),
+            f"[12-14](<https://gitlab.example/g/shop/-/blob/{'a' * 40}/src/pay%20ment.py#L12-14>)",
+            f"[31](<https://gitlab.example/g/shop/-/blob/{'a' * 40}/src/pay%20ment.py#L31-31>)",
+        ),
+        (None, "`src/pay ment.py`: 12-14, 31", "12-14, 31"),
+    ],
+)
+def test_uncovered_changed_lines_are_listed_and_linked(
+    links: Links | None, first: str, second: str
+) -> None:
+    """The comment says which changed lines no test ran, linked to the diff where it can."""
+    text = verdict_markdown(sample_verdict(), _facts_with_uncovered(), links=links)
+    assert "**Changed lines no test ran**" in text
+    assert first in text
+    assert second in text

@@ -121,7 +121,14 @@ def test_diff_gives_patch_coverage(reports: Path, tmp_path: Path) -> None:
     result = _run(str(reports), "--diff", str(diff), "--format", "json")
     assert result.returncode == 0, result.stderr
     patch = json.loads(result.stdout)["coverage"]["patch"]
-    assert patch == {"lines_valid": 2, "lines_covered": 1, "rate": 0.5, "unmatched_paths": []}
+    assert patch == {
+        "lines_valid": 2,
+        "lines_covered": 1,
+        "rate": 0.5,
+        "unmatched_paths": [],
+        "uncovered": [{"file": "src/m.py", "ranges": [[2, 2]]}],
+        "uncovered_files": 1,
+    }
 
 
 def test_diff_and_base_together_is_a_usage_error(reports: Path, tmp_path: Path) -> None:

@@ -139,6 +139,22 @@ def test_patch_coverage_counts_changed_measured_lines(tmp_path: Path) -> None:
     assert patch.unmatched_paths == ()
 
 
+def test_patch_coverage_names_the_changed_lines_no_test_ran(tmp_path: Path) -> None:
+    """`coverage.patch.uncovered` lists the measured changed lines with no hits, as ranges."""
+    diff = changed_lines(
+        "--- a/src/pkg/mod.py\n+++ b/src/pkg/mod.py\n@@ -0,0 +1,8 @@\n" + "+x\n" * 8
+    )
+    hits = {1: 1, 2: 0, 3: 0, 4: 0, 5: 1, 7: 0}  # line 6 and 8 are not measured (blank, comment)
+    report = parse_report(_cobertura(tmp_path, "c.xml", "src", hits))
+    patch = reports_to_facts([report], changed=diff).coverage.patch  # type: ignore[union-attr]
+    assert patch is not None
+    assert [(item.file, item.ranges) for item in patch.uncovered] == [
+        ("src/pkg/mod.py", ((2, 4), (7, 7)))
+    ]
+    assert patch.uncovered[0].text() == "2-4, 7"
+    assert patch.uncovered_files == 1
+
+
 def test_no_measurable_changed_line_is_missing_with_a_reason(tmp_path: Path) -> None:
     """When no changed line is measured the rate is missing and says why, never 100%."""
     report = parse_report(_cobertura(tmp_path, "c.xml", "lib", {1: 1}))
