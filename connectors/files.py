@@ -109,7 +109,7 @@ def collect_report_facts(
         reports.append(parse_report(path))
     changed: ChangedLines | None = None
     if diff is not None:
-        changed = read_diff(diff)
+        changed = read_diff(diff, max_bytes=settings.max_diff_bytes)
     elif base is not None:
-        changed = git_changed_lines(base, Path.cwd())
+        changed = git_changed_lines(base, Path.cwd(), max_bytes=settings.max_diff_bytes)
     return reports_to_facts(reports, changed=changed)

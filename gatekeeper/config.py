@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     max_report_bytes: int = Field(
         default=512 * 1024 * 1024, gt=0, description="Largest report file accepted, in bytes."
     )
+    max_diff_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Largest unified diff accepted (--diff FILE, or git's output for --base).",
+    )
 
     # embedded default and database
     data_dir: Path = Field(

@@ -66,6 +66,8 @@ class TestSummary(_Frozen):
     flaky: int = Field(ge=0, default=0)
     duration_s: float = Field(ge=0, default=0.0)
     failures: tuple[TestFailure, ...] = ()
+    flaky_tests: tuple[str, ...] = ()
+    """The tests that failed and then passed (on rerun, or in another file), as classname::name."""
 
 
 class UncoveredLines(_Frozen):

@@ -8,6 +8,7 @@ import enum
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -122,7 +123,7 @@ def _print_verdict(
 
 
 def _store_first(
-    service: tuple[str, str],
+    service: tuple[str, Callable[[], str]],
     settings: Settings,
     result: tuple[Verdict, Facts],
     target: Target | None,

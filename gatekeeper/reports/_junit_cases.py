@@ -133,56 +133,90 @@ class Case:
             return "skipped", None
         return ("flaky" if self.flaky else "passed"), None
 
-    def key(self) -> tuple[int, str | None, str | None]:
-        """Same parent element, classname and name: a rerun record of the same test."""
-        return (id(self.parent), self.attrib.get("classname"), self.attrib.get("name"))
+    def test_id(self, suite: str) -> tuple[str, str | None, str | None]:
+        """Suite, classname and name: records with the same id in one report are runs of one
+        test."""
+        return (suite, self.attrib.get("classname"), self.attrib.get("name"))
+
+
+TestId = tuple[str, str | None, str | None]
+"""A test's suite, classname and name: records with the same id in one report are runs of one
+test."""
 
 
 class Tally:
-    """Counts of the testcases that need a closer look (children, status, a rerun to match)."""
+    """Counts of the testcases that need a closer look (children, status, a rerun to match).
 
-    __slots__ = ("failed_run", "flaky", "parent", "passed", "previous_failed", "result", "skipped")
+    A passing record of a test that failed earlier in the same report (next to it, as TestNG
+    and Surefire write reruns, or later, as gotestsum ``--rerun-fails`` writes every failure
+    before every pass) makes the test passed and flaky: its failed records are dropped.
+    """
+
+    __slots__ = (
+        "dropped",
+        "failed_ids",
+        "failed_names",
+        "flaky",
+        "flaky_tests",
+        "passed",
+        "result",
+        "skipped",
+    )
 
     def __init__(self, result: TestResult) -> None:
         self.result = result
-        self.passed = self.skipped = self.flaky = self.failed_run = 0
-        self.previous_failed: tuple[int, str | None, str | None] | None = None
-        self.parent: object = None  # keeps the id in `previous_failed` unique
+        self.passed = self.skipped = self.flaky = 0
+        self.failed_ids: dict[TestId, list[int]] = {}  # unresolved failures, by index
+        self.failed_names: set[str | None] = set()  # their names: a quick first filter
+        self.dropped: set[int] = set()
+        self.flaky_tests: list[str] = []
 
-    def _drop_failed_attempts(self, case: Case) -> bool:
-        """Drop the failed records just before a passing record of the same test."""
-        if case.key() != self.previous_failed:
+    def resolve(self, test_id: TestId) -> bool:
+        """A passing record of `test_id`: drop its earlier failed records, if any."""
+        indices = self.failed_ids.pop(test_id, None)
+        if not indices:
             return False
-        for _ in range(self.failed_run):
-            dropped = self.result.failures.pop()
-            self.result.total -= 1
-            if dropped.kind == "error":
-                self.result.errors -= 1
+        result = self.result
+        for index in indices:
+            self.dropped.add(index)
+            result.total -= 1
+            if result.failures[index].kind == "error":
+                result.errors -= 1
             else:
-                self.result.failed -= 1
+                result.failed -= 1
+        self.flaky_tests.append(result.failures[indices[0]].test_id)
         return True
 
     def add(self, case: Case, suite: str) -> None:
-        """Count one testcase that has children, a status, or follows a failure."""
+        """Count one testcase that has children, a status, or may be a rerun of a failure."""
         outcome, explain = case.classify()
         if outcome in PASSING:
             self.passed += 1
-            rerun = self.previous_failed is not None and self._drop_failed_attempts(case)
+            rerun = bool(self.failed_ids) and self.resolve(case.test_id(suite))
             if outcome == "flaky" or rerun:
                 self.flaky += 1
-            self.previous_failed = self.parent = None
+                if not rerun:
+                    self.flaky_tests.append(failure_record(case, "", None, suite).test_id)
         elif outcome == "skipped":
             self.skipped += 1
-            self.previous_failed = self.parent = None
         else:
             self.result.failures.append(failure_record(case, outcome, explain, suite))
             if outcome == "error":
                 self.result.errors += 1
             else:
                 self.result.failed += 1
-            key = case.key()
-            self.failed_run = self.failed_run + 1 if key == self.previous_failed else 1
-            self.previous_failed, self.parent = key, case.parent
+            index = len(self.result.failures) - 1
+            self.failed_ids.setdefault(case.test_id(suite), []).append(index)
+            self.failed_names.add(case.attrib.get("name"))
+
+    def finish(self) -> None:
+        """Remove the dropped failure records (once, at the end)."""
+        if self.dropped:
+            dropped = self.dropped
+            self.result.failures = [
+                f for i, f in enumerate(self.result.failures) if i not in dropped
+            ]
+            dropped.clear()
 
 
 def failure_record(case: Case, kind: str, explain: Explain | None, suite: str) -> FailureRecord:

@@ -1,7 +1,9 @@
 """Hardened streaming XML: no DTD loading, no entity expansion, no network, errors with places.
 
-A DOCTYPE that only names an external DTD (Cobertura and JaCoCo write one) is tolerated: the DTD is
-never loaded or fetched. A DOCTYPE with an internal subset (where ENTITY declarations live: billion
+A DOCTYPE that only names an external DTD (Cobertura and JaCoCo write one), or has an empty internal
+subset (``[]``, Pester's JaCoCo: nothing can be declared in it), is tolerated: the DTD is never
+loaded or fetched. Whitespace before the XML declaration (a blank first line) is skipped.
+A DOCTYPE with a non-empty internal subset (where ENTITY declarations live: billion
 laughs, XXE to a file or a URL) is refused before the parser sees it; and when the parser meets a
 DOCTYPE, the prolog is checked again and any DOCTYPE that check did not vet stops the parse before
 its internal subset is read, so nothing is ever declared or expanded.
@@ -40,7 +42,7 @@ _SAFE_OPTIONS: dict[str, Any] = {
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _SAFE_DOCTYPE = re.compile(
     rb"""<!DOCTYPE\s+[\w:.-]+(?:\s+(?:SYSTEM\s+(?:"[^"]*"|'[^']*')"""
-    rb"""|PUBLIC\s+(?:"[^"]*"|'[^']*')\s+(?:"[^"]*"|'[^']*')))?\s*>"""
+    rb"""|PUBLIC\s+(?:"[^"]*"|'[^']*')\s+(?:"[^"]*"|'[^']*')))?\s*(?:\[\s*\]\s*)?>"""
 )
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _COMMENTS_AND_PIS = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
@@ -185,6 +187,17 @@ class StreamTarget:
         self.closed(0)
 
 
+def _leading_space(path: Path) -> int:
+    """How many whitespace bytes precede the first markup (libxml2 refuses them before a
+    declaration); 0 when the file starts with a BOM or markup."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as error:
+        raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
+    return len(head) - len(head.lstrip(b" \t\r\n"))
+
+
 def parse_target(path: Path, target: StreamTarget) -> Any:
     """Run the hardened parser over `path` with `target`; the result of ``target.close()``."""
     # The stub's ParserTarget demands every callback; lxml calls only those a target has.
@@ -192,8 +205,13 @@ def parse_target(path: Path, target: StreamTarget) -> Any:
     # entities can only be declared in an internal subset, which is refused before this point.
     options = {**_SAFE_OPTIONS, "resolve_entities": "internal"}
     parser = etree.XMLParser(target=cast(Any, target), **options)
+    skip = _leading_space(path)
     with xml_errors(path):
-        return etree.parse(str(path), parser)
+        if not skip:
+            return etree.parse(str(path), parser)
+        with path.open("rb") as handle:
+            handle.seek(skip)
+            return etree.parse(handle, parser)
 
 
 def locate(path: Path, tag: str, name: str, value: str | None) -> int | None:

@@ -1,5 +1,10 @@
 """Clover XML: statement lines (``type="stmt"``) with ``count > 0`` are covered; each conditional
 line (``type="cond"``) is two branches, covered by ``truecount > 0`` and ``falsecount > 0``.
+istanbul writes a line with branches once, as ``type="cond"`` with the line's hits in ``count``
+and ``truecount``/``falsecount`` as the numbers of branches covered/not covered: such a line is
+a line too, with ``truecount + falsecount`` branches. OpenClover's conditionals carry no count
+(``truecount``/``falsecount`` are how often the condition was true/false) and sit beside a
+statement line of their own.
 Method lines are ignored; the <metrics> totals are never read.
 """
 
@@ -30,10 +35,15 @@ class _File:
         """One <line> child: a statement, a conditional, or ignored (methods)."""
         kind = attributes.get("type")
         number = count_attribute("line", attributes, "num")
-        if kind == "stmt":
+        if kind == "stmt" or (kind == "cond" and "count" in attributes):
             self.lines[number] = max(
                 self.lines.get(number, 0), count_attribute("line", attributes, "count")
             )
+        if kind == "cond" and "count" in attributes:
+            covered = count_attribute("line", attributes, "truecount")
+            valid = covered + count_attribute("line", attributes, "falsecount")
+            old = self.branches.get(number, (0, 0))
+            self.branches[number] = (max(old[0], covered), max(old[1], valid))
         elif kind == "cond":
             covered = (count_attribute("line", attributes, "truecount") > 0) + (
                 count_attribute("line", attributes, "falsecount") > 0

@@ -75,12 +75,28 @@ def changed_lines(diff_text: str, *, source: str = "diff") -> ChangedLines:
     return changed
 
 
-def read_diff(path: Path) -> ChangedLines:
-    """Changed lines of a unified diff file."""
+DEFAULT_MAX_DIFF_BYTES = 64 * 1024 * 1024
+
+
+def _over_limit(size: int, limit: int) -> str:
+    return f"{size} bytes is over the diff size limit of {limit} bytes (GATEKEEPER_MAX_DIFF_BYTES)"
+
+
+def read_diff(path: Path, *, max_bytes: int = DEFAULT_MAX_DIFF_BYTES) -> ChangedLines:
+    """Changed lines of a unified diff file of at most `max_bytes` bytes."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except OSError as error:
         raise ReportError(path, f"cannot read the diff: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = len(data)
+        raise ReportError(path, _over_limit(max(size, len(data)), max_bytes))
+    text = data.decode("utf-8", errors="replace")
+    del data
     return changed_lines(text, source=str(path))
 
 
@@ -101,13 +117,18 @@ def _git(arguments: list[str], cwd: Path) -> str:
     return done.stdout
 
 
-def git_changed_lines(base: str, cwd: Path) -> ChangedLines:
-    """Lines changed in the working tree since `git merge-base BASE HEAD`."""
+def git_changed_lines(
+    base: str, cwd: Path, *, max_bytes: int = DEFAULT_MAX_DIFF_BYTES
+) -> ChangedLines:
+    """Lines changed in the working tree since `git merge-base BASE HEAD` (diff bounded)."""
     if base.startswith("-"):
         raise UsageError(f"--base {base!r}: a git ref cannot start with '-'")
     merge_base = _git(["merge-base", base, "HEAD"], cwd).strip()
     text = _git(["diff", "--no-color", "--no-ext-diff", "-U0", merge_base, "--"], cwd)
-    return changed_lines(text, source=f"git diff {merge_base[:12]}")
+    source = f"git diff {merge_base[:12]}"
+    if len(text) > max_bytes:
+        raise ReportError(source, _over_limit(len(text.encode()), max_bytes))
+    return changed_lines(text, source=source)
 
 
 def _matches(report_path: str, diff_path: str) -> bool:

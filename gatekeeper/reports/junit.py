@@ -9,10 +9,15 @@ Each testcase gets exactly one outcome, so `total = passed + failed + errors + s
   (CTest, googletest) -> skipped;
 - ``<flakyFailure>``/``<flakyError>`` in a case that finally passed (Surefire, the flaky-failure
   convention of pytest-rerunfailures) -> passed and flaky;
-- a passing record right after one or more failing records with the same suite, classname and
-  name (reruns written as separate records: TestNG retries, pytest-rerunfailures) -> the failed
+- a passing record after one or more failing records with the same classname and name, next to
+  them or anywhere later in the file (reruns written as separate records: TestNG retries,
+  gotestsum ``--rerun-fails``, which writes every failure before every pass) -> the failed
   attempts are dropped and the test is passed and flaky;
 - otherwise passed.
+
+A ``<testsuite>`` with an ``<error>`` or ``<failure>`` of its own and no testcase (a test class
+that failed to load) is one errored test of that suite, as Jenkins counts it. A file whose root or
+suites declare tests (``tests="5"``) but that holds no testcase gets a warning, not a silent 0.
 
 Duration is the sum of testcase ``time`` values in seconds: "2,503.1" reads as 2503.1; negative,
 non-finite or unparsable values count as 0; values are taken as seconds even where a producer
@@ -26,7 +31,6 @@ from __future__ import annotations
 
 import math
 from functools import reduce
-from itertools import islice
 from operator import add, methodcaller
 from pathlib import Path
 from typing import Any
@@ -36,12 +40,13 @@ from gatekeeper.reports._junit_cases import (
     PASSING,
     Attributes,
     Case,
+    Explain,
     Tally,
     Text,
     seconds,
 )
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import ParsedReport, TestResult
+from gatekeeper.reports.model import FailureRecord, ParsedReport, TestResult
 from gatekeeper.reports.registry import ReportFormat, register
 
 _Level = tuple[str, Attributes]
@@ -51,6 +56,7 @@ element's (lxml may hand the same empty dict to every element without attributes
 _BATCH = 4096
 """Plain testcases kept (attributes only) before they are counted."""
 _STATUS = methodcaller("get", "status")
+_NAME = methodcaller("get", "name")
 _TIME = methodcaller("get", "time")
 
 
@@ -124,6 +130,26 @@ class _JunitTarget(StreamTarget):
         self.close_cases(0)
 
 
+class _Suite:
+    """An open <testsuite>: its name, how many testcases were counted before it opened, and
+    its own error or failure element, if any."""
+
+    __slots__ = ("before", "depth", "explain", "name")
+
+    def __init__(self, depth: int, name: str, before: int) -> None:
+        self.depth = depth
+        self.name = name
+        self.before = before
+        self.explain: Explain | None = None
+
+
+def _declared(attrib: Attributes) -> int:
+    try:
+        return int(attrib.get("tests") or 0)
+    except ValueError:
+        return 0
+
+
 class _CountTarget(_JunitTarget):
     """Counts, duration and failures of every testcase.
 
@@ -139,8 +165,11 @@ class _CountTarget(_JunitTarget):
         self._passed = 0
         self._duration = 0.0
         self._batch: list[Attributes] = []
-        self._first_parent: object = None  # the parent of the batch's first testcase
+        self._first_parent: object = None  # the parent of the batch's testcases
+        self._batch_suite = ""  # the name of their suite
         self._plain_depth = -1  # depth of the open plain testcase (the batch's last)
+        self._suites: list[_Suite] = []
+        self._declared = 0  # the largest tests="N" of the root or a suite
 
     def start(self, tag: str, attrib: Attributes) -> None:
         """An element opens; the common case (a testcase after a testcase) stays short."""
@@ -159,10 +188,12 @@ class _CountTarget(_JunitTarget):
         self._text = None
         if tag == "testcase" and self._case_depth < 0:
             batch = self._batch
-            if len(batch) >= _BATCH:
-                self._flush()
+            parent = self._levels[depth - 1]
+            if len(batch) >= _BATCH or (batch and parent is not self._first_parent):
+                self._flush()  # a batch holds testcases of one parent, so of one suite
             if not batch:
-                self._first_parent = self._levels[depth - 1]
+                self._first_parent = parent
+                self._batch_suite = self.suite_name(depth)
             batch.append(attrib)
             self._plain_depth = self._case_depth = depth
             return
@@ -187,6 +218,43 @@ class _CountTarget(_JunitTarget):
             levels[depth] = level
         else:
             levels.append(level)
+        if self._suites and self._suites[-1].depth >= depth:
+            self._close_suites(depth)
+        if tag in ("testsuite", "testsuites"):
+            self._declared = max(self._declared, _declared(attrib))
+            if tag == "testsuite":
+                name = str(attrib.get("name") or "")
+                self._suites.append(_Suite(depth, name, self._counted()))
+        elif tag in ("error", "failure") and self._case_depth < 0 and self._suites:
+            suite = self._suites[-1]
+            if suite.depth == depth - 1 and suite.explain is None:
+                suite.explain = Explain(tag, attrib)
+                self._text = suite.explain.text
+
+    def _counted(self) -> int:
+        return self.result.total + len(self._batch)
+
+    def _close_suites(self, depth: int) -> None:
+        """Suites at `depth` or deeper have closed: one without testcases but with its own
+        error or failure is one errored test."""
+        while self._suites and self._suites[-1].depth >= depth:
+            suite = self._suites.pop()
+            if suite.explain is None or self._counted() > suite.before:
+                continue
+            self._flush()
+            self.result.total += 1
+            self.result.errors += 1
+            self.result.failures.append(
+                FailureRecord(
+                    suite=suite.name,
+                    name=suite.name,
+                    classname=suite.name,
+                    file=None,
+                    line=None,
+                    message=suite.explain.message(),
+                    kind="error",
+                )
+            )
 
     def close_cases(self, depth: int) -> None:
         """Count closed testcases (after the batch): plain passes here, the rest in the tally."""
@@ -196,7 +264,7 @@ class _CountTarget(_JunitTarget):
             case_depth, attrib, parent, case = open_cases[-1]
             self.result.total += 1
             self._add_time(attrib.get("time"))
-            if case is None and self._tally.previous_failed is None and not attrib.get("status"):
+            if case is None and not attrib.get("status") and not self._tally.failed_ids:
                 self._passed += 1
             else:
                 case = case or Case(case_depth, attrib, parent)
@@ -220,18 +288,18 @@ class _CountTarget(_JunitTarget):
             return
         self.result.total += len(batch)
         self._add_times(batch)
-        first = 0
-        if tally.previous_failed is not None:
-            tally.add(Case(0, batch[0], self._first_parent), "")
-            first = 1
-        if any(map(_STATUS, batch)):
-            for attrib in islice(batch, first, None):
+        failed, suite = tally.failed_ids, self._batch_suite
+        if failed and not tally.failed_names.isdisjoint(map(_NAME, batch)):
+            for attrib in batch:
+                tally.add(Case(0, attrib, self._first_parent), suite)
+        elif any(map(_STATUS, batch)):
+            for attrib in batch:
                 if attrib.get("status"):
                     tally.add(Case(0, attrib, None), "")
                 else:
                     self._passed += 1
         else:
-            self._passed += len(batch) - first
+            self._passed += len(batch)
         batch.clear()
 
     def _add_times(self, batch: list[Attributes]) -> None:
@@ -252,8 +320,16 @@ class _CountTarget(_JunitTarget):
     def close(self) -> TestResult:
         """The end of the document: the totals."""
         self.finish()
+        self._close_suites(0)
         self._flush()
         result, tally = self.result, self._tally
+        tally.finish()
+        result.flaky_tests = tally.flaky_tests
+        if not result.total and self._declared > 0:
+            result.warnings.append(
+                f"the file declares {self._declared} tests but holds no <testcase>: "
+                "counted as 0 tests"
+            )
         result.passed = self._passed + tally.passed
         result.skipped = tally.skipped
         result.flaky = tally.flaky

@@ -28,6 +28,7 @@ def _sum_tests(results: Sequence[TestResult]) -> TestResult:
         merged.flaky += result.flaky
         merged.duration_s += result.duration_s
         merged.failures.extend(result.failures)
+        merged.flaky_tests.extend(result.flaky_tests)
     return merged
 
 
@@ -64,6 +65,7 @@ def _flaky_in_group(group: Sequence[ParsedReport], passed_ids: PassedIds) -> Non
             if failure.test_id in passed_elsewhere[index]:
                 tests.total -= 1
                 tests.flaky += 1
+                tests.flaky_tests.append(failure.test_id)
                 if failure.kind == "error":
                     tests.errors -= 1
                 else:

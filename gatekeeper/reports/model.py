@@ -45,6 +45,8 @@ class TestResult:
     flaky: int = 0
     duration_s: float = 0.0
     failures: list[FailureRecord] = field(default_factory=list)
+    flaky_tests: list[str] = field(default_factory=list)  # classname::name
+    warnings: list[str] = field(default_factory=list)
 
 
 class FileCoverage:

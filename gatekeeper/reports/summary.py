@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from gatekeeper.facts import (
@@ -16,6 +17,8 @@ from gatekeeper.facts import (
 from gatekeeper.reports.diff import ChangedLines, patch_coverage
 from gatekeeper.reports.merge import merge_coverage, merge_tests
 from gatekeeper.reports.model import CoverageResult, ParsedReport, TestResult
+
+_log = logging.getLogger(__name__)
 
 UNCOVERED_FILES_KEPT = 100
 
@@ -33,6 +36,7 @@ def _tests(result: TestResult) -> TestSummary:
         skipped=result.skipped,
         flaky=result.flaky,
         duration_s=round(result.duration_s, 6),
+        flaky_tests=tuple(dict.fromkeys(result.flaky_tests)),
         failures=tuple(
             TestFailure(
                 suite=f.suite,
@@ -93,6 +97,9 @@ def reports_to_facts(
 ) -> Facts:
     """Facts from parsed reports: tests and coverage merged, patch coverage when a diff is given."""
     missing: dict[str, str] = {}
+    for report in reports:
+        for warning in report.tests.warnings if report.tests is not None else ():
+            _log.warning("%s: %s", report.location, warning)
     tests = merge_tests(reports)
     if tests is None:
         missing["tests"] = "no JUnit XML report among the inputs"

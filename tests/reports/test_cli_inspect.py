@@ -188,3 +188,17 @@ def test_unknown_file_named_directly_is_an_error(tmp_path: Path) -> None:
     result = _run(str(path))
     assert result.returncode == 2
     assert "unknown report format" in result.stderr
+
+
+def test_a_diff_over_the_size_limit_is_refused_with_one_line(reports: Path, tmp_path: Path) -> None:
+    """--diff is bounded like reports: over GATEKEEPER_MAX_DIFF_BYTES it is one sentence, exit 2."""
+    diff = tmp_path / "change.diff"
+    diff.write_text("--- a/m.py\n+++ b/m.py\n@@ -0,0 +1,2 @@\n+a\n+b\n")
+    done = run_gatekeeper(
+        "inspect", str(reports), "--diff", str(diff), env={"GATEKEEPER_MAX_DIFF_BYTES": "20"}
+    )
+    assert done.returncode == 2
+    assert "over the diff size limit of 20 bytes (GATEKEEPER_MAX_DIFF_BYTES)" in done.stderr
+    assert "Traceback" not in done.stderr
+    within = run_gatekeeper("inspect", str(reports), "--diff", str(diff), "--format", "json")
+    assert within.returncode == 0, within.stderr

@@ -49,14 +49,17 @@ def test_failure_text_is_stripped_then_capped(tmp_path: Path, text: str, expecte
     assert report.tests.failures[0].message == expected
 
 
-def test_reruns_match_only_under_the_same_parent(tmp_path: Path) -> None:
-    """A failed record and a passing one under different (attribute-less) parents stay apart."""
+def test_reruns_match_only_in_the_same_suite(tmp_path: Path) -> None:
+    """A failed record and a passing one of the same classname and name in other suites stay
+    apart; under other (attribute-less) parents of the same suite they are one flaky test."""
     path = tmp_path / "junit.xml"
     path.write_text(
-        '<testsuite name="s"><x><testcase classname="c" name="t"><failure/></testcase></x>'
-        '<x><testcase classname="c" name="t"/></x></testsuite>',
+        '<testsuites><testsuite name="s"><x><testcase classname="c" name="t"><failure/></testcase>'
+        '</x><x><testcase classname="c" name="t"/></x></testsuite>'
+        '<testsuite name="r"><testcase classname="c" name="u"><failure/></testcase></testsuite>'
+        '<testsuite name="q"><testcase classname="c" name="u"/></testsuite></testsuites>',
         encoding="utf-8",
     )
     report = parse_report(path)
     assert report.tests is not None
-    assert (report.tests.total, report.tests.failed, report.tests.flaky) == (2, 1, 0)
+    assert (report.tests.total, report.tests.failed, report.tests.flaky) == (3, 1, 1)
