@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gatekeeper import __version__, logs
 from gatekeeper.attest.canonical import canonical_json
+from gatekeeper.attest.predicate import PredicateError, build_predicate
 from gatekeeper.attest.statement import StatementError, build_statement
 from gatekeeper.errors import EvidenceNotStoredError, UsageError, VerificationError
 from gatekeeper.ledger import merkle
@@ -180,7 +181,10 @@ class EvidenceClient:
 
 
 def build_verdict_statement(
-    verdict: Mapping[str, Any], facts: Mapping[str, Any], ci_run: Mapping[str, Any]
+    verdict: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    ci_run: Mapping[str, Any],
+    tools: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The in-toto statement of a gate result: subject = repository + commit, predicate =
     verdict, policy (name, digest), rules, facts and the CI run."""
@@ -192,17 +196,12 @@ def build_verdict_statement(
             "the facts name no repository and commit (subject.repo, subject.commit); "
             "evidence is about one commit, so run inside CI or pass --repo and the commit"
         )
-    predicate = {
-        "verdict": verdict.get("verdict"),
-        "policy": verdict.get("policy"),
-        "rules": verdict.get("rules", []),
-        "facts": dict(facts),
-        "ci": dict(ci_run),
-        "tools": {"gatekeeper": __version__},
-    }
     try:
+        predicate = build_predicate(
+            verdict, facts, ci_run, tools if tools is not None else {"gatekeeper": __version__}
+        )
         statement = build_statement(repo, commit.lower(), predicate)
-    except StatementError as error:
+    except (PredicateError, StatementError) as error:
         raise UsageError(f"cannot build the evidence statement: {error}") from error
     return statement.to_json_dict()
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
+from gatekeeper.attest.predicate import PREDICATE_TYPE, VerdictPredicate
 from gatekeeper.errors import AttestError
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
 ]
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://gatekeeper.dev/verdict/v1"
 
 _HEX = re.compile(r"[0-9a-f]+")
 _GIT_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -104,8 +104,12 @@ def parse_statement(data: bytes) -> Statement:
     return statement_from_json(value)
 
 
-def build_statement(repo: str, commit: str, predicate: Mapping[str, Any]) -> Statement:
+def build_statement(
+    repo: str, commit: str, predicate: VerdictPredicate | Mapping[str, Any]
+) -> Statement:
     """A Gatekeeper verdict statement about `commit` of `repo`."""
+    if isinstance(predicate, VerdictPredicate):
+        predicate = predicate.to_json_dict()
     return statement_from_json(
         {
             "_type": STATEMENT_TYPE,

@@ -134,9 +134,9 @@ def tools(facts: Facts) -> dict[str, Any]:
 
 def statement(verdict: Verdict, facts: Facts, target: Target | None) -> dict[str, Any]:
     """The in-toto statement of this gate result."""
-    built = build_verdict_statement(verdict.to_json_dict(), facts.to_json_dict(), ci_run(target))
-    built["predicate"]["tools"] = tools(facts)
-    return built
+    return build_verdict_statement(
+        verdict.to_json_dict(), facts.to_json_dict(), ci_run(target), tools(facts)
+    )
 
 
 def submit(url: str, token: str, settings: Settings, body: Mapping[str, Any]) -> Receipt:

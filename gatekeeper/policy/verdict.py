@@ -49,6 +49,7 @@ class WaiverUse(_Frozen):
     """What became of one waiver in this evaluation (ISO 9001 8.7)."""
 
     rule: str
+    reason: str | None = None
     approved_by: str
     expires: dt.date
     ticket: str | None = None

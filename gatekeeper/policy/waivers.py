@@ -17,6 +17,7 @@ def _use(waiver: Waiver, status: str, message: str) -> WaiverUse:
     return WaiverUse.model_validate(
         {
             "rule": waiver.rule,
+            "reason": waiver.reason,
             "approved_by": waiver.approved_by,
             "expires": waiver.expires,
             "ticket": waiver.ticket,

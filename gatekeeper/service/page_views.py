@@ -221,7 +221,10 @@ def _clause_rows(
     view_rules: list[RuleView], predicate: dict[str, Any], verdict: str
 ) -> list[ClauseRow]:
     facts = _dict(predicate.get("facts"))
-    nonconforming = verdict == "fail" or bool(predicate.get("waivers"))
+    nonconforming = verdict == "fail" or any(
+        not isinstance(waiver, dict) or waiver.get("status") == "applied"
+        for waiver in _list(predicate.get("waivers"))
+    )
     present = {name for name in ("tests", "coverage", "reviews", "change") if facts.get(name)}
     rows = [
         ("7.1.5", "tool versions and the policy digest", bool(predicate.get("tools"))),
@@ -260,19 +263,32 @@ def confirmations(predicate: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _waiver_line(waiver: Any) -> str:
+    """A v2 structured waiver as one line (a v1 waiver was already a line)."""
+    if not isinstance(waiver, dict):
+        return _text(waiver)
+    line = (
+        f"{_text(waiver.get('rule'))}: {_text(waiver.get('status'))}, approved by "
+        f"{_text(waiver.get('approved_by'))} until {_text(waiver.get('expires'))}"
+    )
+    reason, ticket = waiver.get("reason"), waiver.get("ticket")
+    extra = ", ".join(_text(part) for part in (reason, ticket) if part)
+    return f"{line} ({extra})" if extra else line
+
+
 def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordView:
     """The record page of `record`."""
     statement = statement_of(record)
     predicate = _dict(statement.get("predicate"))
     verdict, policy, rules = _verdict_parts(predicate)
     facts = _dict(predicate.get("facts"))
-    ci = _dict(predicate.get("ci"))
+    ci = _dict(predicate.get("run") or predicate.get("ci"))
     view_rules = [_rule_view(rule) for rule in rules]
     return RecordView(
         row=row_view(record),
         policy_digest=_text(policy.get("digest")),
         rules=view_rules,
-        waivers=[_text(waiver) for waiver in _list(predicate.get("waivers"))],
+        waivers=[_waiver_line(waiver) for waiver in _list(predicate.get("waivers"))],
         sections=fact_sections(facts),
         missing=sorted((str(k), _text(v)) for k, v in _dict(facts.get("missing")).items()),
         run_url=safe_url(ci.get("run_url")),

@@ -53,7 +53,7 @@ def test_failing_pull_request_is_gated_reported_stored_and_verified(
     assert record["project"] == fake_github.repo
     subject = record["statement"]["subject"][0]
     assert subject["digest"]["gitCommit"] == fake_github.head
-    ci = record["statement"]["predicate"]["ci"]
+    ci = record["statement"]["predicate"]["run"]
     assert ci["run_url"] == "https://github.com/octo/app/actions/runs/4242"
     assert (ci["provider"], ci["actor"]) == ("github", "octocat")
     assert "release-gate" in (tmp_path / "step-summary.md").read_text()

@@ -53,7 +53,7 @@ def test_failing_merge_request_is_gated_reported_stored_and_verified(
     record = stored_record(evidence, dotenv["GATEKEEPER_RECORD_ID"])
     assert record["project"] == repo
     assert record["statement"]["subject"][0]["digest"]["gitCommit"] == head
-    ci = record["statement"]["predicate"]["ci"]
+    ci = record["statement"]["predicate"]["run"]
     assert ci == {
         "provider": "gitlab",
         "run_url": "https://git.example/group/app/-/jobs/99",

@@ -38,7 +38,7 @@ def test_failed_gate_is_stored_with_ci_run_and_tool_versions(
     assert predicate["verdict"] == "fail"
     assert len(predicate["policy"]["digest"]) == 64
     assert predicate["facts"]["tests"]["failed"] == 1
-    assert predicate["ci"] == {"provider": "local"}
+    assert predicate["run"] == {"provider": "local"}
     assert predicate["tools"]["gatekeeper"] == __version__
     assert {report["format"] for report in predicate["tools"]["reports"]} == {"junit", "jacoco"}
     assert evidence.ingest not in result.stdout + result.stderr
@@ -47,7 +47,9 @@ def test_failed_gate_is_stored_with_ci_run_and_tool_versions(
 def test_submit_url_from_the_environment_keeps_json_output_clean(
     evidence: Evidence, tmp_path: Path
 ) -> None:
-    """GATEKEEPER_SUBMIT_URL stores the evidence; with --format json the receipt goes to stderr."""
+    """GATEKEEPER_SUBMIT_URL stores the evidence; with --format json the receipt goes to stderr.
+
+    A second evaluation is a second record: the predicate carries its evaluation time."""
     env = {"GATEKEEPER_TOKEN": evidence.ingest, "GATEKEEPER_SUBMIT_URL": evidence.url}
     args = ("evaluate", "--policy", POLICY, "--report", str(EXAMPLES / "passing"), *LOCAL)
     first = gatekeeper(*args, "--format", "json", env=env, cwd=tmp_path)
@@ -56,7 +58,8 @@ def test_submit_url_from_the_environment_keeps_json_output_clean(
     assert "Evidence stored: record " in first.stderr
     again = gatekeeper(*args, env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "Evidence already stored: record " in again.stdout
+    assert "Evidence stored: record " in again.stdout
+    assert _record_id(again.stdout) != _record_id(first.stderr)
 
 
 def test_submit_without_a_commit_is_refused(evidence: Evidence, tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ def verdict_statement(n: int, *, passing: bool = True, title: str = "Add widget"
         "verdict": "pass" if passing else "fail",
         "policy": {"name": "iso9001-release", "digest": "cd" * 32},
         "rules": _rules(passing),
+        "evaluated_at": "2026-06-01T00:00:00Z",
     }
     facts = {
         "subject": {

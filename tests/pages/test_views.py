@@ -69,7 +69,7 @@ def test_only_http_links_are_made() -> None:
 def test_nested_verdict_shape_and_hostile_urls(client: ApiClient, tokens: Tokens) -> None:
     """A statement with a nested verdict object and javascript: URLs shows its verdict, no link."""
     body = statement(5, verdict="fail")
-    body["predicate"]["ci"] = {"run_url": "javascript:alert(1)", "actor": "eve"}
+    body["predicate"]["run"] = {"run_url": "javascript:alert(1)", "actor": "eve"}
     body["predicate"]["facts"]["subject"]["url"] = "javascript:alert(2)"
     response = client.post(
         "/v1/evidence",

@@ -20,7 +20,17 @@ from tests.service.live import RunningService, free_port, statement
 VERDICT = {
     "verdict": "pass",
     "policy": {"name": "pull-request", "digest": "ab" * 32},
-    "rules": [{"id": "tests-green", "outcome": "pass", "actual": 0, "expected": 0}],
+    "rules": [
+        {
+            "id": "tests-green",
+            "title": "Tests green",
+            "outcome": "pass",
+            "actual": 0,
+            "expected": "0",
+            "message": "no failed test",
+        }
+    ],
+    "evaluated_at": "2026-06-01T00:00:00Z",
 }
 FACTS = {
     "subject": {"provider": "github", "repo": "acme/widget", "commit": "c" * 40, "ref": "main"},
@@ -117,6 +127,7 @@ def test_verdict_statement_shape() -> None:
     assert built["predicate"]["verdict"] == "pass"
     assert built["predicate"]["policy"]["digest"] == "ab" * 32
     assert built["predicate"]["facts"] == FACTS
-    assert built["predicate"]["ci"] == CI_RUN
+    assert built["predicate"]["run"] == CI_RUN
+    assert built["predicate"]["evaluated_at"] == "2026-06-01T00:00:00Z"
     with pytest.raises(UsageError, match=r"subject\.repo"):
         build_verdict_statement(VERDICT, {"tests": {}}, CI_RUN)

@@ -1,0 +1,238 @@
+"""The verdict predicate: the one typed model that builds and reads what a record's statement says.
+
+Version 2 (`PREDICATE_TYPE`) is what Gatekeeper writes; its JSON Schema is generated from
+`VerdictPredicate` and shipped as `gatekeeper/data/schemas/verdict-predicate-v2.schema.json`.
+Version 1 (`PREDICATE_TYPE_V1`, an untyped dict under a domain the project never owned) is still
+read, because records are kept for years: `read_predicate` maps it onto the same model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from gatekeeper.errors import AttestError
+
+__all__ = [
+    "PREDICATE_TYPE",
+    "PREDICATE_TYPES",
+    "PREDICATE_TYPE_V1",
+    "SCHEMA_RESOURCE",
+    "Confirmation",
+    "PolicyInfo",
+    "PredicateError",
+    "RuleRecord",
+    "Submitter",
+    "VerdictPredicate",
+    "WaiverRecord",
+    "build_predicate",
+    "predicate_json_schema",
+    "read_predicate",
+    "shipped_json_schema",
+]
+
+PREDICATE_TYPE = "https://github.com/gatekeeper-evidence/gatekeeper/predicates/verdict/v2"
+PREDICATE_TYPE_V1 = "https://gatekeeper.dev/verdict/v1"
+PREDICATE_TYPES = (PREDICATE_TYPE, PREDICATE_TYPE_V1)
+SCHEMA_RESOURCE = "schemas/verdict-predicate-v2.schema.json"
+
+Outcome = Literal["pass", "fail", "warn", "waived", "skipped", "error"]
+WaiverStatus = Literal["applied", "expired", "out_of_scope", "unused"]
+
+
+class PredicateError(AttestError):
+    """The predicate is not a Gatekeeper verdict predicate; `str()` is one sentence saying why."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class PolicyInfo(_Frozen):
+    """Which policy judged: name, SHA-256 digest, an optional version and its canonical document."""
+
+    name: str
+    digest: str
+    version: str | None = None
+    document: JsonValue = Field(
+        default=None, description="The policy as canonical JSON, when the submitter carried it."
+    )
+
+
+class RuleRecord(_Frozen):
+    """One rule's outcome as evaluated: what it read, the bound and one sentence."""
+
+    id: str
+    title: str
+    outcome: Outcome
+    actual: JsonValue = None
+    expected: str | None = None
+    message: str
+    clause: str | None = None
+    severity: Literal["block", "warn"] = "block"
+    metric: str | None = None
+
+
+class WaiverRecord(_Frozen):
+    """A waiver of the policy and what became of it in this evaluation (ISO 9001 8.7)."""
+
+    rule: str
+    reason: str | None = None
+    approved_by: str
+    expires: dt.date
+    ticket: str | None = None
+    status: WaiverStatus
+    message: str | None = None
+
+
+class Submitter(_Frozen):
+    """Who submitted the statement, as the service established it (never the submitter's say-so)."""
+
+    kind: Literal["oidc", "token"]
+    issuer: str | None = None
+    claims: dict[str, str] | None = Field(
+        default=None, description="The verified claims of an OIDC ID token (kind oidc)."
+    )
+    token_id: str | None = Field(default=None, description="The API token's id (kind token).")
+    token_name: str | None = Field(default=None, description="The API token's name (kind token).")
+
+
+class Confirmation(_Frozen):
+    """What the service itself checked of one section of the facts (e.g. `reviews`)."""
+
+    status: Literal["confirmed", "not checked", "not confirmed"]
+    by: str | None = None
+    at: str | None = None
+    reason: str | None = None
+
+
+class VerdictPredicate(_Frozen):
+    """The predicate of a Gatekeeper verdict statement (version 2)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        title="Gatekeeper verdict predicate v2",
+        json_schema_extra={"$id": PREDICATE_TYPE},
+    )
+
+    verdict: Literal["pass", "fail"]
+    policy: PolicyInfo
+    rules: tuple[RuleRecord, ...] = ()
+    waivers: tuple[WaiverRecord, ...] = ()
+    evaluated_at: dt.datetime | None = Field(
+        default=None, description="When the policy was evaluated; absent only in v1 records."
+    )
+    facts: dict[str, JsonValue] = Field(default_factory=dict)
+    run: dict[str, JsonValue] = Field(default_factory=dict, description="The CI run.")
+    tools: dict[str, JsonValue] = Field(default_factory=dict)
+    submitter: Submitter | None = None
+    confirmed: dict[str, Confirmation] | None = None
+
+    @property
+    def waived(self) -> bool:
+        """Whether the verdict passed through a waiver (one applied, or a rule waived)."""
+        return any(w.status == "applied" for w in self.waivers) or any(
+            r.outcome == "waived" for r in self.rules
+        )
+
+    def waived_rules(self) -> tuple[str, ...]:
+        """The ids of the rules a waiver applied to, sorted, each once."""
+        ids = {w.rule for w in self.waivers if w.status == "applied"}
+        ids.update(r.id for r in self.rules if r.outcome == "waived")
+        return tuple(sorted(ids))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The predicate as plain JSON values, absent optional parts left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _sentence(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "the predicate"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"not a Gatekeeper verdict predicate: {where}: {message}"
+
+
+def _validate(value: Mapping[str, Any], *, v2: bool = True) -> VerdictPredicate:
+    try:
+        predicate = VerdictPredicate.model_validate(dict(value))
+    except ValidationError as error:
+        raise PredicateError(_sentence(error)) from error
+    if v2 and predicate.evaluated_at is None:
+        raise PredicateError("not a Gatekeeper verdict predicate: evaluated_at: Field required")
+    return predicate
+
+
+def build_predicate(
+    verdict: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    run: Mapping[str, Any],
+    tools: Mapping[str, Any],
+) -> VerdictPredicate:
+    """The predicate of a gate result (`verdict` is `Verdict.to_json_dict()`)."""
+    return _validate(
+        {
+            "verdict": verdict.get("verdict"),
+            "policy": verdict.get("policy"),
+            "rules": verdict.get("rules", []),
+            "waivers": verdict.get("waivers", []),
+            "evaluated_at": verdict.get("evaluated_at"),
+            "facts": dict(facts),
+            "run": dict(run),
+            "tools": dict(tools),
+        }
+    )
+
+
+def _v1_to_v2(value: Mapping[str, Any]) -> dict[str, Any]:
+    verdict = value.get("verdict")
+    nested = verdict if isinstance(verdict, Mapping) else {}
+    out: dict[str, Any] = {
+        "verdict": nested.get("verdict") if nested else verdict,
+        "policy": nested.get("policy", value.get("policy")),
+        "rules": nested.get("rules", value.get("rules", [])),
+        "waivers": nested.get("waivers", value.get("waivers", [])),
+        "evaluated_at": nested.get("evaluated_at"),
+        "facts": value.get("facts", {}),
+        "run": value.get("ci", {}),
+        "tools": value.get("tools", {}),
+    }
+    if "confirmed" in value:
+        out["confirmed"] = value["confirmed"]
+    return out
+
+
+def read_predicate(predicate_type: str, value: Any) -> VerdictPredicate:
+    """The typed predicate of a statement of either version; PredicateError says what is wrong."""
+    if not isinstance(value, Mapping):
+        raise PredicateError("not a Gatekeeper verdict predicate: the predicate is not an object")
+    if predicate_type == PREDICATE_TYPE:
+        return _validate(value)
+    if predicate_type == PREDICATE_TYPE_V1:
+        return _validate(_v1_to_v2(value), v2=False)
+    raise PredicateError(
+        f"not a Gatekeeper verdict predicate: predicateType {predicate_type[:200]!r} "
+        f"is not {PREDICATE_TYPE!r}"
+    )
+
+
+def predicate_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the v2 predicate, generated from the model."""
+    schema = VerdictPredicate.model_json_schema(mode="serialization")
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    required = [name for name in schema.get("required", []) if name != "evaluated_at"]
+    schema["required"] = [*required, "evaluated_at"]
+    return schema
+
+
+def shipped_json_schema() -> dict[str, Any]:
+    """The JSON Schema shipped with the package (tests keep it equal to the generated one)."""
+    text = resources.files("gatekeeper").joinpath("data", SCHEMA_RESOURCE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded

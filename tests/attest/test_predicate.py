@@ -1,0 +1,144 @@
+"""The typed verdict predicate: built in one place, read in one place, v1 records still read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from connectors.evidence import build_verdict_statement
+from gatekeeper.attest.predicate import (
+    PREDICATE_TYPE,
+    PREDICATE_TYPE_V1,
+    PredicateError,
+    build_predicate,
+    predicate_json_schema,
+    read_predicate,
+    shipped_json_schema,
+)
+from gatekeeper.facts import Coverage
+from tests.policy._helpers import facts, policy_of, run
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+RULE = """
+- id: line-coverage
+  title: Line coverage
+  metric: coverage.line_rate
+  op: ">="
+  threshold: 0.9
+"""
+WAIVER = """
+waivers:
+  - rule: line-coverage
+    reason: legacy module
+    approved_by: qa-lead
+    expires: 2026-12-31
+    ticket: QA-12
+"""
+LOW = Coverage(lines_valid=100, lines_covered=75, line_rate=0.75)
+
+
+def _waived_statement(tmp_path: Path) -> dict[str, object]:
+    verdict = run(policy_of(tmp_path, RULE, WAIVER), facts(coverage=LOW))
+    facts_json = facts(coverage=LOW).to_json_dict()
+    facts_json["subject"] = {"repo": "acme/shop", "commit": COMMIT}
+    return build_verdict_statement(verdict.to_json_dict(), facts_json, {"provider": "github"})
+
+
+def test_the_shipped_schema_is_the_generated_one() -> None:
+    """gatekeeper/data/schemas/verdict-predicate-v2.schema.json equals the model's schema."""
+    assert shipped_json_schema() == predicate_json_schema()
+    assert shipped_json_schema()["$id"] == PREDICATE_TYPE
+
+
+def test_a_built_predicate_validates_against_the_schema_and_reads_back(tmp_path: Path) -> None:
+    """The statement names the v2 type; its predicate is valid per the schema and round-trips."""
+    statement = _waived_statement(tmp_path)
+    assert statement["predicateType"] == PREDICATE_TYPE
+    predicate = statement["predicate"]
+    jsonschema.Draft202012Validator(predicate_json_schema()).validate(predicate)
+    read = read_predicate(PREDICATE_TYPE, predicate)
+    assert read.to_json_dict() == predicate
+    assert read.evaluated_at is not None
+    assert read.run == {"provider": "github"}
+
+
+def test_waivers_used_in_the_evaluation_are_structured(tmp_path: Path) -> None:
+    """Each waiver carries rule, reason, approver, expiry, ticket and what became of it."""
+    read = read_predicate(PREDICATE_TYPE, _waived_statement(tmp_path)["predicate"])
+    (waiver,) = read.waivers
+    assert (waiver.rule, waiver.reason, waiver.approved_by, waiver.ticket, waiver.status) == (
+        "line-coverage",
+        "legacy module",
+        "qa-lead",
+        "QA-12",
+        "applied",
+    )
+    assert waiver.expires.isoformat() == "2026-12-31"
+    assert read.waived
+    assert read.waived_rules() == ("line-coverage",)
+
+
+def test_a_stored_v1_predicate_is_still_read() -> None:
+    """A v1 record (verdict string, policy, rules, ci, confirmed) maps onto the same model."""
+    v1 = {
+        "verdict": "pass",
+        "policy": {"name": "default", "digest": "sha256:" + "a" * 64},
+        "rules": [{"id": "tests", "title": "Tests", "outcome": "pass", "message": "all green"}],
+        "facts": {"subject": {"repo": "acme/shop", "commit": COMMIT}},
+        "ci": {"provider": "gitlab"},
+        "tools": {"gatekeeper": "0.1"},
+        "confirmed": {"reviews": {"status": "not checked"}},
+    }
+    read = read_predicate(PREDICATE_TYPE_V1, v1)
+    assert read.verdict == "pass"
+    assert read.run == {"provider": "gitlab"}
+    assert read.evaluated_at is None
+    assert read.confirmed is not None
+    assert read.confirmed["reviews"].status == "not checked"
+    assert not read.waived
+
+
+def test_a_v2_predicate_without_evaluation_time_is_refused(tmp_path: Path) -> None:
+    """v2 requires evaluated_at; the refusal is one sentence naming the field."""
+    predicate = dict(_waived_statement(tmp_path)["predicate"])  # type: ignore[call-overload]
+    del predicate["evaluated_at"]
+    with pytest.raises(PredicateError, match="evaluated_at"):
+        read_predicate(PREDICATE_TYPE, predicate)
+
+
+@pytest.mark.parametrize(
+    ("predicate_type", "value", "says"),
+    [
+        (PREDICATE_TYPE, [], "not an object"),
+        (PREDICATE_TYPE, {"verdict": "maybe", "policy": {}}, "verdict"),
+        ("https://example.com/other/v1", {}, "is not"),
+    ],
+)
+def test_what_is_not_a_verdict_predicate_is_refused_with_a_sentence(
+    predicate_type: str, value: object, says: str
+) -> None:
+    """Wrong shapes and unknown types give PredicateError naming the problem."""
+    with pytest.raises(PredicateError, match=says):
+        read_predicate(predicate_type, value)
+
+
+def test_unknown_fields_are_refused(tmp_path: Path) -> None:
+    """The model is strict: a field it does not know is refused, never silently kept."""
+    predicate = dict(_waived_statement(tmp_path)["predicate"])  # type: ignore[call-overload]
+    predicate["extra"] = 1
+    with pytest.raises(PredicateError, match="extra"):
+        read_predicate(PREDICATE_TYPE, predicate)
+
+
+def test_a_minimal_predicate_is_built() -> None:
+    """Verdict, policy and evaluation time suffice; the rest defaults to empty."""
+    verdict = {
+        "verdict": "pass",
+        "policy": {"name": "p", "digest": "d"},
+        "evaluated_at": "2026-06-01T00:00:00Z",
+    }
+    built = build_predicate(verdict, {}, {}, {}).to_json_dict()
+    assert json.loads(json.dumps(built))["evaluated_at"] == "2026-06-01T00:00:00Z"
