@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     )
 
     def database_url_or_default(self) -> str:
-        """The configured database URL, or the SQLite file under the data directory."""
-        if self.database_url:
+        """The configured database URL (even an empty one, which `make_engine` refuses: a URL
+        that is set never falls back to SQLite), or the SQLite file under the data directory."""
+        if self.database_url is not None:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'gatekeeper.db').resolve()}"
 

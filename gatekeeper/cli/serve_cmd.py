@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from gatekeeper.cli._database import say_database
 from gatekeeper.config import load_settings
 from gatekeeper.service.app import create_app
 from gatekeeper.service.middleware import configure_json_logging
@@ -22,6 +23,7 @@ def serve(
     """Serve the evidence API (SQLite under GATEKEEPER_DATA_DIR, or GATEKEEPER_DATABASE_URL)."""
 
     settings = load_settings(host=host, port=port)
+    say_database(settings)
     configure_json_logging()
     if workers > 1:
         create_app(settings)  # checks schema and key once before the workers start

@@ -13,7 +13,12 @@ from gatekeeper import __version__
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.service import pages, routers
 from gatekeeper.service.confirm import build_confirmer
-from gatekeeper.service.database import make_engine, require_current_schema, upgrade
+from gatekeeper.service.database import (
+    make_data_dir,
+    make_engine,
+    require_current_schema,
+    upgrade,
+)
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
@@ -32,7 +37,7 @@ def open_engine(settings: Settings) -> Engine:
     """The engine, its schema checked (or, for the embedded SQLite default, upgraded)."""
     embedded = settings.database_url is None
     if embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_data_dir(settings.data_dir)
     engine = make_engine(
         settings.database_url_or_default(), busy_timeout=settings.sqlite_busy_timeout
     )
