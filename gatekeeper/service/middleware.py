@@ -19,6 +19,7 @@ from gatekeeper.service.problems import error_body
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _access = logging.getLogger("gatekeeper.service.access")
+_log = logging.getLogger(__name__)
 _REQUEST_ID_FORMAT = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -100,25 +101,30 @@ class ServiceMiddleware:
         except _BodyTooLargeError:
             if not state["sent"]:
                 await self._too_large(send_with_id)
+        except Exception:
+            # answered here, inside the request id's scope: Starlette's own last-resort handler
+            # runs outside every middleware, so its 500 would carry no X-Request-ID
+            _log.exception(
+                "internal error on %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                extra={"request_id": request_id},
+            )
+            if not state["sent"]:
+                await _send_error(
+                    send_with_id,
+                    500,
+                    "internal",
+                    f"internal error; the service log names it with request id {request_id}",
+                )
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            error_body(
-                "payload_too_large",
-                f"the request body is larger than the limit of {self.max_body_bytes} bytes",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        await _send_error(
+            send,
+            413,
+            "payload_too_large",
+            f"the request body is larger than the limit of {self.max_body_bytes} bytes",
         )
-        await send({"type": "http.response.body", "body": body})
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
@@ -136,6 +142,21 @@ class ServiceMiddleware:
                 "duration_ms": round(seconds * 1000, 3),
             },
         )
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _request_id(scope: Scope) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -20,7 +21,8 @@ from gatekeeper.ledger.bundle_verify import verify_bundle
 from gatekeeper.ledger.checkpoint import checkpoint_from_json
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
-from tests.service.conftest import bearer
+from gatekeeper.service.middleware import JsonLogFormatter
+from tests.service.conftest import Tokens, bearer
 from tests.service.live import ApiClient, statement
 
 
@@ -159,3 +161,47 @@ def test_backup_refuses_an_existing_file(
     assert caught.value.code == 2
     assert "exists" in capsys.readouterr().err
     assert existing.read_bytes() == b"keep"
+
+
+def test_an_unhandled_error_is_a_json_500_with_the_request_id(
+    app: FastAPI, api: ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a handler answers 500 in the JSON error shape with X-Request-ID, and the log
+    line of the traceback carries the same id."""
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    with caplog.at_level(logging.ERROR):
+        answer = api.get("/broken", headers={"X-Request-ID": "trace-42"})
+    assert answer.status_code == 500
+    assert answer.headers["x-request-id"] == "trace-42"
+    assert answer.json()["error"]["code"] == "internal"
+    assert "trace-42" in answer.json()["error"]["message"]
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
+    assert "trace-42" in JsonLogFormatter().format(logged[0])
+
+
+@pytest.mark.parametrize("digits", [30, 5000, 40_000])
+def test_a_huge_json_integer_is_a_422_with_a_sentence(
+    api: ApiClient, tokens: Tokens, digits: int
+) -> None:
+    """An integer of thousands of digits (past Python's int-str limit) is refused with one
+    sentence, never a 500, and the sentence does not echo the digits."""
+    body = statement(1)
+    body["predicate"] = {"count": 7}
+    raw = json.dumps({"project": "acme/widget", "statement": body}).replace(
+        "7}", "9" * digits + "}"
+    )
+    answer = api.post(
+        "/v1/evidence",
+        content=raw.encode(),
+        headers={**bearer(tokens.ingest), "content-type": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["error"]["message"]
+    assert "beyond 2^53-1" in message
+    assert len(message) < 300
