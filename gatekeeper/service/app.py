@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from gatekeeper import __version__
@@ -23,6 +23,7 @@ from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.problems import install_error_handlers
+from gatekeeper.service.query_guard import refuse_unknown_query
 from gatekeeper.service.store import EvidenceStore
 
 _log = logging.getLogger(__name__)
@@ -95,15 +96,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.gatekeeper = context
     install_error_handlers(app)
-    for module in (
-        routers.evidence,
-        routers.log,
-        routers.keys,
-        routers.export,
-        routers.health,
-        pages,
-    ):
-        app.include_router(module.router)
+    for module in (routers.evidence, routers.log, routers.keys, routers.export, routers.health):
+        app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(pages.router)  # HTML forms: pages read the fields they know
     app.add_middleware(
         ServiceMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
     )

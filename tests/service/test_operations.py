@@ -205,3 +205,16 @@ def test_a_huge_json_integer_is_a_422_with_a_sentence(
     message = answer.json()["error"]["message"]
     assert "beyond 2^53-1" in message
     assert len(message) < 300
+
+
+def test_an_unknown_query_parameter_is_a_422_naming_it(api: ApiClient, tokens: Tokens) -> None:
+    """A misspelt filter is refused rather than ignored (which would answer every record)."""
+    _post(api, tokens.admin, 1)
+    read = bearer(tokens.read)
+    answer = api.get("/v1/evidence", params={"projet": "acme/widget"}, headers=read)
+    assert answer.status_code == 422
+    assert "'projet'" in answer.json()["error"]["message"]
+    assert "project" in answer.json()["error"]["message"]
+    assert api.get("/v1/log/checkpoint", params={"x": "1"}, headers=read).status_code == 422
+    good = api.get("/v1/evidence", params={"project": "acme/widget", "limit": 5}, headers=read)
+    assert good.status_code == 200
