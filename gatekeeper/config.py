@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
+    service_url: str | None = Field(
+        default=None, description="Evidence service URL for commands that take --service."
+    )
     submit_retries: int = Field(default=4, ge=0, description="Retries of a refused/failed submit.")
     submit_backoff: float = Field(default=0.5, ge=0, description="Submit retry backoff base, s.")
     submit_timeout: float = Field(default=30.0, gt=0, description="Submit HTTP timeout, s.")
