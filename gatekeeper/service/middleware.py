@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
 import uuid
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatekeeper.logs import SECRETS
@@ -21,13 +22,39 @@ REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 _access = logging.getLogger("gatekeeper.service.access")
 _log = logging.getLogger(__name__)
 _REQUEST_ID_FORMAT = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by `gatekeeper serve --workers N`: each worker writes its samples there, `/metrics` sums."""
 
 
 class Metrics:
-    """The service's Prometheus metrics, in a registry of their own."""
+    """The service's Prometheus metrics, in a registry of their own (with `--workers N`, each
+    worker's values live in PROMETHEUS_MULTIPROC_DIR and `exposition_registry` sums them)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.records_stored = Counter(
+            "gatekeeper_records_stored",
+            "Statements appended to the log (a statement already stored is not counted).",
+            registry=self.registry,
+        )
+        self.records_refused = Counter(
+            "gatekeeper_records_refused",
+            "Statements refused at ingest, by reason (the HTTP status code).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.witness_cosignatures = Counter(
+            "gatekeeper_witness_cosignatures",
+            "Witness cosignatures accepted.",
+            registry=self.registry,
+        )
+        self.key_events = Counter(
+            "gatekeeper_key_events",
+            "Signing-key events (created, rotated, retired), by event.",
+            ["event"],
+            registry=self.registry,
+        )
         self.requests = Counter(
             "gatekeeper_http_requests",
             "HTTP requests answered, by method, route and status.",
@@ -41,8 +68,19 @@ class Metrics:
             registry=self.registry,
         )
         self.log_size = Gauge(
-            "gatekeeper_log_size", "Leaves in the transparency log.", registry=self.registry
+            "gatekeeper_log_size",
+            "Leaves in the transparency log.",
+            registry=self.registry,
+            multiprocess_mode="max",  # the log only grows: the newest reading is the largest
         )
+
+    def exposition_registry(self) -> CollectorRegistry:
+        """What `/metrics` renders: this registry, or the sum over every worker's files."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return self.registry
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return combined
 
 
 class _BodyTooLargeError(Exception):
@@ -130,8 +168,14 @@ class ServiceMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "-")
-        self.metrics.requests.labels(method, template, str(status)).inc()
-        self.metrics.latency.labels(method, template).observe(seconds)
+        bounded = method if method in _METHODS else "other"  # a label per invented verb would grow
+        self.metrics.requests.labels(bounded, template, str(status)).inc()
+        self.metrics.latency.labels(bounded, template).observe(seconds)
+        if bounded == "POST" and template == "/v1/evidence":
+            if status == 201:
+                self.metrics.records_stored.inc()
+            elif 400 <= status < 500:
+                self.metrics.records_refused.labels(str(status)).inc()
         _access.info(
             "request",
             extra={

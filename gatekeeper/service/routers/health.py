@@ -54,4 +54,5 @@ def metrics(context: Context) -> Response:
         context.metrics.log_size.set(context.store.log_size())
     except SQLAlchemyError:
         context.metrics.log_size.set(float("nan"))
-    return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    registry = context.metrics.exposition_registry()
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
