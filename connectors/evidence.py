@@ -23,7 +23,12 @@ from gatekeeper import __version__, logs
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.predicate import PredicateError, build_predicate
 from gatekeeper.attest.statement import StatementError, build_statement
-from gatekeeper.errors import EvidenceNotStoredError, UsageError, VerificationError
+from gatekeeper.errors import (
+    EvidenceNotStoredError,
+    EvidenceRefusedError,
+    UsageError,
+    VerificationError,
+)
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json
 
@@ -170,7 +175,7 @@ class EvidenceClient:
                 return _receipt(response.json(), created=response.status_code == 201)
             problem = _error_sentence(response)
             if response.status_code not in _RETRY_STATUSES:
-                raise EvidenceNotStoredError(
+                raise EvidenceRefusedError(
                     f"the evidence service at {self.base_url} refused the evidence ({problem})"
                 )
             _log.info("evidence service busy (attempt %d): %s", attempt + 1, problem)

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None
+    service_url: str | None = Field(
+        default=None, description="Evidence service URL for commands that take --service."
+    )
     id_token_audience: str = Field(
         default="gatekeeper",
         min_length=1,
@@ -158,8 +161,9 @@ class Settings(BaseSettings):
     )
 
     def database_url_or_default(self) -> str:
-        """The configured database URL, or the SQLite file under the data directory."""
-        if self.database_url:
+        """The configured database URL (even an empty one, which `make_engine` refuses: a URL
+        that is set never falls back to SQLite), or the SQLite file under the data directory."""
+        if self.database_url is not None:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'gatekeeper.db').resolve()}"
 

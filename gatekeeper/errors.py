@@ -130,3 +130,7 @@ class EvidenceNotStoredError(GatekeeperError):
     """The evidence service could not store the evidence, even after retries."""
 
     exit_code: ClassVar[int] = EXIT_NOT_STORED
+
+
+class EvidenceRefusedError(EvidenceNotStoredError):
+    """The evidence service answered and refused the evidence (sending it again will not help)."""

@@ -29,6 +29,10 @@ class CanonicalJSONError(AttestError):
     """JSON that cannot be read strictly or written canonically; `str()` is one sentence."""
 
 
+class UnsafeNumberError(CanonicalJSONError):
+    """Valid JSON with a number that cannot be kept exactly (beyond 2^53-1, a float overflow)."""
+
+
 def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
@@ -43,18 +47,20 @@ def _refuse_constant(name: str) -> NoReturn:
 
 
 def _safe_int(text: str) -> int:
-    value = int(text)
-    if abs(value) > MAX_SAFE_INTEGER:
-        raise CanonicalJSONError(
-            f"the integer {text} is beyond 2^53-1 and cannot be kept exactly; send it as a string"
+    # the length first: int() of thousands of digits is slow and past 4300 a ValueError
+    digits = len(text.lstrip("-"))
+    if digits > 16 or abs(int(text)) > MAX_SAFE_INTEGER:
+        shown = text if digits <= 20 else f"{text[:12]}... ({digits} digits)"
+        raise UnsafeNumberError(
+            f"the integer {shown} is beyond 2^53-1 and cannot be kept exactly; send it as a string"
         )
-    return value
+    return int(text)
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        raise CanonicalJSONError(f"the number {text} is too large for a 64-bit float")
+        raise UnsafeNumberError(f"the number {text[:40]} is too large for a 64-bit float")
     return value
 
 

@@ -18,9 +18,15 @@ from connectors.ci_env import detect_ci, write_github_output
 from connectors.evidence import EvidenceClient, Receipt, build_verdict_statement
 from connectors.providers import Target
 from gatekeeper import __version__
+from gatekeeper.cli import _spool
 from gatekeeper.cli._provider import DOTENV_NAME, optional_target
 from gatekeeper.config import Settings
-from gatekeeper.errors import InputError, UsageError
+from gatekeeper.errors import (
+    EvidenceNotStoredError,
+    EvidenceRefusedError,
+    InputError,
+    UsageError,
+)
 from gatekeeper.facts import Facts, Subject
 from gatekeeper.policy import Verdict
 
@@ -139,8 +145,11 @@ def statement(verdict: Verdict, facts: Facts, target: Target | None) -> dict[str
     )
 
 
-def submit(url: str, token: str, settings: Settings, body: Mapping[str, Any]) -> Receipt:
-    """Stores the statement (project = its repository), retrying with backoff; exit 3 if not."""
+def submit(
+    url: str, token: str, settings: Settings, body: Mapping[str, Any], *, project: str | None = None
+) -> Receipt:
+    """Stores the statement (project: its repository unless given), retrying with backoff;
+    exit 3 if not."""
     with EvidenceClient(
         url,
         token,
@@ -148,7 +157,7 @@ def submit(url: str, token: str, settings: Settings, body: Mapping[str, Any]) ->
         backoff=settings.submit_backoff,
         timeout=settings.submit_timeout,
     ) as client:
-        return client.submit(str(body["subject"][0]["name"]), body)
+        return client.submit(project or str(body["subject"][0]["name"]), body)
 
 
 def receipt_line(receipt: Receipt, url: str) -> str:
@@ -191,9 +200,23 @@ def store(
     target: Target | None,
     *,
     err: bool,
+    spool: Path | None = None,
 ) -> Receipt:
-    """Builds, stores and announces the evidence of one gate result (exit 3 when not stored)."""
+    """Builds, stores and announces the evidence of one gate result (exit 3 when not stored).
+    With `spool`, a statement the service could not be reached for is kept there first."""
     verdict, facts = result
-    receipt = submit(url, token(), settings, statement(verdict, facts, target))
+    body = statement(verdict, facts, target)
+    try:
+        receipt = submit(url, token(), settings, body)
+    except EvidenceRefusedError:
+        raise
+    except EvidenceNotStoredError as error:
+        if spool is None:
+            raise
+        kept = _spool.keep(spool, str(body["subject"][0]["name"]), body)
+        raise EvidenceNotStoredError(
+            f"{error}; the statement is kept in {kept}: send it later with "
+            f"`gatekeeper submit --spool {spool}`"
+        ) from error
     typer.echo(receipt_line(receipt, url), err=err)
     return receipt

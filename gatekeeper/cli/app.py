@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tokens": ("gatekeeper.cli.tokens_cmd", "tokens_app"),
     "keys": ("gatekeeper.cli.keys_cmd", "keys_app"),
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
+    "submit": ("gatekeeper.cli.submit_cmd", "submit_command"),
 }
 
 # The top-level modules of the `[service]` extra: a command that needs one of them and finds it

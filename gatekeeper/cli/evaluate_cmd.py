@@ -129,12 +129,13 @@ def _store_first(
     target: Target | None,
     *,
     quiet: bool,
+    spool: Path | None,
 ) -> tuple[Receipt | None, EvidenceNotStoredError | None]:
     """Stores before feedback is written, so that the comment and summary can link the record;
     a statement not stored is returned as its error, raised (exit 3) once feedback is out."""
     url, token = service
     try:
-        return _submit.store(url, token, settings, result, target, err=quiet), None
+        return _submit.store(url, token, settings, result, target, err=quiet, spool=spool), None
     except EvidenceNotStoredError as error:
         return None, error
 
@@ -200,6 +201,14 @@ def evaluate_command(
             "`id-token: write`, GitLab CI `id_tokens: GATEKEEPER_ID_TOKEN`).",
         ),
     ] = None,
+    spool: Annotated[
+        Path | None,
+        typer.Option(
+            "--spool",
+            help="With --submit: keep a statement the service could not be reached for in this "
+            "folder (exit 3 still); send it later with `gatekeeper submit --spool DIR`.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
@@ -232,7 +241,7 @@ def evaluate_command(
     if url is not None and token is not None:
         quiet = output is None and output_format is not VerdictFormat.text
         receipt, not_stored = _store_first(
-            (url, token), settings, (verdict, facts), target, quiet=quiet
+            (url, token), settings, (verdict, facts), target, quiet=quiet, spool=spool
         )
     record_url = _submit.record_page_url(url, receipt) if url and receipt else None
     report_back(

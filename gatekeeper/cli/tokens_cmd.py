@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from gatekeeper.config import load_settings
+from gatekeeper.cli._database import say_database
+from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import UsageError
 from gatekeeper.service.app import engine_for
 from gatekeeper.service.auth import create_token, list_tokens, revoke_token
@@ -34,7 +35,7 @@ def create(
             expires_at = datetime.fromisoformat(expires)
         except ValueError as error:
             raise UsageError(f"--expires {expires!r} is not an ISO 8601 date or time") from error
-    with engine_for(load_settings()) as engine:
+    with engine_for(_settings()) as engine:
         token, info = create_token(engine, scope, project, expires_at)
     typer.echo(
         f"token {info.token_id}: scopes {','.join(info.scopes)}, projects "
@@ -46,7 +47,7 @@ def create(
 @tokens_app.command("list")
 def list_() -> None:
     """List tokens (never their secrets)."""
-    with engine_for(load_settings()) as engine:
+    with engine_for(_settings()) as engine:
         tokens = list_tokens(engine)
     for info in tokens:
         state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
@@ -59,8 +60,14 @@ def list_() -> None:
 @tokens_app.command("revoke")
 def revoke(token_id: Annotated[str, typer.Argument(help="The id `tokens list` shows.")]) -> None:
     """Revoke a token by id."""
-    with engine_for(load_settings()) as engine:
+    with engine_for(_settings()) as engine:
         revoked = revoke_token(engine, token_id)
     if not revoked:
         raise UsageError(f"no active token has the id {token_id!r}; see `gatekeeper tokens list`")
     typer.echo(f"token {token_id} revoked")
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    say_database(settings)
+    return settings

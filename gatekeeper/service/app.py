@@ -6,19 +6,25 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from gatekeeper import __version__
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.service import pages, routers
 from gatekeeper.service.confirm import build_confirmer
-from gatekeeper.service.database import make_engine, require_current_schema, upgrade
+from gatekeeper.service.database import (
+    make_data_dir,
+    make_engine,
+    require_current_schema,
+    upgrade,
+)
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import load_signing_key
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.oidc import build_verifier
 from gatekeeper.service.problems import install_error_handlers
+from gatekeeper.service.query_guard import refuse_unknown_query
 from gatekeeper.service.store import EvidenceStore
 
 _log = logging.getLogger(__name__)
@@ -33,7 +39,7 @@ def open_engine(settings: Settings) -> Engine:
     """The engine, its schema checked (or, for the embedded SQLite default, upgraded)."""
     embedded = settings.database_url is None
     if embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_data_dir(settings.data_dir)
     engine = make_engine(
         settings.database_url_or_default(), busy_timeout=settings.sqlite_busy_timeout
     )
@@ -109,9 +115,9 @@ def create_app(settings: Settings) -> FastAPI:
         routers.keys,
         routers.export,
         routers.health,
-        pages,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(pages.router)  # HTML forms: pages read the fields they know
     app.add_middleware(
         ServiceMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -18,11 +19,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, TextClause, create_engine, event
+from sqlalchemy import Engine, TextClause, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from gatekeeper.errors import ServiceError
 
@@ -52,13 +52,49 @@ def driver_sql(engine: Engine, clause: TextClause) -> str:
     return clause.text if is_sqlite(engine) else _pyformat(clause.text)
 
 
+def masked_url(url: str) -> str:
+    """`url` with its password shown as `***` (for messages naming the database in use)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(not a database URL)"
+
+
+def make_data_dir(path: Path) -> None:
+    """Creates the data directory (keys, SQLite file) readable by its owner only, whatever the
+    umask; an existing one is narrowed to 0700 too."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Creates the SQLite file 0600 (an existing one is narrowed) before SQLite opens it: SQLite
+    gives its WAL and shared-memory files the mode of the database file."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite names the missing folder itself
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)
+
+
 def make_engine(url: str, *, pool_size: int = 5, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
     """An engine for `url` (SQLite file or PostgreSQL through psycopg 3), hooks installed;
     `busy_timeout`: how long a SQLite connection waits for a lock held by another."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.strip():
+        raise ServiceError("cannot use database URL: GATEKEEPER_DATABASE_URL is set but empty")
     try:
         if url.startswith("sqlite"):
+            _private_sqlite_file(url)
             engine = create_engine(url, connect_args={"timeout": busy_timeout})
             _install_sqlite_hooks(engine, busy_timeout)
         else:
@@ -66,7 +102,9 @@ def make_engine(url: str, *, pool_size: int = 5, busy_timeout: float = BUSY_TIME
             # replaced at checkout instead of failing the request that drew it
             engine = create_engine(url, pool_size=pool_size, pool_recycle=1800, pool_pre_ping=True)
     except (SQLAlchemyError, ValueError, ImportError) as error:
-        raise ServiceError(f"cannot use database URL: {error}") from error
+        raise ServiceError(f"cannot use database URL {masked_url(url)}: {error}") from error
+    except OSError as error:
+        raise ServiceError(f"cannot create the SQLite file of {url}: {error.strerror}") from error
     return engine
 
 
@@ -119,10 +157,16 @@ def alembic_config_for_scripts() -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None for an empty database)."""
+    """The revision the database is at (None for an empty database).
+
+    Read from Alembic's version table directly: `MigrationContext.configure` logs two INFO lines
+    each time, which would fill the log on every readiness check."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+            return None if row is None else str(row[0])
     except SQLAlchemyError as error:
         raise ServiceError(f"cannot reach the database: {_short(error)}") from error
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
 import uuid
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatekeeper.logs import SECRETS
@@ -19,14 +20,41 @@ from gatekeeper.service.problems import error_body
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _access = logging.getLogger("gatekeeper.service.access")
+_log = logging.getLogger(__name__)
 _REQUEST_ID_FORMAT = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by `gatekeeper serve --workers N`: each worker writes its samples there, `/metrics` sums."""
 
 
 class Metrics:
-    """The service's Prometheus metrics, in a registry of their own."""
+    """The service's Prometheus metrics, in a registry of their own (with `--workers N`, each
+    worker's values live in PROMETHEUS_MULTIPROC_DIR and `exposition_registry` sums them)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.records_stored = Counter(
+            "gatekeeper_records_stored",
+            "Statements appended to the log (a statement already stored is not counted).",
+            registry=self.registry,
+        )
+        self.records_refused = Counter(
+            "gatekeeper_records_refused",
+            "Statements refused at ingest, by reason (the HTTP status code).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.witness_cosignatures = Counter(
+            "gatekeeper_witness_cosignatures",
+            "Witness cosignatures accepted.",
+            registry=self.registry,
+        )
+        self.key_events = Counter(
+            "gatekeeper_key_events",
+            "Signing-key events (created, rotated, retired), by event.",
+            ["event"],
+            registry=self.registry,
+        )
         self.requests = Counter(
             "gatekeeper_http_requests",
             "HTTP requests answered, by method, route and status.",
@@ -40,8 +68,19 @@ class Metrics:
             registry=self.registry,
         )
         self.log_size = Gauge(
-            "gatekeeper_log_size", "Leaves in the transparency log.", registry=self.registry
+            "gatekeeper_log_size",
+            "Leaves in the transparency log.",
+            registry=self.registry,
+            multiprocess_mode="max",  # the log only grows: the newest reading is the largest
         )
+
+    def exposition_registry(self) -> CollectorRegistry:
+        """What `/metrics` renders: this registry, or the sum over every worker's files."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return self.registry
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return combined
 
 
 class _BodyTooLargeError(Exception):
@@ -100,32 +139,43 @@ class ServiceMiddleware:
         except _BodyTooLargeError:
             if not state["sent"]:
                 await self._too_large(send_with_id)
+        except Exception:
+            # answered here, inside the request id's scope: Starlette's own last-resort handler
+            # runs outside every middleware, so its 500 would carry no X-Request-ID
+            _log.exception(
+                "internal error on %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                extra={"request_id": request_id},
+            )
+            if not state["sent"]:
+                await _send_error(
+                    send_with_id,
+                    500,
+                    "internal",
+                    f"internal error; the service log names it with request id {request_id}",
+                )
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            error_body(
-                "payload_too_large",
-                f"the request body is larger than the limit of {self.max_body_bytes} bytes",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        await _send_error(
+            send,
+            413,
+            "payload_too_large",
+            f"the request body is larger than the limit of {self.max_body_bytes} bytes",
         )
-        await send({"type": "http.response.body", "body": body})
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "-")
-        self.metrics.requests.labels(method, template, str(status)).inc()
-        self.metrics.latency.labels(method, template).observe(seconds)
+        bounded = method if method in _METHODS else "other"  # a label per invented verb would grow
+        self.metrics.requests.labels(bounded, template, str(status)).inc()
+        self.metrics.latency.labels(bounded, template).observe(seconds)
+        if bounded == "POST" and template == "/v1/evidence":
+            if status == 201:
+                self.metrics.records_stored.inc()
+            elif 400 <= status < 500:
+                self.metrics.records_refused.labels(str(status)).inc()
         _access.info(
             "request",
             extra={
@@ -136,6 +186,21 @@ class ServiceMiddleware:
                 "duration_ms": round(seconds * 1000, 3),
             },
         )
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _request_id(scope: Scope) -> str:

@@ -102,7 +102,7 @@ def service_env(data_dir: Path, database_url: str | None = None) -> dict[str, st
     """The environment a service process (or a CLI call) runs with."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
     env["GATEKEEPER_DATA_DIR"] = str(data_dir)
-    if database_url:
+    if database_url is not None:
         env["GATEKEEPER_DATABASE_URL"] = database_url
     return env
 

@@ -74,9 +74,31 @@ def test_tokens_and_keys_commands(tmp_path: Path, gatekeeper: Callable[..., _Res
         app.state.gatekeeper.engine.dispose()
     again = gatekeeper(env, "tokens", "revoke", token_id)
     assert again.returncode == 2
-    assert again.stderr.startswith("error: no active token")
+    assert again.stderr.splitlines() == [
+        f"database: sqlite:///{(tmp_path / 'gatekeeper.db').resolve()}",
+        f"error: no active token has the id {token_id!r}; see `gatekeeper tokens list`",
+    ]
     bad = gatekeeper(env, "tokens", "create", "--project", "a/b", "--scope", "write")
-    assert (bad.returncode, bad.stderr.count("\n")) == (2, 1)
+    assert (bad.returncode, bad.stderr.count("\n")) == (2, 2)
+
+
+@pytest.mark.parametrize("command", [("db", "current"), ("tokens", "list"), ("keys", "list")])
+def test_a_set_but_unusable_database_url_is_an_error(
+    tmp_path: Path, gatekeeper: Callable[..., _Result], command: tuple[str, ...]
+) -> None:
+    """An empty or unreachable GATEKEEPER_DATABASE_URL is refused, never replaced by the SQLite
+    default; the command names the database first, its password masked."""
+    empty = gatekeeper(service_env(tmp_path, ""), *command)
+    assert empty.returncode == 2
+    assert "set but empty" in empty.stderr
+    unreachable = "postgresql+psycopg://auditor:s3cret@127.0.0.1:1/evidence"
+    down = gatekeeper(service_env(tmp_path, unreachable), *command)
+    assert down.returncode == 2
+    assert down.stderr.splitlines()[0] == (
+        "database: postgresql+psycopg://auditor:***@127.0.0.1:1/evidence"
+    )
+    assert "s3cret" not in down.stderr
+    assert not (tmp_path / "gatekeeper.db").exists()
 
 
 def test_external_sqlite_database_needs_db_upgrade(

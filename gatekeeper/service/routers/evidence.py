@@ -13,7 +13,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
+from gatekeeper.attest.canonical import (
+    CanonicalJSONError,
+    UnsafeNumberError,
+    canonical_json,
+    strict_json_loads,
+)
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.service._clock import format_time
@@ -46,6 +51,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta]:
     try:
         data = strict_json_loads(body)
+    except UnsafeNumberError as error:
+        raise ApiError(
+            422, f"the request body has a number that cannot be kept: {error}"
+        ) from error
     except CanonicalJSONError as error:
         raise ApiError(400, f"the request body is not valid JSON: {error}") from error
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,6 +15,7 @@ from gatekeeper.service.deps import Context
 from gatekeeper.service.records import HealthOut
 
 router = APIRouter(tags=["operations"])
+_log = logging.getLogger(__name__)
 
 
 @router.get("/healthz", response_model=HealthOut, summary="Liveness")
@@ -28,11 +31,14 @@ def healthz() -> HealthOut:
     summary="Readiness",
 )
 def readyz(context: Context) -> Response:
-    """The database is reachable and its schema is at the newest migration."""
+    """The database is reachable and its schema is at the newest migration. The reason of a
+    503 goes to the service log only: the driver's text names hosts and users."""
     try:
         require_current_schema(context.engine)
     except (ServiceError, SQLAlchemyError) as error:
-        return JSONResponse(HealthOut(status="unavailable", detail=str(error)).model_dump(), 503)
+        _log.warning("not ready: %s", str(error).splitlines()[0][:500] if str(error) else error)
+        detail = "the database is unreachable or its schema is not current; see the service log"
+        return JSONResponse(HealthOut(status="unavailable", detail=detail).model_dump(), 503)
     return JSONResponse(HealthOut(status="ready").model_dump())
 
 
@@ -48,4 +54,5 @@ def metrics(context: Context) -> Response:
         context.metrics.log_size.set(context.store.log_size())
     except SQLAlchemyError:
         context.metrics.log_size.set(float("nan"))
-    return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    registry = context.metrics.exposition_registry()
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
