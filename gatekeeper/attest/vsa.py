@@ -22,6 +22,7 @@ from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import Envelope, sign_envelope
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.attest.statement import STATEMENT_TYPE, Statement
+from gatekeeper.errors import AttestError
 
 __all__ = [
     "GATE_PASSED_LEVEL",
@@ -40,7 +41,7 @@ GATE_PASSED_LEVEL = "GATEKEEPER_GATE_PASSED"
 SLSA_VERSION = "1.0"
 
 
-class VsaError(ValueError):
+class VsaError(AttestError):
     """The record is not a gate verdict a VSA can summarise; `str()` says why."""
 
 

@@ -29,10 +29,9 @@ def _problem(predicate: dict[str, Any], record: RecordSummary) -> str | None:
     ]
     if digests != [record.envelope_sha256]:
         return "its inputAttestations do not name the record's envelope (SHA-256)"
-    if record.result is None:
-        return "the record holds no gate verdict to summarise"
     if predicate.get("verificationResult") != record.result:
-        return f"it says {predicate.get('verificationResult')!r}, the record's gate {record.result}"
+        gate = record.result or "holds no verdict"
+        return f"it says {predicate.get('verificationResult')!r}, the record's gate {gate}"
     return None
 
 

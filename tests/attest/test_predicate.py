@@ -99,6 +99,8 @@ def test_a_stored_v1_predicate_is_still_read() -> None:
     assert read.confirmed is not None
     assert read.confirmed["reviews"].status == "not checked"
     assert not read.waived
+    older = {key: value for key, value in v1.items() if key != "confirmed"}
+    assert read_predicate(PREDICATE_TYPE_V1, older).confirmed is None
 
 
 def test_a_v2_predicate_without_evaluation_time_is_refused(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import zipfile
 from pathlib import Path
 
@@ -90,9 +91,61 @@ def test_a_vsa_signed_by_another_key_or_for_no_record_is_named(
     assert any(f.member == "vsa.jsonl" and "manifest" in f.message for f in report.failures)
 
 
+def _resigned(line: bytes, change: dict[str, object]) -> bytes:
+    """`line` with its VSA statement updated by `change` (predicate keys under "predicate")."""
+    value = json.loads(line)
+    statement = json.loads(base64.b64decode(value["envelope"]["payload"]))
+    predicate = change.pop("predicate", {})
+    statement.update(change)
+    statement["predicate"].update(predicate)  # type: ignore[call-overload]
+    value["envelope"] = sign_envelope(canonical_json(statement), KEY).to_json_dict()
+    return canonical_json(value)
+
+
+def test_a_vsa_of_another_type_or_envelope_and_a_bad_line_are_named(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """A re-signed VSA of another predicate type, one naming another envelope digest, and a
+    line that is not the three fields are each named by line."""
+    lines = _members(bundle)["vsa.jsonl"].splitlines()
+    other_type = _resigned(lines[0], {"predicateType": "https://example.invalid/other/v1"})
+    other_input = _resigned(
+        lines[1], {"predicate": {"inputAttestations": [{"digest": {"sha256": "0" * 64}}]}}
+    )
+    changed = [other_type, other_input, b'{"log_index": 3}', *lines[3:]]
+    failures = _vsa_failures(verify_bundle(_with_summaries(bundle, tmp_path / "d.zip", changed)))
+    assert any(m.startswith("line 1:") and "predicateType" in m for m in failures), failures
+    assert any(m.startswith("line 2:") and "inputAttestations" in m for m in failures), failures
+    assert any(m.startswith("line 3:") and '"log_index"' in m for m in failures), failures
+
+
 def test_a_bundle_without_summaries_still_verifies(tmp_path: Path) -> None:
     """Bundles written before VSAs (no vsa.jsonl) verify as before."""
     path = tmp_path / "old.zip"
     write_sample_bundle(path, 3, KEY)
     assert "vsa.jsonl" not in _members(path)
     assert verify_bundle(path).ok
+
+
+def test_a_threaded_process_never_forks_its_bundle_workers() -> None:
+    """Forking a process with other threads can copy a held lock: spawn is used then."""
+    from gatekeeper.ledger._bundle_records import _context
+
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        assert _context().get_start_method() == "spawn"
+    finally:
+        release.set()
+        worker.join()
+
+
+def test_only_a_record_with_a_gate_verdict_has_a_result_to_summarise() -> None:
+    """A record without pass/fail (e.g. a policy record) has no result a VSA could state."""
+    from gatekeeper.ledger._bundle_records import _gate_result
+    from gatekeeper.ledger.testing import sample_predicate
+
+    assert _gate_result({"facts": {}}) is None
+    assert _gate_result(sample_predicate(1)) == "PASSED"
+    assert _gate_result(sample_predicate(7)) == "FAILED"
