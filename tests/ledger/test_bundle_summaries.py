@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -149,3 +151,15 @@ def test_only_a_record_with_a_gate_verdict_has_a_result_to_summarise() -> None:
     assert _gate_result({"facts": {}}) is None
     assert _gate_result(sample_predicate(1)) == "PASSED"
     assert _gate_result(sample_predicate(7)) == "FAILED"
+
+
+def test_a_single_threaded_verifier_forks_its_workers() -> None:
+    """`gatekeeper verify` as a plain process (one thread) uses fork: no re-import per worker."""
+    code = (
+        "from gatekeeper.ledger._bundle_records import _context;"
+        "print(_context().get_start_method())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "fork"
