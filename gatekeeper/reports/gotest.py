@@ -10,6 +10,10 @@
   test that failed in any run (TestMain exiting non-zero, a race report).
 - Output of a failed test (without the `=== RUN`/`--- FAIL` framing lines) is its message, capped.
 - `duration_s` is the sum of the packages' `Elapsed`.
+- Events without `Package` (`go tool test2json` on a test binary) belong to one unnamed package.
+
+A failure's test id is `package::test` (a package error's is `package::package`), so a test that
+failed in one stream and passed in another stream of the same packages is passed and flaky.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from pathlib import Path
 
 from gatekeeper.errors import ReportError
 from gatekeeper.facts import MESSAGE_LIMIT
-from gatekeeper.reports.model import FailureRecord, TestResult
+from gatekeeper.reports.model import FailureRecord, ParsedReport, TestResult
+from gatekeeper.reports.registry import Head, ReportFormat, register
 
 MAX_LINE_BYTES = 1024 * 1024
 """Longest event line read; test2json itself splits output lines at a few KiB."""
@@ -54,8 +59,9 @@ class _Package:
 
 
 class _Stream:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, only: set[tuple[str, str]] | None = None) -> None:
         self.path = path
+        self.only = only
         self.tests: dict[tuple[str, str], _Test] = {}
         self.packages: dict[str, _Package] = {}
 
@@ -69,6 +75,8 @@ class _Stream:
         if not isinstance(event, dict):
             raise ReportError(self.path, "a go test -json event is not a JSON object", line=number)
         action, package, test = event.get("Action"), event.get("Package"), event.get("Test")
+        if isinstance(action, str) and package is None and "ImportPath" not in event:
+            package = ""  # `go tool test2json` run on a test binary names no package
         if not isinstance(action, str) or not isinstance(package, str):
             package = event.get("ImportPath")
             if action in ("build-output", "build-fail") and isinstance(package, str):
@@ -84,10 +92,12 @@ class _Stream:
         key = (package, name)
         test = self.tests.get(key)
         if test is None:
+            if self.only is not None and key not in self.only:
+                return
             test = self.tests[key] = _Test()
         if action == "output":
             text = event.get("Output")
-            if isinstance(text, str):
+            if isinstance(text, str) and self.only is None:
                 test.add_output(text)
         elif action in ("pass", "fail", "skip"):
             test.outcomes.add(action)
@@ -171,9 +181,8 @@ def _result(stream: _Stream) -> TestResult:
     return result
 
 
-def parse_gotest(path: Path) -> TestResult:
-    """Counts, duration and failures of one `go test -json` stream."""
-    stream = _Stream(path)
+def _read_stream(stream: _Stream) -> None:
+    path = stream.path
     try:
         with path.open("rb") as handle:
             number = 0
@@ -194,6 +203,84 @@ def parse_gotest(path: Path) -> TestResult:
                 stream.event(number, event)
     except OSError as error:
         raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
+
+
+def parse_gotest(path: Path) -> TestResult:
+    """Counts, duration and failures of one `go test -json` stream."""
+    stream = _Stream(path)
+    _read_stream(stream)
     if not stream.tests and not stream.packages:
         raise ReportError(path, "no go test -json events in the file")
     return _result(stream)
+
+
+def passed_ids(path: Path, wanted: set[str]) -> set[str]:
+    """Which of the test ids in `wanted` (`package::test`) passed in the stream at `path`.
+
+    A test passed as `parse_gotest` counts it (a passing run, or no end in a passed package); a
+    package error (`package::package`) passed when that package built and passed.
+    """
+    keys = {(package, name) for package, _, name in (i.partition("::") for i in wanted)}
+    if not keys:
+        return set()
+    stream = _Stream(path, only=keys)
+    _read_stream(stream)
+    found: set[str] = set()
+    for (package_name, name), test in stream.tests.items():
+        package = stream.packages.get(package_name)
+        unended_in_passed = test.last is None and package is not None and package.outcome == "pass"
+        if "pass" in test.outcomes or test.last == "pass" or unended_in_passed:
+            found.add(f"{package_name}::{name}")
+    for package_name, package in stream.packages.items():
+        built_and_passed = package.outcome == "pass" and not package.build_failed
+        if (package_name, package_name) in keys and built_and_passed:
+            found.add(f"{package_name}::{package_name}")
+    return found
+
+
+_DETECT_LINES = 64
+"""Lines of the head searched for the first event (go build errors may come first).
+
+Detection runs before the other JSON formats (`priority`): it parses that one line, which no
+coverage.py or unread JSON report passes."""
+
+
+def _is_gotest(head: Head) -> bool:
+    """A `go test -json` stream: its first JSON line is an object with `Action` and `Package`
+    or `Time` (text lines before it, such as `FAIL pkg [build failed]`, are skipped)."""
+    if head.is_xml:
+        return False
+    for line in head.body.split(b"\n", _DETECT_LINES)[:_DETECT_LINES]:
+        stripped = line.strip()
+        if not stripped.startswith(b"{"):
+            if stripped.startswith((b"[", b"<")):
+                return False
+            continue
+        try:
+            event = json.loads(stripped)
+        except ValueError:  # cut by the head, or broken: the parser names the line
+            return b'"Action"' in stripped and (b'"Package"' in stripped or b'"Time"' in stripped)
+        return (
+            isinstance(event, dict)
+            and "Action" in event
+            and ("Package" in event or "Time" in event)
+        )
+    return False
+
+
+def _read(path: Path, report: ParsedReport) -> None:
+    report.tests = parse_gotest(path)
+
+
+register(
+    ReportFormat(
+        name="gotest",
+        kind="test",
+        title="go test -json (test2json JSON lines)",
+        detect=_is_gotest,
+        parse=_read,
+        passed_ids=passed_ids,
+        producer="go test",
+        priority=50,
+    )
+)
