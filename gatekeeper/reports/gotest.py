@@ -38,15 +38,28 @@ _BUILD_FAILED = re.compile(r"^FAIL\s+(\S+)\s+\[(?:build|setup) failed\]")
 
 @dataclass(slots=True)
 class _Test:
-    outcomes: set[str] = field(default_factory=set)
+    """One test of a package: kept for every test of the stream, so kept small."""
+
+    ever_passed: bool = False
+    ever_failed: bool = False
     last: str | None = None
-    output: list[str] = field(default_factory=list)
+    output: list[str] | None = None  # only until a run passes: a passed test shows no message
     size: int = 0
 
     def add_output(self, text: str) -> None:
-        if self.size < MESSAGE_LIMIT and not _FRAMING.match(text):
+        if not self.ever_passed and self.size < MESSAGE_LIMIT and not _FRAMING.match(text):
+            if self.output is None:
+                self.output = []
             self.output.append(text)
             self.size += len(text)
+
+    def end(self, action: str) -> None:
+        self.last = action
+        if action == "pass":
+            self.ever_passed = True
+            self.output = None
+        elif action == "fail":
+            self.ever_failed = True
 
 
 @dataclass(slots=True)
@@ -63,6 +76,7 @@ class _Stream:
         self.path = path
         self.only = only
         self.tests: dict[tuple[str, str], _Test] = {}
+        self.names: dict[str, str] = {}  # one string per package name, not one per event
         self.packages: dict[str, _Package] = {}
 
     def package(self, name: str) -> _Package:
@@ -94,14 +108,14 @@ class _Stream:
         if test is None:
             if self.only is not None and key not in self.only:
                 return
+            key = (self.names.setdefault(package, package), name)
             test = self.tests[key] = _Test()
         if action == "output":
             text = event.get("Output")
             if isinstance(text, str) and self.only is None:
                 test.add_output(text)
         elif action in ("pass", "fail", "skip"):
-            test.outcomes.add(action)
-            test.last = action
+            test.end(action)
         elif action == "run" and test.last is not None:
             test.last = None  # a rerun: the new run has not ended yet
 
@@ -138,12 +152,13 @@ def _message(parts: list[str]) -> str:
 
 def _record(package: str, name: str, test: _Test, kind: str) -> FailureRecord:
     file = line = None
-    for text in test.output:
+    output = test.output or []
+    for text in output:
         place = _PLACE.match(text)
         if place is not None:
             file, line = place.group(1), int(place.group(2))
             break
-    return FailureRecord(package, name, package, file, line, _message(test.output), kind)
+    return FailureRecord(package, name, package, file, line, _message(output), kind)
 
 
 def _result(stream: _Stream) -> TestResult:
@@ -156,11 +171,11 @@ def _result(stream: _Stream) -> TestResult:
             vouched = package is not None and package.outcome == "pass"
             outcome = "pass" if vouched else "fail"
         result.total += 1
-        if "fail" in test.outcomes or outcome == "fail":
+        if test.ever_failed or outcome == "fail":
             failing_packages.add(package_name)
-        if "pass" in test.outcomes or outcome == "pass":
+        if test.ever_passed or outcome == "pass":
             result.passed += 1
-            if "fail" in test.outcomes:
+            if test.ever_failed:
                 result.flaky += 1
         elif outcome == "skip":
             result.skipped += 1
@@ -229,7 +244,7 @@ def passed_ids(path: Path, wanted: set[str]) -> set[str]:
     for (package_name, name), test in stream.tests.items():
         package = stream.packages.get(package_name)
         unended_in_passed = test.last is None and package is not None and package.outcome == "pass"
-        if "pass" in test.outcomes or test.last == "pass" or unended_in_passed:
+        if test.ever_passed or unended_in_passed:
             found.add(f"{package_name}::{name}")
     for package_name, package in stream.packages.items():
         built_and_passed = package.outcome == "pass" and not package.build_failed
