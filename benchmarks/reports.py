@@ -269,7 +269,7 @@ def run_gotest(workdir: Path, runs: int, events: int) -> None:
             "go test -json: gatekeeper / bare json loop time", gk[0] / bare[0], 2.0, gk[1] / bare[1]
         )
     )
-    print(_verdict("go test -json: gatekeeper peak RSS (MB)", gk[2], TARGET_RSS_MB))
+    print(f"  go test -json: gatekeeper peak RSS {gk[2]:.1f} MB (no target: one entry per test)")
 
 
 def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
