@@ -34,6 +34,7 @@ MAX_LINE_BYTES = 1024 * 1024
 _FRAMING = re.compile(r"^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)|--- (?:FAIL|PASS|SKIP):)")
 _PLACE = re.compile(r"^\s+([\w./-]+\.go):(\d+): ")
 _BUILD_FAILED = re.compile(r"^FAIL\s+(\S+)\s+\[(?:build|setup) failed\]")
+_ENDS = {action: action for action in ("pass", "fail", "skip")}
 
 
 @dataclass(slots=True)
@@ -54,7 +55,7 @@ class _Test:
             self.size += len(text)
 
     def end(self, action: str) -> None:
-        self.last = action
+        self.last = _ENDS[action]  # the shared constant, not the decoded string of each event
         if action == "pass":
             self.ever_passed = True
             self.output = None
@@ -114,7 +115,7 @@ class _Stream:
             text = event.get("Output")
             if isinstance(text, str) and self.only is None:
                 test.add_output(text)
-        elif action in ("pass", "fail", "skip"):
+        elif action in _ENDS:
             test.end(action)
         elif action == "run" and test.last is not None:
             test.last = None  # a rerun: the new run has not ended yet
