@@ -1,11 +1,13 @@
 """Speed and peak memory of `gatekeeper inspect` against junitparser, pycobertura and the bare
-lxml iterparse loop, each as a separate whole process, on generated files of known content.
+lxml iterparse loop, each as a separate whole process, on generated files of known content; and on
+a `go test -json` stream of 1M events against a bare loop that only json-decodes each line.
 
-Run: `make bench` (or `python benchmarks/reports.py [--quick]`). Prints one line per measurement
-and the ratios against the targets of issue 2. Numbers are whole-process wall time, CPU time
-(user + system) and the peak resident set size of the child (resource.getrusage(RUSAGE_CHILDREN)
-per fresh runner process). On a loaded machine wall time mostly measures the load: the CPU-time
-ratios, printed beside the wall-time ones, are the steadier figure.
+Run: `make bench` (or `python benchmarks/reports.py [--quick] [--only xml|gotest]`). Prints one
+line per measurement and the ratios against the targets of issues 2 and 14. Numbers are
+whole-process wall time, CPU time (user + system) and the peak resident set size of the child
+(resource.getrusage(RUSAGE_CHILDREN) per fresh runner process). On a loaded machine wall time
+mostly measures the load: the CPU-time ratios, printed beside the wall-time ones, are the steadier
+figure.
 """
 
 from __future__ import annotations
@@ -79,6 +81,68 @@ from pycobertura import Cobertura
 cobertura = Cobertura(sys.argv[1])
 print(cobertura.total_statements(), cobertura.total_misses())
 """
+
+
+_BARE_JSON_LINES = """
+import json, sys
+count = 0
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        json.loads(line)
+        count += 1
+print(count)
+"""
+"""The floor of any `go test -json` reader: decode each line, nothing else."""
+
+
+def write_gotest(path: Path, events: int) -> dict[str, int]:
+    """A `go test -json` stream of about `events` events as go writes them (timestamps, `=== RUN`
+    and `--- PASS` output lines, `Elapsed`): packages of 100 tests, every 10th test with two
+    subtests, 1% of the tests failing with three output lines, 2% skipped."""
+    tests = failed = skipped = written = 0
+    stamp = '"Time":"2026-12-03T09:10:28.253750437Z"'
+    with path.open("w", encoding="utf-8") as out:
+
+        def test(package: str, name: str, outcome: str, extra: list[str]) -> int:
+            head = f'{{{stamp},"Action":"%s","Package":"{package}","Test":"{name}"'
+            out.write(head % "run" + "}\n")
+            lines = [f"=== RUN   {name}\\n", *extra, f"--- {outcome.upper()}: {name} (0.01s)\\n"]
+            for text in lines:
+                out.write(head % "output" + f',"Output":"{text}"}}\n')
+            out.write(head % outcome + ',"Elapsed":0.01}\n')
+            return len(lines) + 2
+
+        number = 0
+        while written < events:
+            package = f"example.com/project/internal/module{number // 100}"
+            if number % 100 == 0:
+                out.write(f'{{{stamp},"Action":"start","Package":"{package}"}}\n')
+                written += 1
+            name = f"TestFunction{number}"
+            if number % 100 == 42:
+                failed += 1
+                extra = [
+                    f"    thing_test.go:{number % 900 + 10}: got 1, want 2\\n",
+                    "    thing_test.go:99: while handling \\u00fcmlaut input\\n",
+                ]
+                written += test(package, name, "fail", extra)
+            elif number % 50 == 7:
+                skipped += 1
+                written += test(package, name, "skip", ["    thing_test.go:5: needs a database\\n"])
+            elif number % 10 == 3:
+                written += test(package, f"{name}/case_one", "pass", [])
+                written += test(package, f"{name}/case_two", "pass", [])
+                written += test(package, name, "pass", [])
+                tests += 2
+            else:
+                written += test(package, name, "pass", [])
+            tests += 1
+            number += 1
+            if number % 100 == 0 or written >= events:
+                outcome = "fail" if (number - 1) // 100 * 100 + 42 < number else "pass"
+                out.write(f'{{{stamp},"Action":"{outcome}","Package":"{package}","Elapsed":1.5}}\n')
+                written += 1
+    return {"tests": tests, "failures": failed, "skipped": skipped}
 
 
 def write_junit(path: Path, tests: int) -> dict[str, int]:
@@ -190,6 +254,24 @@ def _verdict(name: str, value: float, limit: float, cpu: float | None = None) ->
     return verdict
 
 
+def run_gotest(workdir: Path, runs: int, events: int) -> None:
+    """Generate a `go test -json` stream of `events` events, time `gatekeeper inspect` on it
+    against the bare json-decoding loop, print the ratio (target: within 2x)."""
+    stream = workdir / "gotest.json"
+    _check(f"go test -json {events}", stream, write_gotest(stream, events))
+    print(f"go test -json, {events} events ({stream.stat().st_size / 1e6:.0f} MB):")
+    gk = best_of(_gatekeeper(stream), runs)
+    bare = best_of([sys.executable, "-c", _BARE_JSON_LINES, str(stream)], runs)
+    _line("gatekeeper inspect", *gk)
+    _line("bare json.loads loop", *bare)
+    print(
+        _verdict(
+            "go test -json: gatekeeper / bare json loop time", gk[0] / bare[0], 2.0, gk[1] / bare[1]
+        )
+    )
+    print(f"  go test -json: gatekeeper peak RSS {gk[2]:.1f} MB (no target: one entry per test)")
+
+
 def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
     """Generate the files, measure every tool on them, print the ratios."""
     junit_400k, junit_1m, cobertura = (
@@ -247,14 +329,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the fastest counts")
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, one run")
+    parser.add_argument(
+        "--only", choices=("all", "xml", "gotest"), default="all", help="which files to measure"
+    )
     arguments = parser.parse_args()
-    sizes = (400_000, 1_000_000, 400_000)
+    sizes, events = (400_000, 1_000_000, 400_000), 1_000_000
     runs = arguments.runs
     if arguments.quick:
-        sizes, runs = (40_000, 100_000, 40_000), 1
+        sizes, events, runs = (40_000, 100_000, 40_000), 100_000, 1
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gatekeeper-bench-") as workdir:
-        run(Path(workdir), runs, sizes)
+        if arguments.only in ("all", "xml"):
+            run(Path(workdir), runs, sizes)
+        if arguments.only in ("all", "gotest"):
+            run_gotest(Path(workdir), runs, events)
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
 
 

@@ -184,7 +184,7 @@ class Facts(_Frozen):
 # Which input provides which section: used in the sentences for missing facts.
 PROVIDED_BY: Mapping[str, str] = {
     "subject": "the CI context or --provider",
-    "tests": "a JUnit XML report (--report) or a GitLab pipeline test report",
+    "tests": "a test report (JUnit XML, go test -json; --report) or a GitLab pipeline test report",
     "coverage.patch": "a coverage report plus --diff FILE or --base REF",
     "coverage": "a coverage report (Cobertura, LCOV, JaCoCo, coverage.py JSON, Go coverprofile)",
     "reviews": "--provider github|gitlab",
