@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -35,6 +35,11 @@ def create(
             expires_at = datetime.fromisoformat(expires)
         except ValueError as error:
             raise UsageError(f"--expires {expires!r} is not an ISO 8601 date or time") from error
+        if _as_utc(expires_at) <= datetime.now(UTC):
+            raise UsageError(
+                f"--expires {expires!r} is not in the future: a token must expire after it is "
+                "created (or leave --expires out for a token that does not expire)"
+            )
     with engine_for(_settings()) as engine:
         token, info = create_token(engine, scope, project, expires_at)
     typer.echo(
@@ -65,6 +70,10 @@ def revoke(token_id: Annotated[str, typer.Argument(help="The id `tokens list` sh
     if not revoked:
         raise UsageError(f"no active token has the id {token_id!r}; see `gatekeeper tokens list`")
     typer.echo(f"token {token_id} revoked")
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _settings() -> Settings:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from gatekeeper.errors import UsageError
 from gatekeeper.service._clock import format_time, utc_now
 from gatekeeper.service.database import WRITER, driver_sql
+from gatekeeper.service.projects import ProjectNameError, validate_project
 from gatekeeper.service.tables import TokenRow
 
 if TYPE_CHECKING:
@@ -91,6 +92,13 @@ def _check_scopes(scopes: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(scopes)))
 
 
+def _check_project(project: str) -> None:
+    try:
+        validate_project(project)
+    except ProjectNameError as error:
+        raise UsageError(f"--project: {error}") from None
+
+
 def create_token(
     engine: Engine,
     scopes: list[str],
@@ -100,6 +108,9 @@ def create_token(
     """Creates a token; returns the secret (shown once) and what is stored about it."""
     chosen = _check_scopes(scopes)
     bound = tuple(sorted(set(projects)))
+    for project in bound:
+        if project != ALL_PROJECTS:
+            _check_project(project)
     if "admin" in chosen or ALL_PROJECTS in bound:
         bound = (ALL_PROJECTS,)
     if not bound:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
@@ -17,6 +17,7 @@ from gatekeeper.service.confirm import ReviewConfirmer
 from gatekeeper.service.middleware import Metrics
 from gatekeeper.service.oidc import IdTokenRefused, OidcVerifier, looks_like_jwt
 from gatekeeper.service.problems import ApiError
+from gatekeeper.service.projects import PROJECT_MAX_LENGTH, ProjectNameError, validate_project
 from gatekeeper.service.records import StoredRecord, record_from_row
 from gatekeeper.service.store import EvidenceStore
 from gatekeeper.service.tables import RecordRow
@@ -109,6 +110,26 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 Reader = Annotated[Principal, Depends(require_scope("read"))]
 Ingester = Annotated[Principal, Depends(require_scope("ingest"))]
+
+
+ProjectQuery = Annotated[
+    str | None,
+    Query(
+        max_length=PROJECT_MAX_LENGTH,
+        description="owner/name (GitLab: group/.../name); 422 when it is not a project name.",
+    ),
+]
+"""`?project=`: pass it through `checked_project` before use."""
+
+
+def checked_project(project: str | None) -> str | None:
+    """`project` of a query when it is a project name (or absent); 422 with the reason otherwise."""
+    if project is None:
+        return None
+    try:
+        return validate_project(project)
+    except ProjectNameError as error:
+        raise ApiError(422, f"the request is invalid: project: {error}") from None
 
 
 def require_project(principal: Principal, project: str | None) -> None:

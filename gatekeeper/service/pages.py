@@ -31,6 +31,7 @@ from gatekeeper.service.page_queries import (
 )
 from gatekeeper.service.page_views import record_view, row_view
 from gatekeeper.service.problems import ApiError
+from gatekeeper.service.projects import ProjectNameError, validate_project
 from gatekeeper.service.routers.export import export
 
 COOKIE = "gatekeeper_ui"
@@ -181,7 +182,16 @@ def _filters(request: Request) -> dict[str, str]:
     filters = {name: request.query_params.get(name, "").strip()[:300] for name in names}
     if filters["verdict"] not in ("", "pass", "fail"):
         raise PageError(422, "verdict: choose pass or fail")
+    if filters["project"]:
+        _project(filters["project"])
     return filters
+
+
+def _project(value: str) -> str:
+    try:
+        return validate_project(value)
+    except ProjectNameError as error:
+        raise PageError(422, f"project: {error}") from None
 
 
 def _limit(value: str) -> int:
@@ -264,9 +274,9 @@ def export_bundle(
     request: Request, context: Context, viewer: Viewer, project: str = ""
 ) -> Response:
     """The export bundle of one project (the API's `/v1/export`, with the session cookie)."""
-    if not project or len(project) > 200:
+    if not project:
         raise PageError(422, "project: name the project to export (owner/name)")
-    return export(request, context, viewer, project=project, since=None, until=None)
+    return export(request, context, viewer, project=_project(project), since=None, until=None)
 
 
 @router.get("/log")

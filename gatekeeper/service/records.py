@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gatekeeper.service.projects import PROJECT_MAX_LENGTH, PROJECT_PATTERN, validate_project
 
 
 class _Wire(BaseModel):
@@ -105,12 +107,20 @@ class EvidenceIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project: str = Field(
-        min_length=1,
-        max_length=200,
-        pattern=r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)+$",
-        description="The project (repository) as owner/name.",
+        description="The project (repository) as owner/name (GitLab: group/.../name); every "
+        "subject of the statement must name it, as itself or as https://host/owner/name.",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": PROJECT_MAX_LENGTH,
+            "pattern": PROJECT_PATTERN,
+        },
     )
     statement: dict[str, Any] = Field(description="An in-toto Statement v1.")
+
+    @field_validator("project")
+    @classmethod
+    def _project_name(cls, value: str) -> str:
+        return validate_project(value)
 
 
 class ErrorDetail(_Wire):

@@ -33,15 +33,21 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 STARTUP_DEADLINE_S = 60.0
 
 
-def statement(n: int = 0, *, commit: str | None = None, verdict: str = "pass") -> dict[str, Any]:
-    """A small valid in-toto Statement v1 whose content differs with `n`."""
+def statement(
+    n: int = 0,
+    *,
+    commit: str | None = None,
+    verdict: str = "pass",
+    project: str = "acme/widget",
+) -> dict[str, Any]:
+    """A small valid in-toto Statement v1 about `project` whose content differs with `n`."""
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": "acme/widget", "digest": {"gitCommit": commit or f"{n:040x}"}}],
+        "subject": [{"name": project, "digest": {"gitCommit": commit or f"{n:040x}"}}],
         "predicateType": "https://gatekeeper.dev/verdict/v1",
         "predicate": {
             "verdict": {"verdict": verdict, "policy": {"name": "p", "digest": "0" * 64}},
-            "facts": {"subject": {"repo": "acme/widget", "ref": "refs/heads/main"}},
+            "facts": {"subject": {"repo": project, "ref": "refs/heads/main"}},
             "n": n,
         },
     }

@@ -126,3 +126,34 @@ def test_postgres_on_an_old_schema_is_refused(postgres: PostgresDatabases, tmp_p
     engine.dispose()
     with pytest.raises(ServiceError, match="at 0001 but this version needs 0003"):
         create_app(Settings(data_dir=tmp_path, database_url=url))
+
+
+@pytest.mark.parametrize(
+    "expires", ["2020-01-01", "2020-01-01T00:00:00+02:00", "1999-12-31T23:59:59Z"]
+)
+def test_tokens_create_refuses_an_expiry_in_the_past(
+    tmp_path: Path, gatekeeper: Callable[..., _Result], expires: str
+) -> None:
+    """An already expired token is refused with a sentence (exit 2) and none is stored."""
+    env = service_env(tmp_path)
+    args = ("tokens", "create", "--project", "acme/widget", "--scope", "read")
+    created = gatekeeper(env, *args, "--expires", expires)
+    assert created.returncode == 2, created.stdout
+    assert f"--expires {expires!r} is not in the future" in created.stderr
+    assert "Traceback" not in created.stderr
+    assert "gk_" not in created.stdout
+    assert gatekeeper(env, "tokens", "list").stdout.strip() == ""
+    later = gatekeeper(env, *args, "--expires", "2999-01-01")
+    assert later.returncode == 0, later.stderr
+
+
+@pytest.mark.parametrize("project", ["acme", "acme/widget,other/thing", "acme/*", "a/../b"])
+def test_tokens_create_refuses_a_project_that_is_not_a_name(
+    tmp_path: Path, gatekeeper: Callable[..., _Result], project: str
+) -> None:
+    """`--project` takes owner/name (groups allowed) only: one sentence, exit 2."""
+    env = service_env(tmp_path)
+    created = gatekeeper(env, "tokens", "create", "--project", project, "--scope", "ingest")
+    assert created.returncode == 2, created.stdout
+    assert created.stderr.splitlines()[-1].startswith(f"error: --project: project {project!r}")
+    assert "Traceback" not in created.stderr

@@ -14,7 +14,7 @@ from tests.service.live import ApiClient, statement
 def _post(api: ApiClient, token: str, project: str, n: int) -> None:
     response = api.post(
         "/v1/evidence",
-        json={"project": project, "statement": statement(n)},
+        json={"project": project, "statement": statement(n, project=project)},
         headers=bearer(token),
     )
     assert response.status_code == 201, response.text

@@ -56,7 +56,7 @@ def oidc_api(oidc_app: FastAPI) -> Iterator[ApiClient]:
 def _post(api: ApiClient, token: str, n: int = 0, project: str = "acme/widget") -> Any:
     return api.post(
         "/v1/evidence",
-        json={"project": project, "statement": statement(n)},
+        json={"project": project, "statement": statement(n, project=project)},
         headers=bearer(token),
     )
 

@@ -27,14 +27,17 @@ from gatekeeper.service.deps import (
     Bearer,
     Context,
     Db,
+    ProjectQuery,
     Reader,
     ServiceContext,
     check_scope,
+    checked_project,
     load_record,
     principal_of,
     require_project,
 )
 from gatekeeper.service.problems import ApiError
+from gatekeeper.service.projects import unbound_subject
 from gatekeeper.service.receipts import record_json, records_json, with_receipts
 from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
 from gatekeeper.service.store import AppendResult, StatementMeta
@@ -48,7 +51,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta]:
+def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta, tuple[str, ...]]:
+    """The project, the canonical statement, its index columns and its subject names."""
     try:
         data = strict_json_loads(body)
     except UnsafeNumberError as error:
@@ -62,17 +66,32 @@ def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta]:
     except ValidationError as error:
         first = error.errors()[0]
         place = ".".join(str(part) for part in first["loc"]) or "body"
-        raise ApiError(422, f"the request body is invalid at {place}: {first['msg']}") from error
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ApiError(422, f"the request body is invalid at {place}: {message}") from error
     try:
         payload = canonical_json(evidence.statement)
-        parse_statement(payload)
+        parsed = parse_statement(payload)
     except StatementError as error:
         raise ApiError(422, f"the statement is {error}") from error
     except (CanonicalJSONError, GatekeeperError, ValueError, TypeError) as error:
         raise ApiError(
             422, f"the statement is not an in-toto Statement v1: {_sentence(error)}"
         ) from error
-    return evidence.project, payload, _meta(evidence.statement)
+    names = tuple(subject.name for subject in parsed.subject)
+    return evidence.project, payload, _meta(evidence.statement), names
+
+
+def _require_binding(project: str, names: tuple[str, ...]) -> None:
+    """422 unless every subject of the statement names `project` (DESIGN, Binding)."""
+    stray = unbound_subject(names, project)
+    if stray is not None:
+        shown = repr(stray[:120]) + ("..." if len(stray) > 120 else "")
+        raise ApiError(
+            422,
+            f"the statement's subject {shown} does not name project {project}: a subject's name "
+            f"must be {project} or a repository URI whose path is it (https://host/{project})",
+            "subject_not_project",
+        )
 
 
 def _sentence(error: BaseException) -> str:
@@ -141,8 +160,9 @@ def _ingest(
 ) -> AppendResult:
     principal = principal_of(context, credentials)
     check_scope(principal, "ingest")
-    project, payload, meta = _parse_body(body)
+    project, payload, meta, names = _parse_body(body)
     require_project(principal, project)
+    _require_binding(project, names)
     digest = hashlib.sha256(payload).hexdigest()  # the sent statement: resending it is idempotent
     try:
         signed = confirmed_payload(context.confirmer, project, payload)
@@ -170,7 +190,7 @@ def list_evidence(
     connection: Db,
     principal: Reader,
     *,
-    project: Annotated[str | None, Query(max_length=200, description="owner/name")] = None,
+    project: ProjectQuery = None,
     commit: Annotated[str | None, Query(max_length=64, description="Git commit SHA.")] = None,
     ref: Annotated[str | None, Query(max_length=300, description="Git ref.")] = None,
     verdict: Annotated[Literal["pass", "fail"] | None, Query(description="Gate result.")] = None,
@@ -182,6 +202,7 @@ def list_evidence(
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> Response:
     """Records in log order, filtered, each with its receipt; cursor pagination."""
+    project = checked_project(project)
     if project is not None:
         require_project(principal, project)
     query = select(RecordRow.__table__).order_by(RecordRow.log_index).limit(limit)

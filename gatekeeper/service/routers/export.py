@@ -21,7 +21,13 @@ from gatekeeper.ledger import merkle
 from gatekeeper.ledger.bundle import BundleWriter
 from gatekeeper.ledger.checkpoint import Checkpoint
 from gatekeeper.service._clock import format_time, utc_now
-from gatekeeper.service.deps import Context, Reader, require_project
+from gatekeeper.service.deps import (
+    Context,
+    ProjectQuery,
+    Reader,
+    checked_project,
+    require_project,
+)
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import CheckpointOut, ErrorOut, StoredRecord, record_from_row
@@ -128,7 +134,7 @@ def export(
     context: Context,
     principal: Reader,
     *,
-    project: Annotated[str | None, Query(max_length=200, description="owner/name")] = None,
+    project: ProjectQuery = None,
     since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
     since_size: Annotated[
@@ -140,6 +146,7 @@ def export(
     each verdict record's SLSA VSA v1 (`vsa.jsonl`), the public keys and a README;
     `gatekeeper verify BUNDLE` checks it offline (with `--checkpoint OLD.json` too, when
     `since_size` added the proof from OLD's size)."""
+    project = checked_project(project)
     require_project(principal, project)
     checkpoint = context.store.latest_checkpoint()
     if checkpoint is None:
