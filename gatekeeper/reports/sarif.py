@@ -24,6 +24,7 @@ MAX_SARIF_BYTES = 256 * 1024 * 1024
 """SARIF is read whole (JSON has no streaming form here): larger files are refused."""
 
 LEVELS = ("error", "warning", "note", "none")
+KINDS = ("fail", "pass", "open", "informational", "notApplicable", "review")
 _COUNTED: dict[str, Literal["error", "warning", "note"]] = {
     "error": "error",
     "warning": "warning",
@@ -66,9 +67,8 @@ def _integer(value: object) -> int | None:
 class _Run:
     """One run's rules, to find a result's rule and its default level."""
 
-    def __init__(self, path: Path, run: dict[str, Any], where: str) -> None:
+    def __init__(self, path: Path, run: dict[str, Any]) -> None:
         self.path = path
-        self.where = where
         rules = _object(_object(run.get("tool")).get("driver")).get("rules")
         self.rules = [_object(rule) for rule in rules] if isinstance(rules, list) else []
         self.by_id: dict[str, dict[str, Any]] = {}
@@ -87,6 +87,9 @@ class _Run:
         if "level" in result:
             return self._checked(result["level"], f"{where}.level")
         kind = result.get("kind", "fail")
+        if kind not in KINDS:
+            shown = json.dumps(kind)[:40]
+            raise ReportError(self.path, f"{where}.kind is {shown}, not one of {', '.join(KINDS)}")
         if kind != "fail":
             return "none"
         if rule is not None:
@@ -109,8 +112,8 @@ def _file(location: dict[str, Any]) -> str | None:
     if not isinstance(uri, str) or not uri:
         return None
     if uri.startswith("file:"):
-        return unquote(urlsplit(uri).path) or None
-    return unquote(uri)
+        uri = urlsplit(uri).path
+    return unquote(uri)[:MESSAGE_LIMIT] or None
 
 
 def _message(result: dict[str, Any], rule: dict[str, Any] | None) -> str:
@@ -176,7 +179,7 @@ def parse_sarif(path: Path, *, max_bytes: int = MAX_SARIF_BYTES) -> FindingsResu
             continue  # null: the tool did not run to the end; no results to count
         if not isinstance(results, list):
             raise ReportError(path, f"{where}.results is not a list")
-        reader = _Run(path, run, where)
+        reader = _Run(path, run)
         for index, result in enumerate(results):
             place = f"{where}.results[{index}]"
             if not isinstance(result, dict):

@@ -66,6 +66,8 @@ RULES = [
         ({"level": "none", "ruleIndex": 0}, "none"),
         ({"kind": "pass", "ruleIndex": 0}, "none"),  # kind not fail: none, rule not read
         ({"kind": "informational", "ruleIndex": 0}, "none"),
+        ({"kind": "notApplicable"}, "none"),
+        ({"kind": "review", "ruleId": "R0"}, "none"),
         ({"kind": "fail", "ruleIndex": 0}, "error"),  # explicit fail: the rule's default
         ({"ruleIndex": 1, "ruleId": "R0"}, "note"),  # ruleIndex before ruleId
         ({"ruleId": "R0"}, "error"),  # by ruleId when there is no ruleIndex
@@ -203,6 +205,10 @@ def test_items_are_capped_and_the_counts_are_not(tmp_path: Path) -> None:
         (
             '{"version": "2.1.0", "runs": [{"results": [{}, {"level": "fatal"}]}]}',
             'runs[0].results[1].level is "fatal", not one of error, warning, note, none',
+        ),
+        (
+            '{"version": "2.1.0", "runs": [{"results": [{"kind": "failed"}]}]}',
+            'runs[0].results[0].kind is "failed", not one of fail, pass, open, informational',
         ),
         (
             '{"version": "2.1.0", "runs": [{"tool": {"driver": {"rules": [{"defaultConfiguration":'
