@@ -4,10 +4,13 @@ diff, hostile input, and the facts as policies and the terminal see them."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.errors import ReportError
 from gatekeeper.facts import fact_names
@@ -300,3 +303,31 @@ def test_policies_address_the_findings_facts(tmp_path: Path) -> None:
     assert outcome(verdict, "no-errors") == "fail"
     assert outcome(verdict, "few-warnings") == "pass"
     assert outcome(run(policy, facts()), "no-errors") == "fail"  # missing: fails closed
+
+
+_RESULT = st.fixed_dictionaries(
+    {},
+    optional={
+        "level": st.sampled_from(["error", "warning", "note", "none"]),
+        "kind": st.sampled_from(["fail", "pass", "open", "informational", "review"]),
+        "ruleIndex": st.integers(-1, 4),
+        "ruleId": st.sampled_from(["R0", "R1", "R2", "other"]),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_RESULT, max_size=30))
+def test_every_result_is_counted_once_or_is_of_level_none(results: list[dict[str, Any]]) -> None:
+    """total is the sum of the levels; counted plus level-none results are all the results."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = _sarif(Path(folder), results, RULES)
+        found = parse_sarif(path)
+        findings = reports_to_facts([parse_report(path)]).findings
+    assert findings is not None
+    levels = findings.by_level
+    assert findings.total == levels.error + levels.warning + levels.note == len(found.results)
+    assert findings.total + found.not_counted == len(results)
+    explicit_none = sum(1 for r in results if r.get("level") == "none")
+    not_fail = sum(1 for r in results if "level" not in r and r.get("kind", "fail") != "fail")
+    assert found.not_counted == explicit_none + not_fail
