@@ -107,6 +107,36 @@ class Coverage(_Frozen):
     patch: PatchCoverage | None = None
 
 
+class Finding(_Frozen):
+    """One static-analysis result (SARIF), as a reviewer needs to find it."""
+
+    rule_id: str = ""
+    level: Literal["error", "warning", "note"]
+    file: str | None = None
+    line: int | None = None
+    message: str = ""
+
+
+class FindingLevels(_Frozen):
+    """Results per SARIF level; results of level `none` are in no count."""
+
+    error: int = Field(ge=0)
+    warning: int = Field(ge=0)
+    note: int = Field(ge=0)
+
+
+class Findings(_Frozen):
+    """Static-analysis results of every SARIF run merged (summed over runs and files).
+
+    `total` counts results of level error, warning or note; `new` those of them on a line the
+    diff adds (None without a diff); `items` keeps the first FINDINGS_KEPT of them."""
+
+    total: int = Field(ge=0)
+    by_level: FindingLevels
+    new: int | None = Field(default=None, ge=0)
+    items: tuple[Finding, ...] = ()
+
+
 class Reviews(_Frozen):
     """Approvals as Gatekeeper counts them: on the head commit, never the author's own."""
 
@@ -152,7 +182,7 @@ class Change(_Frozen):
     event: str | None = None
 
 
-SECTIONS = ("subject", "tests", "coverage", "reviews", "checks", "change")
+SECTIONS = ("subject", "tests", "coverage", "findings", "reviews", "checks", "change")
 
 
 class Facts(_Frozen):
@@ -161,6 +191,7 @@ class Facts(_Frozen):
     subject: Subject | None = None
     tests: TestSummary | None = None
     coverage: Coverage | None = None
+    findings: Findings | None = None
     reviews: Reviews | None = None
     checks: Checks | None = None
     change: Change | None = None
@@ -187,6 +218,8 @@ PROVIDED_BY: Mapping[str, str] = {
     "tests": "a test report (JUnit XML, go test -json; --report) or a GitLab pipeline test report",
     "coverage.patch": "a coverage report plus --diff FILE or --base REF",
     "coverage": "a coverage report (Cobertura, LCOV, JaCoCo, coverage.py JSON, Go coverprofile)",
+    "findings.new": "a SARIF report plus --diff FILE or --base REF",
+    "findings": "a SARIF 2.1.0 report (--report), from ruff, bandit, semgrep, CodeQL, ...",
     "reviews": "--provider github|gitlab",
     "checks": "--provider github|gitlab",
     "change": "--provider github|gitlab",
@@ -210,7 +243,7 @@ def _leaf_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
         annotation = info.annotation
         for candidate in getattr(annotation, "__args__", (annotation,)):
             if isinstance(candidate, type) and issubclass(candidate, _Frozen):
-                if candidate in (TestFailure, Check, Commit, UncoveredLines):
+                if candidate in (TestFailure, Check, Commit, UncoveredLines, Finding):
                     continue
                 yield from _leaf_names(candidate, name)
 

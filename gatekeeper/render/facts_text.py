@@ -2,42 +2,65 @@
 
 from __future__ import annotations
 
-from gatekeeper.facts import Facts
+from gatekeeper.facts import Facts, Findings, TestSummary
 from gatekeeper.render.escape import terminal_text
 
 _SHOWN_PATHS = 10
+_SHOWN_FINDINGS = 20
 
 
 def _percent(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
 
 
+def _tests_lines(t: TestSummary) -> list[str]:
+    lines = [
+        f"tests     {t.total} total, {t.passed} passed, {t.failed} failed, {t.errors} errors, "
+        f"{t.skipped} skipped, {t.flaky} flaky, {t.duration_s:.3f}s"
+    ]
+    for failure in t.failures[:20]:
+        where = (
+            f" ({terminal_text(failure.file)}:{failure.line})"
+            if failure.file and failure.line
+            else ""
+        )
+        ident = terminal_text(".".join(p for p in (failure.classname, failure.name) if p))
+        lines.append(f"  {failure.kind:<8}{ident}{where}")
+        message = (
+            terminal_text(failure.message.strip().splitlines()[0], 160)
+            if failure.message.strip()
+            else ""
+        )
+        if message:
+            lines.append(f"          {message}")
+    if len(t.failures) > 20:
+        lines.append(f"  ... and {len(t.failures) - 20} more")
+    return lines
+
+
+def _findings_lines(findings: Findings) -> list[str]:
+    levels = findings.by_level
+    new = f", {findings.new} new" if findings.new is not None else ""
+    lines = [
+        f"findings  {findings.total} total: {levels.error} error, {levels.warning} warning, "
+        f"{levels.note} note{new}"
+    ]
+    for item in findings.items[:_SHOWN_FINDINGS]:
+        where = f" {terminal_text(item.file)}" if item.file else ""
+        where += f":{item.line}" if item.file and item.line else ""
+        first = item.message.strip().splitlines()[0] if item.message.strip() else ""
+        message = f" {terminal_text(first, 160)}" if first else ""
+        lines.append(f"  {item.level:<8}{terminal_text(item.rule_id)}{where}{message}")
+    if findings.total > _SHOWN_FINDINGS:
+        lines.append(f"  ... and {findings.total - _SHOWN_FINDINGS} more")
+    return lines
+
+
 def facts_as_text(facts: Facts) -> str:
     """A short, readable summary of every section that is present, and why others are missing."""
     lines: list[str] = []
     if facts.tests is not None:
-        t = facts.tests
-        lines.append(
-            f"tests     {t.total} total, {t.passed} passed, {t.failed} failed, {t.errors} errors, "
-            f"{t.skipped} skipped, {t.flaky} flaky, {t.duration_s:.3f}s"
-        )
-        for failure in t.failures[:20]:
-            where = (
-                f" ({terminal_text(failure.file)}:{failure.line})"
-                if failure.file and failure.line
-                else ""
-            )
-            ident = terminal_text(".".join(p for p in (failure.classname, failure.name) if p))
-            lines.append(f"  {failure.kind:<8}{ident}{where}")
-            message = (
-                terminal_text(failure.message.strip().splitlines()[0], 160)
-                if failure.message.strip()
-                else ""
-            )
-            if message:
-                lines.append(f"          {message}")
-        if len(t.failures) > 20:
-            lines.append(f"  ... and {len(t.failures) - 20} more")
+        lines.extend(_tests_lines(facts.tests))
     if facts.coverage is not None:
         c = facts.coverage
         counted = f"{c.lines_covered}/{c.lines_valid} " if c.lines_valid is not None else ""
@@ -56,6 +79,8 @@ def facts_as_text(facts: Facts) -> str:
                 lines.append(f"          report path not in the diff: {terminal_text(path)}")
             if len(p.unmatched_paths) > _SHOWN_PATHS:
                 lines.append(f"          ... and {len(p.unmatched_paths) - _SHOWN_PATHS} more")
+    if facts.findings is not None:
+        lines.extend(_findings_lines(facts.findings))
     for name, reason in sorted(facts.missing.items()):
         lines.append(f"missing   {name}: {terminal_text(reason)}")
     for source in facts.sources:

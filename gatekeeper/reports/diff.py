@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gatekeeper.errors import ReportError, UsageError
-from gatekeeper.reports.model import CoverageResult
+from gatekeeper.reports.model import CoverageResult, FindingRecord
 
 ChangedLines = dict[str, set[int]]
 
@@ -178,3 +178,19 @@ def patch_coverage(coverage: CoverageResult, changed: ChangedLines) -> PatchResu
     else:
         reason = "no added or changed line is measured by the coverage reports"
     return PatchResult(0, 0, None, reason, tuple(sorted(unmatched)))
+
+
+def new_findings(findings: Iterable[FindingRecord], changed: ChangedLines) -> int:
+    """How many findings are on a line the diff adds or changes (their file and start line)."""
+    count = 0
+    lines_of: dict[str, set[int]] = {}
+    for finding in findings:
+        if finding.file is None or finding.line is None:
+            continue
+        lines = lines_of.get(finding.file)
+        if lines is None:
+            path = _clean(finding.file) if not finding.file.startswith("/") else finding.file
+            lines = set().union(*(v for d, v in changed.items() if _matches(path, d)))
+            lines_of[finding.file] = lines
+        count += finding.line in lines
+    return count

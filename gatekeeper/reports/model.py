@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 MAX_COUNT = 2**62
 """Largest hit count or line number stored; larger hit counts are clamped."""
@@ -165,6 +166,26 @@ class CoverageResult:
 
 
 @dataclass(slots=True)
+class FindingRecord:
+    """One SARIF result of level error, warning or note (message already capped)."""
+
+    rule_id: str
+    level: Literal["error", "warning", "note"]
+    file: str | None
+    line: int | None
+    message: str
+
+
+@dataclass(slots=True)
+class FindingsResult:
+    """Every counted SARIF result of one or more files, in document order."""
+
+    results: list[FindingRecord] = field(default_factory=list)
+    not_counted: int = 0  # results of level "none"
+    tools: list[str] = field(default_factory=list)  # tool.driver.name of each run
+
+
+@dataclass(slots=True)
 class ParsedReport:
     """One report file: its format, producer where known, and what it measured."""
 
@@ -174,6 +195,7 @@ class ParsedReport:
     tests: TestResult | None = None
     coverage: CoverageResult | None = None
     has_branches: bool = False
+    findings: FindingsResult | None = None
 
 
 def iter_numbers(values: Iterable[object]) -> Iterator[int]:

@@ -8,19 +8,23 @@ from collections.abc import Sequence
 from gatekeeper.facts import (
     Coverage,
     Facts,
+    Finding,
+    FindingLevels,
+    Findings,
     PatchCoverage,
     Source,
     TestFailure,
     TestSummary,
     UncoveredLines,
 )
-from gatekeeper.reports.diff import ChangedLines, patch_coverage
+from gatekeeper.reports.diff import ChangedLines, new_findings, patch_coverage
 from gatekeeper.reports.merge import merge_coverage, merge_tests
-from gatekeeper.reports.model import CoverageResult, ParsedReport, TestResult
+from gatekeeper.reports.model import CoverageResult, FindingRecord, ParsedReport, TestResult
 
 _log = logging.getLogger(__name__)
 
 UNCOVERED_FILES_KEPT = 100
+FINDINGS_KEPT = 1000
 
 
 def _rate(covered: int, valid: int) -> float | None:
@@ -92,10 +96,32 @@ def _coverage(
     )
 
 
+def _findings(records: Sequence[FindingRecord], changed: ChangedLines | None) -> Findings:
+    levels = {"error": 0, "warning": 0, "note": 0}
+    for record in records:
+        levels[record.level] += 1
+    return Findings(
+        total=len(records),
+        by_level=FindingLevels(**levels),
+        new=new_findings(records, changed) if changed is not None else None,
+        items=tuple(
+            Finding(
+                rule_id=r.rule_id,
+                level=r.level,
+                file=r.file,
+                line=r.line,
+                message=r.message,
+            )
+            for r in records[:FINDINGS_KEPT]
+        ),
+    )
+
+
 def reports_to_facts(
     reports: Sequence[ParsedReport], *, changed: ChangedLines | None = None
 ) -> Facts:
-    """Facts from parsed reports: tests and coverage merged, patch coverage when a diff is given."""
+    """Facts from parsed reports: tests, coverage and findings merged; patch coverage and new
+    findings when a diff is given."""
     missing: dict[str, str] = {}
     for report in reports:
         for warning in report.tests.warnings if report.tests is not None else ():
@@ -111,9 +137,18 @@ def reports_to_facts(
             missing["coverage.patch"] = "patch coverage needs a coverage report"
     else:
         coverage = _coverage(coverage_result, has_branches, changed, missing)
+    sarif = [r.findings for r in reports if r.findings is not None]
+    findings = None
+    if not sarif:
+        missing["findings"] = "no SARIF report among the inputs"
+    else:
+        findings = _findings([record for found in sarif for record in found.results], changed)
+        if changed is None:
+            missing["findings.new"] = "new findings need --diff FILE or --base REF"
     return Facts(
         tests=_tests(tests) if tests is not None else None,
         coverage=coverage,
+        findings=findings,
         missing=missing,
         sources=tuple(
             Source(kind="report", location=r.location, format=r.format, producer=r.producer)
