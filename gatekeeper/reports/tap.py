@@ -37,6 +37,9 @@ MAX_YAML_BYTES = 64 * 1024
 MAX_DEPTH = 64
 """Deepest subtest nesting read."""
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""safe_load's loader, in C when PyYAML has libyaml (a YAML block is parsed per failure)."""
+
 _VERSION = re.compile(r"^TAP version (\d+)\s*$", re.IGNORECASE)
 _PLAN = re.compile(r"^1\.\.(\d+)\s*(?:#\s*(.*))?$")
 _POINT = re.compile(r"^(not )?ok(?=$|[\s#-])\s*(\d+)?\s*-?\s*(.*)$")
@@ -104,6 +107,8 @@ class _Stream:
             return
         if stripped == "---" and self.last is not None and indent == 4 * self.last.depth + 2:
             self.yaml = _Yaml(text[:indent], start=number)
+            if self.last.record is None:  # only a failure's diagnostics are read
+                self.yaml.size = MAX_YAML_BYTES + 1
             return
         point = _POINT.match(stripped)
         plan = _PLAN.match(stripped) if point is None else None
@@ -171,7 +176,7 @@ class _Stream:
             if self.frames and frame.failed:
                 self.frames[-1].failed = True
             closed = frame
-        return closed if closed is not None and (closed.points or closed.plan) else None
+        return closed if closed is not None and (closed.points or closed.plan is not None) else None
 
     def _frame(self, depth: int) -> _Frame:
         while len(self.frames) < depth + 1:
@@ -196,23 +201,23 @@ class _Stream:
         name = description or (f"test {number}" if number else f"test point {frame.points}")
         name = name[:MESSAGE_LIMIT]
         not_ok = point.group(1) is not None
-        suite = self._suite(depth)
         self.last = _Point(depth)
         result = self.result
         if subtest is not None:
             if not_ok and directive is None and not subtest.failed:
-                self._fail(frame, suite, name, "the test failed while its subtests passed")
+                self._fail(frame, depth, name, "the test failed while its subtests passed")
             return
         if directive is not None:
             result.total += 1
             result.skipped += 1
         elif not_ok:
-            self._fail(frame, suite, name, name)
+            self._fail(frame, depth, name, name)
         else:
             result.total += 1
             result.passed += 1
 
-    def _fail(self, frame: _Frame, suite: str, name: str, message: str) -> None:
+    def _fail(self, frame: _Frame, depth: int, name: str, message: str) -> None:
+        suite = self._suite(depth)
         self.result.total += 1
         self.result.failed += 1
         frame.failed = True
@@ -268,7 +273,7 @@ class _Stream:
         if point is None or point.record is None or block.size > MAX_YAML_BYTES:
             return
         try:
-            data = yaml.safe_load("\n".join(block.lines))
+            data = yaml.load("\n".join(block.lines), Loader=_YAML_LOADER)  # noqa: S506
         except (yaml.YAMLError, RecursionError) as error:
             problem = str(error).splitlines()[0][:200]
             raise self.error(block.start, f"invalid YAML diagnostics: {problem}") from None

@@ -3,10 +3,15 @@ subtests, plans, bail outs and hostile lines."""
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.errors import ReportError
 from gatekeeper.reports import parse_report
@@ -173,3 +178,67 @@ def test_other_text_is_not_tap(tmp_path: Path, head: bytes) -> None:
     except ReportError:
         found = None
     assert found != "tap"
+
+
+_OUTCOMES = ("ok", "not ok", "skip", "todo")
+_tap_names = st.text(  # printable in YAML too: letters, digits, punctuation, symbols, spaces
+    alphabet=st.characters(
+        codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="#\\"
+    ),
+    max_size=10,
+)
+_leaf = st.tuples(st.sampled_from(_OUTCOMES), _tap_names)
+_tree = st.recursive(
+    st.lists(_leaf, max_size=5),
+    lambda children: st.lists(
+        st.one_of(_leaf, st.tuples(st.booleans(), _tap_names, children)), min_size=1, max_size=4
+    ),
+    max_leaves=25,
+)
+
+
+def _render(nodes: list[Any], depth: int, plan_first: bool) -> tuple[list[str], int, int]:
+    """TAP 14 lines of a level; the leaves and the failures (as Gatekeeper counts them) below."""
+    pad = " " * 4 * depth
+    lines = [f"{pad}1..{len(nodes)}"] if plan_first else []
+    leaves = failures = 0
+    for number, node in enumerate(nodes, start=1):
+        if len(node) == 3:  # a subtest: (parent failed, name, children)
+            parent_failed, name, children = node
+            lines.append(f"{pad}# Subtest: {name}")
+            inner, inner_leaves, inner_failures = _render(children, depth + 1, not plan_first)
+            lines += inner
+            leaves += inner_leaves
+            failures += inner_failures
+            lines.append(f"{pad}{'not ok' if parent_failed else 'ok'} {number} - {name}")
+            if parent_failed and not inner_failures:
+                leaves, failures = leaves + 1, failures + 1
+            continue
+        outcome, name = node
+        leaves += 1
+        directive = {"skip": " # SKIP why", "todo": " # TODO later"}.get(outcome, "")
+        word = "ok" if outcome in ("ok", "skip") else "not ok"
+        lines.append(f"{pad}{word} {number} - {name}{directive}")
+        if outcome == "not ok":
+            failures += 1
+            lines += [
+                f"{pad}  ---",
+                f"{pad}  message: {json.dumps(name, ensure_ascii=False)}",
+                f"{pad}  ...",
+            ]
+    if not plan_first:
+        lines.append(f"{pad}1..{len(nodes)}")
+    return lines, leaves, failures
+
+
+@settings(max_examples=60, deadline=None)
+@given(tree=_tree, plan_first=st.booleans())
+def test_generated_tap14_streams_count_leaves_exactly(tree: list[Any], plan_first: bool) -> None:
+    """Any nesting of subtests, plans first or last, YAML blocks: exact leaf counts, no error."""
+    lines, leaves, failures = _render(tree, 0, plan_first)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "generated.tap"
+        path.write_text("TAP version 14\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        result = parse_tap(path)
+    assert (result.total, result.failed, result.errors) == (leaves, failures, 0)
+    assert len(result.failures) == failures
