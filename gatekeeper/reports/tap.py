@@ -110,6 +110,8 @@ class _Stream:
             if self.last.record is None:  # only a failure's diagnostics are read
                 self.yaml.size = MAX_YAML_BYTES + 1
             return
+        if stripped.startswith("\t") and _POINT.match(stripped.lstrip()) is not None:
+            raise self.error(number, "a test point indented with a tab (subtests use 4 spaces)")
         point = _POINT.match(stripped)
         plan = _PLAN.match(stripped) if point is None else None
         if point is None and plan is None:

@@ -133,6 +133,7 @@ def test_escaped_hash_and_directives(tmp_path: Path) -> None:
     [
         ("TAP version 12\n1..1\nok 1\n", "TAP version 12 (Gatekeeper reads 13 and 14)"),
         ("1..1\n   ok 1\n", "indented by 3 spaces"),
+        ("1..1\n\tnot ok 1\n", "indented with a tab"),
         ("1..1\nnot ok 1\n  ---\n  a: [1, 2\n  ...\n", "invalid YAML diagnostics"),
         ("1..1\nok 1\n" + "# " + "x" * (MAX_LINE_BYTES + 5) + "\n", "longer than 1 MiB"),
         ("1..1\nok 1 \x00\n", "a NUL byte"),
