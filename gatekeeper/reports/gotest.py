@@ -216,6 +216,8 @@ def _read_stream(stream: _Stream) -> None:
                     raise ReportError(
                         path, f"invalid JSON: {error.msg}", line=number, column=error.colno
                     ) from None
+                except RecursionError:
+                    raise ReportError(path, "JSON nested too deeply", line=number) from None
                 stream.event(number, event)
     except OSError as error:
         raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
@@ -274,7 +276,7 @@ def _is_gotest(head: Head) -> bool:
             continue
         try:
             event = json.loads(stripped)
-        except ValueError:  # cut by the head, or broken: the parser names the line
+        except (ValueError, RecursionError):  # cut by the head, or broken: the parser says where
             return b'"Action"' in stripped and (b'"Package"' in stripped or b'"Time"' in stripped)
         return (
             isinstance(event, dict)

@@ -179,3 +179,18 @@ def test_dorny_test_reporter_fixture_gives_its_expected_counts() -> None:
         0,
         1,
     )
+
+
+def test_a_deeply_nested_event_line_is_one_line_error(tmp_path: Path) -> None:
+    """A line of 100,000 nested arrays inside an event is refused with its line, no traceback."""
+    path = tmp_path / "deep.json"
+    path.write_text(
+        '{"Action":"run","Package":"p","Test":"T"}\n{"Action":"output","x":'
+        + "[" * 100_000
+        + "]" * 100_000
+        + "}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReportError, match="nested too deeply") as caught:
+        parse_report(path)
+    assert caught.value.line == 2
