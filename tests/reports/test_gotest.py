@@ -159,15 +159,10 @@ def test_inspect_prints_the_counts_of_real_go_output() -> None:
 
 
 def test_dorny_test_reporter_fixture_gives_its_expected_counts() -> None:
-    """dorny/test-reporter's golang-json.json (shared/peers, MIT) reads as its own expected output
-    (`__tests__/__outputs__/golang-json.md`): 12 tests, 5 passed, 6 failed, 1 skipped."""
-    found = [
-        p / "shared" / "peers" / "fixtures" / "dorny" / "golang-json.json"
-        for p in Path(__file__).resolve().parents
-    ]
-    peer = next((p for p in found if p.is_file()), None)
-    if peer is None:
-        pytest.skip("the shared peers folder (shared/peers) is not beside the checkout")
+    """dorny/test-reporter's golang-json.json (MIT; a copy of the shared/peers file) reads as
+    its own expected output (`__tests__/__outputs__/golang-json.md`): 12 tests, 5 passed, 6 failed,
+    1 skipped."""
+    peer = Path(__file__).resolve().parents[1] / "assets" / "gotest-peers" / "golang-json.json"
     report = parse_report(peer)
     assert report.format == "gotest"
     tests = report.tests
