@@ -5,27 +5,18 @@ and per-file ``summary`` blocks are never read.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import ReportError
+from gatekeeper.reports._json import decode_json
 from gatekeeper.reports.model import CoverageResult, FileCoverage, ParsedReport, iter_numbers
 from gatekeeper.reports.registry import Head, ReportFormat, register
 
 
 def _load(path: Path) -> Any:
-    try:
-        with path.open("rb") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
-        raise ReportError(
-            path, f"invalid JSON: {error.msg}", line=error.lineno, column=error.colno
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ReportError(path, f"not UTF-8 text: {error.reason}") from None
-    except RecursionError:
-        raise ReportError(path, "invalid JSON: nested too deeply") from None
+    with path.open("rb") as handle:
+        return decode_json(path, handle.read())
 
 
 def _branches(coverage: FileCoverage, pairs: object, covered: bool) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from gatekeeper.errors import ReportError
 from gatekeeper.facts import MESSAGE_LIMIT
+from gatekeeper.reports._json import decode_json
 from gatekeeper.reports.model import FindingRecord, FindingsResult, ParsedReport
 from gatekeeper.reports.registry import Head, ReportFormat, register
 
@@ -44,16 +45,7 @@ def _load(path: Path, max_bytes: int) -> Any:
         raise ReportError(path, f"cannot be read: {error.strerror or error}") from None
     if len(data) > max_bytes:
         raise ReportError(path, f"over the SARIF size limit of {max_bytes} bytes")
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as error:
-        raise ReportError(
-            path, f"invalid JSON: {error.msg}", line=error.lineno, column=error.colno
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ReportError(path, f"not UTF-8 text: {error.reason}") from None
-    except RecursionError:
-        raise ReportError(path, "invalid JSON: nested too deeply") from None
+    return decode_json(path, data)
 
 
 def _object(value: object) -> dict[str, Any]:
