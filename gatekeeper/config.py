@@ -160,6 +160,23 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="How long an issuer's keys are used before a re-read, s."
     )
 
+    # recomputed verdicts: the service evaluates the carried policy again (docs/service.md)
+    evaluation_skew: float = Field(
+        default=300.0,
+        ge=0,
+        description="How far in the future a statement's evaluation time may lie, s.",
+    )
+    evaluation_max_age: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        description="How far in the past a statement's evaluation time may lie, s (7 days).",
+    )
+    require_policy_document: bool = Field(
+        default=False,
+        description="Refuse (422) verdict statements that carry no policy document to "
+        "re-evaluate (default: store them; verify --recompute names them not recomputable).",
+    )
+
     def database_url_or_default(self) -> str:
         """The configured database URL (even an empty one, which `make_engine` refuses: a URL
         that is set never falls back to SQLite), or the SQLite file under the data directory."""

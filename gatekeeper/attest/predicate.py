@@ -9,6 +9,7 @@ read, because records are kept for years: `read_predicate` maps it onto the same
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping
 from importlib import resources
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.errors import AttestError
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "VerdictPredicate",
     "WaiverRecord",
     "build_predicate",
+    "carried_policy",
+    "policy_digest",
     "predicate_json_schema",
     "read_predicate",
     "shipped_json_schema",
@@ -54,14 +58,25 @@ class _Frozen(BaseModel):
 
 
 class PolicyInfo(_Frozen):
-    """Which policy judged: name, SHA-256 digest, an optional version and its canonical document."""
+    """Which policy judged: name, SHA-256 digest, an optional version and its canonical document.
+
+    With a document, `digest` is the SHA-256 of the document's RFC 8785 canonical JSON (anyone
+    can recompute it) and `file_digest` the SHA-256 of the policy file's bytes."""
 
     name: str
     digest: str
     version: str | None = None
+    file_digest: str | None = Field(
+        default=None, description="SHA-256 of the policy file's bytes, beside the document's."
+    )
     document: JsonValue = Field(
         default=None, description="The policy as canonical JSON, when the submitter carried it."
     )
+
+    @property
+    def digest_follows(self) -> bool:
+        """Whether `digest` is the digest of the carried document (False without one)."""
+        return self.document is not None and policy_digest(self.document) == self.digest
 
 
 class RuleRecord(_Frozen):
@@ -147,6 +162,21 @@ class VerdictPredicate(_Frozen):
         ids.update(r.id for r in self.rules if r.outcome == "waived")
         return tuple(sorted(ids))
 
+    @property
+    def recomputable(self) -> bool:
+        """Whether the predicate carries what re-evaluating it needs (document, time)."""
+        return self.policy.document is not None and self.evaluated_at is not None
+
+    def rule_outcomes(self) -> tuple[tuple[str, str], ...]:
+        """Each rule's id and outcome, in the order of the statement."""
+        return tuple((rule.id, rule.outcome) for rule in self.rules)
+
+    def subject_text(self, name: str) -> str | None:
+        """The text of `facts.subject.<name>`, or None when absent or not text."""
+        subject = self.facts.get("subject")
+        value = subject.get(name) if isinstance(subject, dict) else None
+        return value if isinstance(value, str) and value else None
+
     def to_json_dict(self) -> dict[str, Any]:
         """The predicate as plain JSON values, absent optional parts left out."""
         return self.model_dump(mode="json", exclude_none=True)
@@ -188,6 +218,25 @@ def build_predicate(
             "tools": dict(tools),
         }
     )
+
+
+def policy_digest(document: JsonValue) -> str:
+    """The SHA-256 (hex) of the RFC 8785 canonical JSON of a policy document."""
+    return hashlib.sha256(canonical_json(document)).hexdigest()
+
+
+def carried_policy(verdict: Mapping[str, Any], document: JsonValue) -> dict[str, Any]:
+    """`verdict` (`Verdict.to_json_dict()`) with its policy carrying `document`: the digest
+    becomes the document's, the file's byte digest is kept beside it."""
+    policy = verdict.get("policy")
+    policy = dict(policy) if isinstance(policy, Mapping) else {}
+    carried = {
+        **policy,
+        "digest": policy_digest(document),
+        "file_digest": policy.get("digest"),
+        "document": document,
+    }
+    return {**verdict, "policy": carried}
 
 
 def _v1_to_v2(value: Mapping[str, Any]) -> dict[str, Any]:

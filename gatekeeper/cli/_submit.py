@@ -18,6 +18,7 @@ from connectors.ci_env import detect_ci, write_github_output
 from connectors.evidence import EvidenceClient, Receipt, build_verdict_statement
 from connectors.providers import Target
 from gatekeeper import __version__
+from gatekeeper.attest.predicate import carried_policy
 from gatekeeper.cli import _spool
 from gatekeeper.cli._provider import DOTENV_NAME, optional_target
 from gatekeeper.config import Settings
@@ -138,11 +139,15 @@ def tools(facts: Facts) -> dict[str, Any]:
     return {"gatekeeper": __version__, "reports": reports}
 
 
-def statement(verdict: Verdict, facts: Facts, target: Target | None) -> dict[str, Any]:
-    """The in-toto statement of this gate result."""
-    return build_verdict_statement(
-        verdict.to_json_dict(), facts.to_json_dict(), ci_run(target), tools(facts)
-    )
+def statement(
+    verdict: Verdict, facts: Facts, target: Target | None, document: Any = None
+) -> dict[str, Any]:
+    """The in-toto statement of this gate result; with the policy `document` carried (so that
+    the service and auditors can evaluate it again) when the policy has one."""
+    judged = verdict.to_json_dict()
+    if document is not None:
+        judged = carried_policy(judged, document)
+    return build_verdict_statement(judged, facts.to_json_dict(), ci_run(target), tools(facts))
 
 
 def submit(
@@ -201,11 +206,12 @@ def store(
     *,
     err: bool,
     spool: Path | None = None,
+    document: Any = None,
 ) -> Receipt:
     """Builds, stores and announces the evidence of one gate result (exit 3 when not stored).
     With `spool`, a statement the service could not be reached for is kept there first."""
     verdict, facts = result
-    body = statement(verdict, facts, target)
+    body = statement(verdict, facts, target, document)
     try:
         receipt = submit(url, token(), settings, body)
     except EvidenceRefusedError:

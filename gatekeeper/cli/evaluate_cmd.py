@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +31,7 @@ from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, EvidenceNotStoredError, UsageError
 from gatekeeper.facts import SECTIONS, Facts
 from gatekeeper.policy import Verdict, evaluate, load_policy
+from gatekeeper.policy.recompute import policy_document
 from gatekeeper.render import render_verdict, verdict_markdown, verdict_text
 
 LOG_WIDTH = 4000
@@ -130,12 +131,16 @@ def _store_first(
     *,
     quiet: bool,
     spool: Path | None,
+    document: Any = None,
 ) -> tuple[Receipt | None, EvidenceNotStoredError | None]:
     """Stores before feedback is written, so that the comment and summary can link the record;
     a statement not stored is returned as its error, raised (exit 3) once feedback is out."""
     url, token = service
     try:
-        return _submit.store(url, token, settings, result, target, err=quiet, spool=spool), None
+        stored = _submit.store(
+            url, token, settings, result, target, err=quiet, spool=spool, document=document
+        )
+        return stored, None
     except EvidenceNotStoredError as error:
         return None, error
 
@@ -241,7 +246,13 @@ def evaluate_command(
     if url is not None and token is not None:
         quiet = output is None and output_format is not VerdictFormat.text
         receipt, not_stored = _store_first(
-            (url, token), settings, (verdict, facts), target, quiet=quiet, spool=spool
+            (url, token),
+            settings,
+            (verdict, facts),
+            target,
+            quiet=quiet,
+            spool=spool,
+            document=policy_document(loaded),
         )
     record_url = _submit.record_page_url(url, receipt) if url and receipt else None
     report_back(

@@ -14,6 +14,8 @@ from gatekeeper.attest.predicate import (
     PREDICATE_TYPE_V1,
     PredicateError,
     build_predicate,
+    carried_policy,
+    policy_digest,
     predicate_json_schema,
     read_predicate,
     shipped_json_schema,
@@ -144,3 +146,24 @@ def test_a_minimal_predicate_is_built() -> None:
     }
     built = build_predicate(verdict, {}, {}, {}).to_json_dict()
     assert json.loads(json.dumps(built))["evaluated_at"] == "2026-06-01T00:00:00Z"
+
+
+def test_a_carried_policy_has_the_canonical_digest_beside_the_file_digest(tmp_path: Path) -> None:
+    """`carried_policy` puts the document in, its digest = SHA-256 of its canonical JSON, and
+    keeps the file's byte digest beside it; the read predicate says it is recomputable."""
+    verdict = run(policy_of(tmp_path, RULE, WAIVER), facts(coverage=LOW)).to_json_dict()
+    document = {"version": 1, "name": "t", "rules": [{"id": "r", "expr": "true"}]}
+    carried = carried_policy(verdict, document)
+    assert carried["policy"]["file_digest"] == verdict["policy"]["digest"]
+    assert carried["policy"]["digest"] == policy_digest(document)
+    predicate = build_predicate(carried, {"subject": {"ref": "refs/heads/main"}}, {}, {})
+    assert predicate.recomputable
+    assert predicate.policy.digest_follows
+    assert predicate.rule_outcomes() == (("line-coverage", "waived"),)
+    assert predicate.subject_text("ref") == "refs/heads/main"
+    assert predicate.subject_text("commit") is None
+    plain = build_predicate(verdict, {"subject": "not an object"}, {}, {})
+    assert not plain.recomputable
+    assert not plain.policy.digest_follows
+    assert plain.subject_text("ref") is None
+    assert carried_policy({"verdict": "pass"}, document)["policy"]["file_digest"] is None

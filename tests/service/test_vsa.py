@@ -107,11 +107,15 @@ def test_vsa_needs_read_access_to_the_project(api: ApiClient, tokens: Tokens) ->
     assert missing.json()["error"]["code"] == "not_found"
 
 
-def test_a_record_without_a_verdict_has_no_vsa(api: ApiClient, tokens: Tokens) -> None:
-    """A statement that holds no gate verdict answers 422 with a sentence, not a 500."""
+def test_a_statement_without_a_verdict_is_refused_at_ingest(api: ApiClient, tokens: Tokens) -> None:
+    """A statement that holds no gate verdict is refused (422, nothing stored), so every record
+    the service signs has a decision its VSA can state."""
     body = statement(5)
     body["predicate"] = {"something": "else"}
-    record = _store(api, tokens.ingest, body)
-    response = api.get(f"/v1/evidence/{record['id']}/vsa", headers=bearer(tokens.read))
-    assert response.status_code == 422
-    assert "no gate verdict" in response.json()["error"]["message"]
+    response = api.post(
+        "/v1/evidence", json={"project": PROJECT, "statement": body}, headers=bearer(tokens.ingest)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "predicate_invalid"
+    listed = api.get("/v1/evidence", headers=bearer(tokens.read)).json()
+    assert listed["records"] == []

@@ -19,7 +19,8 @@ from gatekeeper.attest.canonical import (
     canonical_json,
     strict_json_loads,
 )
-from gatekeeper.attest.statement import StatementError, parse_statement
+from gatekeeper.attest.predicate import PredicateError, VerdictPredicate, read_predicate
+from gatekeeper.attest.statement import Statement, StatementError, parse_statement
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.service._clock import format_time
 from gatekeeper.service.confirm import ProviderUnreachableError, ReviewRefused, confirmed_payload
@@ -39,6 +40,7 @@ from gatekeeper.service.deps import (
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import unbound_subject
 from gatekeeper.service.receipts import record_json, records_json, with_receipts
+from gatekeeper.service.recheck import recheck_verdict
 from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
 from gatekeeper.service.store import AppendResult, StatementMeta
 from gatekeeper.service.submitter import with_submitter
@@ -51,8 +53,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta, tuple[str, ...]]:
-    """The project, the canonical statement, its index columns and its subject names."""
+def _parse_body(
+    body: bytes,
+) -> tuple[str, bytes, StatementMeta, tuple[str, ...], VerdictPredicate]:
+    """The project, the canonical statement, its index columns, its subject names and its
+    typed predicate (422 unless it is a Gatekeeper verdict predicate)."""
     try:
         data = strict_json_loads(body)
     except UnsafeNumberError as error:
@@ -78,7 +83,11 @@ def _parse_body(body: bytes) -> tuple[str, bytes, StatementMeta, tuple[str, ...]
             422, f"the statement is not an in-toto Statement v1: {_sentence(error)}"
         ) from error
     names = tuple(subject.name for subject in parsed.subject)
-    return evidence.project, payload, _meta(evidence.statement), names
+    try:
+        predicate = read_predicate(parsed.predicateType, parsed.predicate)
+    except PredicateError as error:
+        raise ApiError(422, f"the statement is {error}", "predicate_invalid") from None
+    return evidence.project, payload, _meta(parsed, predicate), names, predicate
 
 
 def _require_binding(project: str, names: tuple[str, ...]) -> None:
@@ -102,27 +111,17 @@ def _sentence(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _text(value: Any, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
+def _text(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None
 
 
-def _meta(statement: dict[str, Any]) -> StatementMeta:
-    subjects = statement.get("subject")
-    first = subjects[0] if isinstance(subjects, list) and subjects else {}
-    digest = first.get("digest", {}) if isinstance(first, dict) else {}
-    predicate = statement.get("predicate")
-    predicate = predicate if isinstance(predicate, dict) else {}
-    verdict = predicate.get("verdict")
-    if isinstance(verdict, dict):
-        verdict = verdict.get("verdict")
-    facts = predicate.get("facts")
-    subject = facts.get("subject") if isinstance(facts, dict) else None
-    ref = subject.get("ref") if isinstance(subject, dict) else None
+def _meta(statement: Statement, predicate: VerdictPredicate) -> StatementMeta:
+    first = statement.subject[0]
     return StatementMeta(
-        repo=_text(first.get("name") if isinstance(first, dict) else None, 300),
-        commit=_text(digest.get("gitCommit") if isinstance(digest, dict) else None, 64),
-        ref=_text(ref, 300),
-        verdict=_text(verdict, 16),
+        repo=_text(first.name, 300),
+        commit=_text(first.digest.get("gitCommit"), 64),
+        ref=_text(predicate.subject_text("ref"), 300),
+        verdict=predicate.verdict,
     )
 
 
@@ -160,9 +159,10 @@ def _ingest(
 ) -> AppendResult:
     principal = principal_of(context, credentials)
     check_scope(principal, "ingest")
-    project, payload, meta, names = _parse_body(body)
+    project, payload, meta, names, predicate = _parse_body(body)
     require_project(principal, project)
     _require_binding(project, names)
+    recheck_verdict(context.settings, predicate)
     digest = hashlib.sha256(payload).hexdigest()  # the sent statement: resending it is idempotent
     try:
         signed = confirmed_payload(context.confirmer, project, payload)
