@@ -12,6 +12,7 @@ import typer
 
 from gatekeeper import logs
 from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.cli._recompute import recompute_bundle
 from gatekeeper.config import load_settings
 from gatekeeper.errors import InputError, UsageError, VerificationError
 from gatekeeper.ledger import (
@@ -87,6 +88,7 @@ def _print(report: BundleReport, output_format: VerifyFormat) -> None:
 
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The export bundle (zip) from GET /v1/export.")],
+    *,
     key: Annotated[
         Path | None,
         typer.Option(
@@ -104,6 +106,14 @@ def verify(
     output_format: Annotated[
         VerifyFormat, typer.Option("--format", help="Output format.")
     ] = VerifyFormat.text,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute",
+            help="Also evaluate every record's carried policy again and name any that differs "
+            "(records without a policy document are named not recomputable).",
+        ),
+    ] = False,
 ) -> None:
     """Check every signature, leaf and inclusion proof of a bundle offline; 1 on any failure."""
     if service is not None and checkpoint is None:
@@ -117,5 +127,24 @@ def verify(
         bundle, pinned_key_pem=pinned, old_checkpoint=old, consistency_proof=proof
     )
     _print(report, output_format)
+    differs = _report_recompute(bundle) if recompute else 0
     if not report.ok:
         raise VerificationError(f"{bundle}: {len(report.failures)} problem(s) found")
+    if differs:
+        raise VerificationError(f"{bundle}: {differs} record(s) do not follow from their policy")
+
+
+def _report_recompute(bundle: Path) -> int:
+    """Prints what re-evaluating each record found (to stderr); the number that differ."""
+    found = recompute_bundle(bundle)
+    for item in found:
+        if item.status != "follows":
+            typer.echo(f"{item.status.upper()} {item.describe()}", err=True)
+    follows = sum(item.status == "follows" for item in found)
+    differs = sum(item.status == "differs" for item in found)
+    typer.echo(
+        f"Recomputed: {follows} follow, {differs} differ, "
+        f"{len(found) - follows - differs} not recomputable",
+        err=True,
+    )
+    return differs

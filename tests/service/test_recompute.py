@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.predicate import policy_digest
+from gatekeeper.cli import main
 from gatekeeper.cli._submit import statement as build_statement
 from gatekeeper.config import Settings
 from gatekeeper.facts import Coverage, Facts, Subject, TestSummary
 from gatekeeper.policy import evaluate, load_policy
 from gatekeeper.policy.recompute import policy_document
 from gatekeeper.service.app import create_app
+from gatekeeper.service.store import StatementMeta
 from tests.service.conftest import Tokens, bearer
 from tests.service.live import ApiClient
 
@@ -205,3 +209,46 @@ def test_a_spooled_statement_within_the_age_is_stored(
     """A statement evaluated up to the configured age ago (spooled, sent later) is stored."""
     at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     assert _post(api, tokens.ingest, _statement(tmp_path, at=at)).status_code == 201
+
+
+def test_verify_recompute_names_a_record_that_differs_offline(  # noqa: PLR0917 - fixtures
+    app: FastAPI,
+    api: ApiClient,
+    tokens: Tokens,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`gatekeeper verify --recompute BUNDLE` re-evaluates every record offline: one that
+    follows passes, one without a document is named not recomputable (not a failure alone),
+    and one that an older or compromised service signed without checking is named and exits 1."""
+    assert _post(api, tokens.ingest, _statement(tmp_path)).status_code == 201
+    assert _post(api, tokens.ingest, _statement(tmp_path, carry=False)).status_code == 201
+    key = tmp_path / "service.pem"
+    key.write_text(api.get("/v1/keys").json()["keys"][0]["public_key_pem"], encoding="utf-8")
+
+    def verify(name: str) -> tuple[int, str]:
+        response = api.get(f"/v1/export?project={PROJECT}", headers=bearer(tokens.read))
+        assert response.status_code == 200, response.text
+        bundle = tmp_path / name
+        bundle.write_bytes(response.content)
+        capsys.readouterr()
+        argv = ["gatekeeper", "verify", str(bundle), "--key", str(key), "--recompute"]
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as caught:
+            main()
+        return int(caught.value.code or 0), capsys.readouterr().err
+
+    code, err = verify("good.zip")
+    assert code == 0, err
+    assert "NOT RECOMPUTABLE record" in err
+    assert "it carries no policy document" in err
+    assert "Recomputed: 1 follow, 0 differ, 1 not recomputable" in err
+    forged = _statement(tmp_path, failed=2)
+    forged["predicate"]["verdict"] = "pass"
+    store = app.state.gatekeeper.store
+    store.append(PROJECT, canonical_json(forged), StatementMeta(repo=PROJECT, verdict="pass"))
+    code, err = verify("forged.zip")
+    assert code == 1
+    assert "DIFFERS record" in err
+    assert "the verdict is pass in the statement but evaluates to fail" in err
