@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +63,16 @@ def run_bare(database_url: str, workers: int) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def ingest_rate(url: str, token: str, requests: int) -> float:
-    """Requests per second for `requests` distinct statements from 8 client threads."""
+def ingest_rate(
+    url: str, token: str, requests: int, make: Callable[[int], Any] | None = None
+) -> float:
+    """Requests per second for `requests` distinct statements (`make(n)`, default the small
+    test statement) from 8 client threads."""
     headers = {"Authorization": f"Bearer {token}"}
     run = uuid.uuid4().int % 10**9
+    make = make or statement
     bodies = [
-        canonical_json({"project": "acme/widget", "statement": statement(run * 10**6 + n)})
+        canonical_json({"project": "acme/widget", "statement": make(run * 10**6 + n)})
         for n in range(requests + 40)
     ]
     with httpx.Client(base_url=url, headers=headers, timeout=60) as warm:

@@ -1,7 +1,9 @@
 """Evidence service benchmarks; prints figures and ratios against the named peer and limits.
 
 1. Ingest over HTTP: `gatekeeper serve` (1 process on SQLite; 2 on PostgreSQL) against a bare
-   FastAPI endpoint inserting the same bytes with no signing or log (target >= 0.5x).
+   FastAPI endpoint inserting the same bytes with no signing or log (target >= 0.5x); also with
+   a CI ID token, and with a token and statements the service re-evaluates (carried policy
+   document), with the re-evaluation's own cost per statement.
 2. Query latency p50/p95 of a filtered page of 50 with N records loaded directly (target
    p95 < 20 ms at N = 1,000,000).
 3. Time per append at N records against at 1,000 (target <= 1.5x): O(log n) appends.
@@ -25,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._recompute_load import RecomputedStatements, recheck_cost_ms
 from benchmarks._service_load import (
     bulk_load,
     ingest_rate,
@@ -73,6 +76,31 @@ def _ingest_oidc(requests: int) -> None:
         f"ingest SQLite, OIDC token: service {service_rate:8.1f} req/s | bare insert {bare:8.1f}"
         f" req/s | ratio {ratio:.2f}x (target >= 0.50x) {_verdict(ratio >= 0.5)} |"
         f" JWKS fetches {fetches} for {requests + 40} requests"
+    )
+
+
+def _ingest_recompute(requests: int) -> None:
+    """Ingest of statements the service re-evaluates (carried policy, 4 rules and a waiver),
+    with a CI ID token, against the bare insert; and the re-evaluation's own cost."""
+    statements = RecomputedStatements()
+    with tempfile.TemporaryDirectory() as scratch, FakeOidcIssuer() as issuer:
+        assert isinstance(issuer, FakeOidcIssuer)
+        root = Path(scratch)
+        config = [
+            {"issuer": issuer.issuer, "audience": "gatekeeper", "project_claim": "repository"}
+        ]
+        extra = {"GATEKEEPER_OIDC_ISSUERS": json.dumps(config)}
+        with start_service(root / "svc", extra_env=extra) as service:
+            token = issuer.mint(lifetime=3600)
+            service_rate = ingest_rate(service.url, token, requests, statements.make)
+        with run_bare(f"sqlite:///{root / 'bare.db'}", 1) as url:
+            bare = ingest_rate(url, "none", requests, statements.make)
+    ratio = service_rate / bare
+    cost = recheck_cost_ms(statements)
+    print(
+        f"ingest SQLite, OIDC token + re-evaluation: service {service_rate:8.1f} req/s | bare "
+        f"insert {bare:8.1f} req/s | ratio {ratio:.2f}x (target >= 0.50x) "
+        f"{_verdict(ratio >= 0.5)} | re-evaluation {cost:.3f} ms per statement"
     )
 
 
@@ -140,6 +168,7 @@ def main() -> int:
     if not args.skip_ingest:
         _ingest(args.requests, None, None, 1, "SQLite, 1 process")
         _ingest_oidc(args.requests)
+        _ingest_recompute(args.requests)
     databases = None
     if args.postgres:
         databases = PostgresDatabases(args.postgres)

@@ -9,6 +9,7 @@ read, because records are kept for years: `read_predicate` maps it onto the same
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -220,9 +221,15 @@ def build_predicate(
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _digest_of(sorted_json: str) -> str:
+    return hashlib.sha256(canonical_json(json.loads(sorted_json))).hexdigest()
+
+
 def policy_digest(document: JsonValue) -> str:
-    """The SHA-256 (hex) of the RFC 8785 canonical JSON of a policy document."""
-    return hashlib.sha256(canonical_json(document)).hexdigest()
+    """The SHA-256 (hex) of the RFC 8785 canonical JSON of a policy document (kept per
+    distinct document: CI jobs carry the same few policies again and again)."""
+    return _digest_of(json.dumps(document, sort_keys=True, ensure_ascii=False))
 
 
 def carried_policy(verdict: Mapping[str, Any], document: JsonValue) -> dict[str, Any]:

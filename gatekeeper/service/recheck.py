@@ -13,14 +13,38 @@ stored as sent unless `require_policy_document` is set (then 422): it is not rec
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 
 from gatekeeper.attest.predicate import VerdictPredicate
 from gatekeeper.config import Settings
 from gatekeeper.errors import PolicyError
+from gatekeeper.policy.load import LoadedPolicy
 from gatekeeper.policy.recompute import first_difference, load_document
 from gatekeeper.service.problems import ApiError
 
 __all__ = ["recheck_verdict"]
+
+_CACHED_POLICIES = 64
+"""Compiled policies kept by digest: CI jobs send the same few policies again and again."""
+_compiled: OrderedDict[str, LoadedPolicy] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _loaded(predicate: VerdictPredicate) -> LoadedPolicy:
+    """The compiled policy of a predicate whose digest is its document's (checked before)."""
+    digest = predicate.policy.digest
+    with _lock:
+        found = _compiled.get(digest)
+        if found is not None:
+            _compiled.move_to_end(digest)
+            return found
+    loaded = load_document(predicate.policy.document, digest)
+    with _lock:
+        _compiled[digest] = loaded
+        while len(_compiled) > _CACHED_POLICIES:
+            _compiled.popitem(last=False)
+    return loaded
 
 
 def _window(settings: Settings, at: dt.datetime, now: dt.datetime) -> None:
@@ -66,7 +90,7 @@ def recheck_verdict(
     at = predicate.evaluated_at
     _window(settings, at, now or dt.datetime.now(dt.UTC))
     try:
-        loaded = load_document(predicate.policy.document, predicate.policy.digest)
+        loaded = _loaded(predicate)
         difference = first_difference(
             loaded, predicate.facts, at, predicate.verdict, predicate.rule_outcomes()
         )
