@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 MESSAGE_LIMIT = 4096
 """Failure messages are capped at this many characters; counts never are."""
 
+SKIPPED_IDS_KEPT = 10_000
+"""`tests.skipped_tests` names at most this many tests; with more it is left empty."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -68,6 +71,15 @@ class TestSummary(_Frozen):
     failures: tuple[TestFailure, ...] = ()
     flaky_tests: tuple[str, ...] = ()
     """The tests that failed and then passed (on rerun, or in another file), as classname::name."""
+    skipped_tests: tuple[str, ...] = ()
+    """The skipped tests as classname::name, sorted; complete only when it holds `skipped` ids
+    (formats that do not name them, or more than SKIPPED_IDS_KEPT, leave it short)."""
+    new_failures: tuple[str, ...] | None = None
+    """Base-aware: the tests failing here that did not fail on the base, as classname::name."""
+    removed: int | None = Field(default=None, ge=0)
+    """Base-aware: tests the base ran that this change no longer has."""
+    newly_skipped: int | None = Field(default=None, ge=0)
+    """Base-aware: tests skipped here that the base did not skip."""
 
 
 class UncoveredLines(_Frozen):
@@ -105,6 +117,8 @@ class Coverage(_Frozen):
     branches_covered: int | None = Field(default=None, ge=0)
     branch_rate: float | None = None
     patch: PatchCoverage | None = None
+    delta: float | None = None
+    """Base-aware: line_rate minus the base's line_rate (-0.02: two points lower)."""
 
 
 class Finding(_Frozen):
@@ -220,6 +234,10 @@ PROVIDED_BY: Mapping[str, str] = {
     "coverage": "a coverage report (Cobertura, LCOV, JaCoCo, coverage.py JSON, Go coverprofile)",
     "findings.new": "a SARIF report plus --diff FILE or --base REF",
     "findings": "a SARIF 2.1.0 report (--report), from ruff, bandit, semgrep, CodeQL, ...",
+    "coverage.delta": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
+    "tests.new_failures": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
+    "tests.removed": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
+    "tests.newly_skipped": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
     "reviews": "--provider github|gitlab",
     "checks": "--provider github|gitlab",
     "change": "--provider github|gitlab",
