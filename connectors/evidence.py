@@ -37,6 +37,7 @@ __all__ = [
     "InclusionProof",
     "Receipt",
     "build_verdict_statement",
+    "commit_records",
     "submit_verdict",
 ]
 
@@ -183,6 +184,38 @@ class EvidenceClient:
             f"the evidence service at {self.base_url} did not store the evidence after "
             f"{self.retries + 1} attempts (last: {problem})"
         )
+
+
+def commit_records(
+    client: EvidenceClient, project: str, commit: str, *, max_pages: int = 20
+) -> list[dict[str, Any]]:
+    """Every stored record of `commit` in `project`, in log order (GET /v1/evidence)."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, str] = {"project": project, "commit": commit}
+    for _page in range(max_pages):
+        try:
+            response = client._client.get("/v1/evidence", params=params)
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            raise EvidenceNotStoredError(
+                f"cannot read the base's evidence from {client.base_url}: {error}"
+            ) from error
+        if response.status_code != 200:
+            raise EvidenceNotStoredError(
+                f"cannot read the base's evidence from {client.base_url}: "
+                f"{_error_sentence(response)}"
+            )
+        try:
+            body = response.json()
+            records, cursor = body["records"], body.get("next_cursor")
+        except (ValueError, KeyError, TypeError) as error:
+            raise EvidenceNotStoredError(
+                f"the evidence service at {client.base_url} answered no record list"
+            ) from error
+        found.extend(r for r in records if isinstance(r, dict))
+        if not isinstance(cursor, str) or not cursor:
+            break
+        params["cursor"] = cursor
+    return found
 
 
 def build_verdict_statement(

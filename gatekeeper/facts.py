@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 MESSAGE_LIMIT = 4096
 """Failure messages are capped at this many characters; counts never are."""
 
+SKIPPED_IDS_KEPT = 10_000
+"""`tests.skipped_tests` names at most this many tests; with more it is left empty."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -68,6 +71,15 @@ class TestSummary(_Frozen):
     failures: tuple[TestFailure, ...] = ()
     flaky_tests: tuple[str, ...] = ()
     """The tests that failed and then passed (on rerun, or in another file), as classname::name."""
+    skipped_tests: tuple[str, ...] = ()
+    """The skipped tests as classname::name, sorted; complete only when it holds `skipped` ids
+    (formats that do not name them, or more than SKIPPED_IDS_KEPT, leave it short)."""
+    new_failures: tuple[str, ...] | None = None
+    """Base-aware: the tests failing here that did not fail on the base, as classname::name."""
+    removed: int | None = Field(default=None, ge=0)
+    """Base-aware: tests the base ran that this change no longer has."""
+    newly_skipped: int | None = Field(default=None, ge=0)
+    """Base-aware: tests skipped here that the base did not skip."""
 
 
 class UncoveredLines(_Frozen):
@@ -105,6 +117,8 @@ class Coverage(_Frozen):
     branches_covered: int | None = Field(default=None, ge=0)
     branch_rate: float | None = None
     patch: PatchCoverage | None = None
+    delta: float | None = None
+    """Base-aware: line_rate minus the base's line_rate (-0.02: two points lower)."""
 
 
 class Finding(_Frozen):
@@ -182,7 +196,85 @@ class Change(_Frozen):
     event: str | None = None
 
 
-SECTIONS = ("subject", "tests", "coverage", "findings", "reviews", "checks", "change")
+class ReleaseChange(_Frozen):
+    """One change a release ships: a merged PR/MR, or a commit pushed without one.
+
+    `record_id` and `verdict` name the passing (else latest) evidence record of its head or merge
+    commit, None when the service has none; `gated` is true only with a passing record."""
+
+    kind: Literal["pr", "mr", "direct push"]
+    number: int | None = None
+    title: str = ""
+    head_commit: str | None = None
+    merge_commit: str
+    author: str | None = None
+    record_id: str | None = None
+    verdict: Literal["pass", "fail"] | None = None
+    gated: bool = False
+
+
+class ReleaseApproval(_Frozen):
+    """One person who authorised the release: a deployment environment review or approval."""
+
+    who: str
+    when: str | None = None
+    comment: str = ""
+    environment: str | None = None
+
+
+class Release(_Frozen):
+    """The release under judgement (ISO 9001 8.6): every change since the previous release tag.
+
+    `since` and `limit` are set on a first release, whose changes start at `--since REF` or are
+    capped at `limit` commits; `previous_record` names an earlier record of the same release (a
+    rerun), which this record supersedes nothing of."""
+
+    tag: str
+    tag_author: str | None = None
+    previous_tag: str | None = None
+    changes: tuple[ReleaseChange, ...] = ()
+    changes_total: int = Field(ge=0, default=0)
+    changes_ungated: int = Field(ge=0, default=0)
+    changes_failed: int = Field(ge=0, default=0)
+    direct_pushes: int = Field(ge=0, default=0)
+    approvals: tuple[ReleaseApproval, ...] = ()
+    approvers_not_author: int = Field(ge=0, default=0)
+    since: str | None = None
+    limit: int | None = None
+    previous_record: str | None = None
+
+
+def make_release(
+    tag: str,
+    changes: tuple[ReleaseChange, ...],
+    approvals: tuple[ReleaseApproval, ...],
+    **fields: Any,
+) -> Release:
+    """A Release whose counts are computed from its changes and approvals, never given."""
+    author = fields.get("tag_author")
+    return Release(
+        tag=tag,
+        changes=changes,
+        approvals=approvals,
+        changes_total=len(changes),
+        changes_ungated=sum(1 for c in changes if not c.gated),
+        changes_failed=sum(1 for c in changes if c.verdict == "fail"),
+        direct_pushes=sum(1 for c in changes if c.kind == "direct push"),
+        approvers_not_author=len({a.who for a in approvals if a.who != author}),
+        **fields,
+    )
+
+
+SECTIONS = (
+    "subject",
+    "tests",
+    "coverage",
+    "findings",
+    "reviews",
+    "checks",
+    "change",
+    "release",
+)
 
 
 class Facts(_Frozen):
@@ -195,6 +287,7 @@ class Facts(_Frozen):
     reviews: Reviews | None = None
     checks: Checks | None = None
     change: Change | None = None
+    release: Release | None = None
     missing: dict[str, str] = Field(default_factory=dict)
     sources: tuple[Source, ...] = ()
 
@@ -220,9 +313,14 @@ PROVIDED_BY: Mapping[str, str] = {
     "coverage": "a coverage report (Cobertura, LCOV, JaCoCo, coverage.py JSON, Go coverprofile)",
     "findings.new": "a SARIF report plus --diff FILE or --base REF",
     "findings": "a SARIF 2.1.0 report (--report), from ruff, bandit, semgrep, CodeQL, ...",
+    "coverage.delta": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
+    "tests.new_failures": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
+    "tests.removed": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
+    "tests.newly_skipped": "a base measurement (--base-facts FILE, or --base-from URL / --submit)",
     "reviews": "--provider github|gitlab",
     "checks": "--provider github|gitlab",
     "change": "--provider github|gitlab",
+    "release": "a tag or release pipeline with --provider github|gitlab",
 }
 
 
@@ -243,7 +341,15 @@ def _leaf_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
         annotation = info.annotation
         for candidate in getattr(annotation, "__args__", (annotation,)):
             if isinstance(candidate, type) and issubclass(candidate, _Frozen):
-                if candidate in (TestFailure, Check, Commit, UncoveredLines, Finding):
+                if candidate in (
+                    TestFailure,
+                    Check,
+                    Commit,
+                    UncoveredLines,
+                    Finding,
+                    ReleaseChange,
+                    ReleaseApproval,
+                ):
                     continue
                 yield from _leaf_names(candidate, name)
 

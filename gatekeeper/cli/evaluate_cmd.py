@@ -19,7 +19,7 @@ from connectors.evidence import Receipt
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
 from connectors.providers import Target
-from gatekeeper.cli import _run, _submit
+from gatekeeper.cli import _base, _run, _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
     ProviderChoice,
@@ -206,6 +206,22 @@ def evaluate_command(
             "`id-token: write`, GitLab CI `id_tokens: GATEKEEPER_ID_TOKEN`).",
         ),
     ] = None,
+    base_facts: Annotated[
+        Path | None,
+        typer.Option(
+            "--base-facts",
+            help="Saved facts of the base (merge-base) commit, for coverage.delta, "
+            "tests.new_failures, tests.newly_skipped.",
+        ),
+    ] = None,
+    base_from: Annotated[
+        str | None,
+        typer.Option(
+            "--base-from",
+            help="Read the base's facts from this evidence service (default: the --submit URL): "
+            "the latest record of the merge-base of --base REF (or the PR/MR target) and HEAD.",
+        ),
+    ] = None,
     spool: Annotated[
         Path | None,
         typer.Option(
@@ -239,6 +255,9 @@ def evaluate_command(
         facts = _submit.with_subject(facts, repo=repo, commit=commit)
     if url is not None:
         _submit.require_subject(facts)
+    facts = _base.apply_base(
+        facts, base_facts=base_facts, base_from=base_from or url, base=base, settings=settings
+    )
     verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
     _print_verdict(verdict, facts, output, output_format)
     run_url = target.ci.run_url if target is not None and target.ci is not None else None

@@ -54,11 +54,40 @@ def _facts_line(facts: Facts | None) -> str:
         t = facts.tests
         parts.append(f"tests {t.total} total, {t.failed} failed, {t.errors} errors")
     if facts.coverage is not None and facts.coverage.line_rate is not None:
-        parts.append(f"line coverage {facts.coverage.line_rate * 100:.1f}%")
+        delta = facts.coverage.delta
+        change = "" if delta is None else f" ({delta * 100:+.1f} against the base)"
+        parts.append(f"line coverage {facts.coverage.line_rate * 100:.1f}%{change}")
+    if facts.tests is not None and facts.tests.new_failures is not None:
+        count = len(facts.tests.new_failures)
+        parts.append(f"{count} new {'failure' if count == 1 else 'failures'} against the base")
+    if facts.tests is not None and facts.tests.newly_skipped is not None:
+        parts.append(f"{facts.tests.newly_skipped} newly skipped")
     if facts.coverage is not None and facts.coverage.patch is not None:
         rate = facts.coverage.patch.rate
         parts.append("patch coverage " + ("n/a" if rate is None else f"{rate * 100:.1f}%"))
     return " · ".join(parts)
+
+
+NAMED_TESTS = 10
+"""At most this many flaky tests / new failures are named in the comment."""
+
+
+def _named(title: str, ids: tuple[str, ...]) -> list[str]:
+    if not ids:
+        return []
+    shown = ", ".join(markdown_code(i, FAILURE_LIMIT) for i in ids[:NAMED_TESTS])
+    more = f", … and {len(ids) - NAMED_TESTS} more" if len(ids) > NAMED_TESTS else ""
+    return [f"**{title} ({len(ids)})**: {shown}{more}", ""]
+
+
+def _named_tests(facts: Facts | None) -> list[str]:
+    """The new failures against the base and the flaky tests, by name."""
+    tests = facts.tests if facts is not None else None
+    if tests is None:
+        return []
+    return _named("New failures against the base", tests.new_failures or ()) + _named(
+        "Flaky tests (failed, then passed)", tests.flaky_tests
+    )
 
 
 def _uncovered_lines(facts: Facts | None, links: Links | None) -> list[str]:
@@ -158,6 +187,7 @@ def _parts(
     policy = markdown_code(verdict.policy.name)
     head = [f"### {mark} Gatekeeper: **{verdict.verdict}** · policy {policy}", ""]
     head += [summary(verdict) + (f" · {_facts_line(facts)}" if _facts_line(facts) else ""), ""]
+    head += _named_tests(facts)
     link_line = links.line() if links is not None else ""
     foot = [link_line, ""] if link_line else []
     foot += [

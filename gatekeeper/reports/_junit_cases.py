@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gatekeeper.facts import MESSAGE_LIMIT
+from gatekeeper.facts import MESSAGE_LIMIT, SKIPPED_IDS_KEPT
 from gatekeeper.reports.model import FailureRecord, TestResult
 
 Attributes = dict[str, str]
@@ -199,6 +199,10 @@ class Tally:
                     self.flaky_tests.append(failure_record(case, "", None, suite).test_id)
         elif outcome == "skipped":
             self.skipped += 1
+            skipped = self.result.skipped_tests
+            if len(skipped) <= SKIPPED_IDS_KEPT:
+                attrib = case.attrib
+                skipped.append(f"{attrib.get('classname') or ''}::{attrib.get('name') or ''}")
         else:
             self.result.failures.append(failure_record(case, outcome, explain, suite))
             if outcome == "error":

@@ -117,13 +117,18 @@ def _git(arguments: list[str], cwd: Path) -> str:
     return done.stdout
 
 
+def merge_base_commit(base: str, cwd: Path) -> str:
+    """The commit `git merge-base BASE HEAD` names (UsageError when git cannot tell)."""
+    if base.startswith("-"):
+        raise UsageError(f"--base {base!r}: a git ref cannot start with '-'")
+    return _git(["merge-base", base, "HEAD"], cwd).strip()
+
+
 def git_changed_lines(
     base: str, cwd: Path, *, max_bytes: int = DEFAULT_MAX_DIFF_BYTES
 ) -> ChangedLines:
     """Lines changed in the working tree since `git merge-base BASE HEAD` (diff bounded)."""
-    if base.startswith("-"):
-        raise UsageError(f"--base {base!r}: a git ref cannot start with '-'")
-    merge_base = _git(["merge-base", base, "HEAD"], cwd).strip()
+    merge_base = merge_base_commit(base, cwd)
     text = _git(["diff", "--no-color", "--no-ext-diff", "-U0", merge_base, "--"], cwd)
     source = f"git diff {merge_base[:12]}"
     if len(text) > max_bytes:

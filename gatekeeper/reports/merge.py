@@ -29,6 +29,7 @@ def _sum_tests(results: Sequence[TestResult]) -> TestResult:
         merged.duration_s += result.duration_s
         merged.failures.extend(result.failures)
         merged.flaky_tests.extend(result.flaky_tests)
+        merged.skipped_tests.extend(result.skipped_tests)
     return merged
 
 

@@ -47,6 +47,7 @@ class TestResult:
     duration_s: float = 0.0
     failures: list[FailureRecord] = field(default_factory=list)
     flaky_tests: list[str] = field(default_factory=list)  # classname::name
+    skipped_tests: list[str] = field(default_factory=list)  # classname::name, when named
     warnings: list[str] = field(default_factory=list)
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from gatekeeper.facts import (
+    SKIPPED_IDS_KEPT,
     Coverage,
     Facts,
     Finding,
@@ -31,6 +32,14 @@ def _rate(covered: int, valid: int) -> float | None:
     return covered / valid if valid else None
 
 
+def _skipped_ids(result: TestResult) -> tuple[str, ...]:
+    """Every skipped test's id, sorted, or none when the reports do not name them all."""
+    ids = result.skipped_tests
+    if len(ids) != result.skipped or len(ids) > SKIPPED_IDS_KEPT:
+        return ()
+    return tuple(sorted(ids))
+
+
 def _tests(result: TestResult) -> TestSummary:
     return TestSummary(
         total=result.total,
@@ -41,6 +50,7 @@ def _tests(result: TestResult) -> TestSummary:
         flaky=result.flaky,
         duration_s=round(result.duration_s, 6),
         flaky_tests=tuple(dict.fromkeys(result.flaky_tests)),
+        skipped_tests=_skipped_ids(result),
         failures=tuple(
             TestFailure(
                 suite=f.suite,

@@ -98,3 +98,47 @@ def test_unreachable_service_is_exit_3_in_one_line(tmp_path: Path) -> None:
     [line] = result.stderr.splitlines()
     assert "did not store the evidence after 3 attempts" in line
     assert "Traceback" not in result.stderr
+
+
+def _git(cwd: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_base_facts_come_from_the_merge_base_record(evidence: Evidence, tmp_path: Path) -> None:
+    """The merge-base commit's stored record is the base: the JSON verdict carries
+    coverage.delta and tests.new_failures; without a record the facts are missing with why."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "commit", "-q", "--allow-empty", "-m", "base")
+    base = _git(tmp_path, "rev-parse", "HEAD")
+    _git(tmp_path, "checkout", "-q", "-b", "topic")
+    _git(tmp_path, "commit", "-q", "--allow-empty", "-m", "head")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    stored = gatekeeper(
+        "evaluate", "--policy", POLICY, "--report", str(EXAMPLES / "passing"),
+        "--repo", "example/shop", "--commit", base, "--submit", evidence.url,
+        env={"GATEKEEPER_TOKEN": evidence.ingest}, cwd=tmp_path,
+    )  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    args = ("evaluate", "--policy", POLICY, "--report", str(EXAMPLES / "failing"), "--format")
+    result = gatekeeper(
+        *args, "json", "--repo", "example/shop", "--commit", head,
+        "--base", "main", "--base-from", evidence.url,
+        env={"GATEKEEPER_TOKEN": evidence.read}, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    facts = json.loads(result.stdout)["facts"]
+    assert len(facts["tests"]["new_failures"]) == 2  # a failure and an error, both new
+    assert "delta" in facts["coverage"]
+    unknown = gatekeeper(
+        *args, "json", "--repo", "example/other", "--commit", head,
+        "--base", "main", "--base-from", evidence.url,
+        env={"GATEKEEPER_TOKEN": evidence.read}, cwd=tmp_path,
+    )  # fmt: skip
+    missing = json.loads(unknown.stdout)["facts"]["missing"]
+    assert missing["tests.new_failures"].startswith("no base measurement")

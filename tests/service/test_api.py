@@ -115,6 +115,33 @@ def test_query_filters_and_cursor_pagination(api: ApiClient, tokens: Tokens) -> 
     assert future.json()["records"] == []
 
 
+def test_one_query_finds_the_records_of_a_page_of_commits(api: ApiClient, tokens: Tokens) -> None:
+    """A release asks once for many commits; a bad list is a 422, and kind=release finds tags."""
+    for n in range(4):
+        _post(api, tokens.ingest, n)
+    tagged = statement(9)
+    tagged["predicate"]["facts"]["subject"]["ref"] = "refs/tags/v1.0.0"
+    response = api.post(
+        "/v1/evidence",
+        json={"project": PROJECT, "statement": tagged},
+        headers=bearer(tokens.ingest),
+    )
+    assert response.status_code == 201, response.text
+    read = bearer(tokens.read)
+    wanted = ",".join(f"{n:040x}" for n in (0, 2, 3, 77))
+    page = api.get("/v1/evidence", params={"commit": wanted}, headers=read).json()
+    assert [r["log_index"] for r in page["records"]] == [0, 2, 3]
+    releases = api.get("/v1/evidence", params={"kind": "release"}, headers=read).json()
+    assert [r["log_index"] for r in releases["records"]] == [4]
+    for bad in ("a,,b", ",".join(["ab"] * 101)):
+        refused = api.get("/v1/evidence", params={"commit": bad}, headers=read)
+        assert refused.status_code == 422
+        assert "comma-separated" in refused.json()["error"]["message"]
+    unknown = api.get("/v1/evidence", params={"kinds": "release"}, headers=read)
+    assert unknown.status_code == 422
+    assert api.get("/v1/evidence", params={"kind": "pr"}, headers=read).status_code == 422
+
+
 def test_bad_input_gets_json_errors_never_500(api: ApiClient, tokens: Tokens) -> None:
     """Bad JSON is 400, a non-Statement is 422, an oversize body 413, all as JSON sentences."""
     ingest = bearer(tokens.ingest)

@@ -184,6 +184,20 @@ def _with_receipt(context: Context, record: Any) -> RecordOut:
         return with_receipts(context.store, connection, [record])[0]
 
 
+COMMITS_PER_QUERY = 100
+"""Commits one `?commit=a,b,c` query may name: a provider page of a release's commits."""
+
+
+def _commits(value: str) -> list[str]:
+    """The commits of `?commit=`, one or comma-separated; 422 for an empty item or too many."""
+    commits = value.split(",")
+    if len(commits) > COMMITS_PER_QUERY or not all(0 < len(c) <= 64 for c in commits):
+        raise ApiError(
+            422, f"commit takes 1 to {COMMITS_PER_QUERY} comma-separated SHAs of 1-64 characters"
+        )
+    return commits
+
+
 @router.get("", response_model=RecordPage, responses=_ERRORS, summary="Query records")
 def list_evidence(
     context: Context,
@@ -191,8 +205,19 @@ def list_evidence(
     principal: Reader,
     *,
     project: ProjectQuery = None,
-    commit: Annotated[str | None, Query(max_length=64, description="Git commit SHA.")] = None,
+    commit: Annotated[
+        str | None,
+        Query(
+            max_length=COMMITS_PER_QUERY * 65,
+            description=f"Git commit SHA, or up to {COMMITS_PER_QUERY} of them comma-separated "
+            "(one query per page of a release's commits).",
+        ),
+    ] = None,
     ref: Annotated[str | None, Query(max_length=300, description="Git ref.")] = None,
+    kind: Annotated[
+        Literal["release"] | None,
+        Query(description="`release`: records of tag pipelines (ref under refs/tags/)."),
+    ] = None,
     verdict: Annotated[Literal["pass", "fail"] | None, Query(description="Gate result.")] = None,
     since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
@@ -210,9 +235,12 @@ def list_evidence(
         query = query.where(RecordRow.project == project)
     elif principal.projects is not None:
         query = query.where(RecordRow.project.in_(sorted(principal.projects)))
-    for column, value in ((RecordRow.commit, commit), (RecordRow.ref, ref)):
-        if value is not None:
-            query = query.where(column == value)
+    if commit is not None:
+        query = query.where(RecordRow.commit.in_(_commits(commit)))
+    if ref is not None:
+        query = query.where(RecordRow.ref == ref)
+    if kind == "release":
+        query = query.where(RecordRow.ref.startswith("refs/tags/", autoescape=True))
     if verdict is not None:
         query = query.where(RecordRow.verdict == verdict)
     if since is not None:
