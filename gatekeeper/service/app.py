@@ -111,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (
         routers.evidence,
         routers.vsa,
+        routers.policies,
         routers.log,
         routers.keys,
         routers.export,

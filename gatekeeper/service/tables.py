@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-APPEND_ONLY_TABLES = ("records", "log_leaves", "tree_nodes", "checkpoints")
+APPEND_ONLY_TABLES = ("records", "log_leaves", "tree_nodes", "checkpoints", "policies")
 """Tables whose rows are never updated or deleted; the database refuses it."""
 
 _BIGINT = BigInteger().with_variant(Integer(), "sqlite")
@@ -120,3 +120,19 @@ class TokenRow(Base):
     expires_at: Mapped[str | None] = mapped_column(String(32), default=None)
     revoked_at: Mapped[str | None] = mapped_column(String(32), default=None)
     note: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class PolicyRow(Base):
+    """A published policy version of a project (append-only); its signed record is in the log."""
+
+    __tablename__ = "policies"
+    __table_args__ = (Index("ix_policies_project_digest", "project", "digest", unique=True),)
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    project: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(300))
+    published_at: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(1000), default=None)

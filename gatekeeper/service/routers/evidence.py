@@ -37,6 +37,7 @@ from gatekeeper.service.deps import (
     principal_of,
     require_project,
 )
+from gatekeeper.service.policies import check_published
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import unbound_subject
 from gatekeeper.service.receipts import record_json, records_json, with_receipts
@@ -163,6 +164,7 @@ def _ingest(
     require_project(principal, project)
     _require_binding(project, names)
     recheck_verdict(context.settings, predicate)
+    check_published(context.engine, project, predicate)
     digest = hashlib.sha256(payload).hexdigest()  # the sent statement: resending it is idempotent
     try:
         signed = confirmed_payload(context.confirmer, project, payload)
