@@ -4,7 +4,9 @@ authorised it; against the loopback GitHub and a real evidence service process."
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +17,8 @@ from connectors.github import GitHub
 from connectors.interface import RetryPolicy
 from connectors.release import collect_release
 from gatekeeper.facts import Facts, Release
-from tests.e2e._harness import Evidence
+from tests.e2e._harness import FAST as FAST_ENV
+from tests.e2e._harness import Evidence, gatekeeper, github_outputs, stored_record
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_release import ReleaseRepo
 from tests.service.live import statement
@@ -205,3 +208,86 @@ def test_a_500_pr_release_takes_a_few_provider_requests_and_one_query_per_page(
     assert len(fake.requests) < 30
     assert fake.count("POST", "/graphql") == 5
     assert len(transport.sent) == 5
+
+
+RELEASE_POLICY = """\
+version: 1
+name: release-evidence
+rules:
+  - id: release-changes-gated
+    title: Every change the release ships has a passing gate record
+    metric: release.changes_ungated
+    op: "=="
+    threshold: 0
+    clause: "8.6"
+  - id: release-authorised
+    title: At least one release approver other than the author of the tag
+    metric: release.approvers_not_author
+    op: ">="
+    threshold: 1
+    clause: "8.6"
+"""
+
+
+def _tag_push_run(fake: FakeGitHub, folder: Path, evidence: Evidence, tag: str) -> dict[str, str]:
+    """What GitHub Actions sets in a `push` run of `refs/tags/<tag>` (run 77, pushed by alice)."""
+    sha = fake_tag_commit(fake, tag)
+    (folder / "event.json").write_text(json.dumps({"ref": f"refs/tags/{tag}", "after": sha}))
+    return {
+        **FAST_ENV,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_REPOSITORY": fake.repo,
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": str(folder / "event.json"),
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "77",
+        "GITHUB_ACTOR": "alice",
+        "GITHUB_SHA": sha,
+        "GITHUB_REF": f"refs/tags/{tag}",
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_OUTPUT": str(folder / "github-output"),
+        "GATEKEEPER_TOKEN": evidence.ingest,
+        "GATEKEEPER_READ_TOKEN": evidence.read,
+    }
+
+
+def fake_tag_commit(fake: FakeGitHub, tag: str) -> str:
+    """The commit `tag` points at in the fake's release history."""
+    repo: ReleaseRepo = fake.release  # type: ignore[attr-defined]
+    return repo.tags[tag]
+
+
+def test_a_github_tag_pipeline_stores_the_release_record_and_a_rerun_links_it(
+    github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence, tmp_path: Path
+) -> None:
+    """`gatekeeper evaluate` on a tag push stores changes, records and approvers; a rerun
+    stores a second record naming the first, and `?kind=release` finds both."""
+    fake, repo = github
+    fake.release = repo  # type: ignore[attr-defined]
+    merges = history(repo, "tag-pipeline", 2)
+    ids = [store(evidence, merge, "pass") for merge in merges]
+    repo.approve("bob")
+    (tmp_path / "policy.yml").write_text(RELEASE_POLICY)
+    env = _tag_push_run(fake, tmp_path, evidence, "v1.1.0")
+    args = ("evaluate", "--policy", "policy.yml", "--submit", evidence.url)
+    first = gatekeeper(*args, env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    first_id = github_outputs(tmp_path / "github-output")["record-id"]
+    facts = stored_record(evidence, first_id)["statement"]["predicate"]["facts"]
+    release = facts["release"]
+    assert [(c["number"], c["record_id"], c["verdict"]) for c in release["changes"]] == [
+        (100, ids[0], "pass"),
+        (101, ids[1], "pass"),
+    ]
+    assert [a["who"] for a in release["approvals"]] == ["bob"]
+    assert (release["tag"], release["previous_tag"]) == ("v1.1.0", "v1.0.0")
+    (tmp_path / "github-output").unlink()
+    rerun = gatekeeper(*args, env=env, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    second_id = github_outputs(tmp_path / "github-output")["record-id"]
+    assert second_id != first_id
+    second = stored_record(evidence, second_id)["statement"]["predicate"]["facts"]["release"]
+    assert second["previous_record"] == first_id
+    listed = evidence.get("/v1/evidence", project=fake.repo, kind="release").json()["records"]
+    assert {first_id, second_id} <= {r["id"] for r in listed}

@@ -40,6 +40,7 @@ class ReleaseRepo:
         if self.history:
             payload["parents"] = [{"sha": self.history[-1]["sha"], "url": "", "html_url": ""}]
         self.history.append(payload)
+        self.fake.pushed.append(payload)  # GET commits/{sha} finds it too
 
     def merged_pr(
         self, number: int, sha: str, *, head: str | None = None, author: str = "dev"
