@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping, Sequence
 
 from connectors._github_release import GitHubReleaseSource
+from connectors._gitlab_release import GitLabReleaseSource
 from connectors.evidence import EvidenceClient, RecordSeen, lookup_records
 from connectors.github import GitHub
 from connectors.release import ReleaseSource, collect_release
 from gatekeeper.cli._provider import Session
-from gatekeeper.errors import ConnectorError, EvidenceNotStoredError
-from gatekeeper.facts import Facts, ReleaseApproval, ReleaseChange
+from gatekeeper.errors import EvidenceNotStoredError
+from gatekeeper.facts import Facts
 
 __all__ = ["is_release", "with_release"]
 
@@ -35,20 +36,7 @@ def _source(session: Session) -> ReleaseSource:
         ci = session.target.ci
         match = _RUN.search(ci.run_url or "") if ci is not None else None
         return GitHubReleaseSource(connection, run_id=int(match.group(1)) if match else None)
-    return _NotListed()
-
-
-class _NotListed:
-    """A release source that cannot list changes (GitLab for now): `release` stays missing."""
-
-    def tag_names(self) -> Sequence[str]:
-        raise ConnectorError("listing a GitLab release's merge requests is not supported yet")
-
-    def changes(self, base: str | None, head: str, limit: int) -> Sequence[ReleaseChange]:
-        raise ConnectorError("not reached")  # pragma: no cover - tag_names fails first
-
-    def approvals(self) -> Sequence[ReleaseApproval]:
-        raise ConnectorError("not reached")  # pragma: no cover
+    return GitLabReleaseSource(connection, tag_commit=session.target.commit)
 
 
 def with_release(
