@@ -10,11 +10,13 @@ in one sentence. `transport` takes any httpx transport (tests hand in their own)
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import random
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -36,8 +38,10 @@ __all__ = [
     "EvidenceClient",
     "InclusionProof",
     "Receipt",
+    "RecordSeen",
     "build_verdict_statement",
     "commit_records",
+    "lookup_records",
     "submit_verdict",
 ]
 
@@ -157,6 +161,36 @@ class EvidenceClient:
         base: float = min(_MAX_DELAY_S, self.backoff * float(1 << attempt))
         return base * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
 
+    def _get(self, params: Mapping[str, str]) -> Any:
+        problem = "no attempt was made"
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self._delay(attempt - 1))
+            try:
+                response = self._client.get("/v1/evidence", params=dict(params))
+            except httpx.TransportError as error:
+                problem = f"{type(error).__name__}: {error}"
+                continue
+            if response.status_code == 200:
+                return response.json()
+            problem = _error_sentence(response)
+            if response.status_code not in _RETRY_STATUSES:
+                break
+        raise EvidenceNotStoredError(
+            f"the evidence service at {self.base_url} could not be queried ({problem})"
+        )
+
+    def records(self, params: Mapping[str, str]) -> Iterator[Any]:
+        """Every record `GET /v1/evidence` answers for `params`, following the cursor."""
+        cursor: str | None = None
+        while True:
+            body = self._get({**params, **({"cursor": cursor} if cursor else {})})
+            records = body.get("records") if isinstance(body, dict) else None
+            yield from records if isinstance(records, list) else ()
+            cursor = body.get("next_cursor") if isinstance(body, dict) else None
+            if not isinstance(cursor, str):
+                return
+
     def submit(self, project: str, statement: Mapping[str, Any]) -> Receipt:
         """Stores `statement` for `project`; the same content again returns the same record."""
         body = canonical_json({"project": project, "statement": dict(statement)})
@@ -215,6 +249,54 @@ def commit_records(
         if not isinstance(cursor, str) or not cursor:
             break
         params["cursor"] = cursor
+    return found
+
+
+LOOKUP_PAGE = 100
+"""Commits one evidence query names: the service's `COMMITS_PER_QUERY`."""
+
+
+class RecordSeen(BaseModel):
+    """The evidence record a release change points at: its id and the gate's verdict."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_id: str
+    verdict: Literal["pass", "fail"] | None
+
+
+def _verdict_of(record: Any) -> tuple[str, RecordSeen] | None:
+    """(commit, record) from one record of `GET /v1/evidence`, None for a shape it cannot read."""
+    try:
+        payload = json.loads(base64.b64decode(record["envelope"]["payload"]))
+        commit = payload["subject"][0]["digest"]["gitCommit"]
+        verdict = payload["predicate"]["verdict"]["verdict"]
+        record_id = record["id"]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    if not isinstance(commit, str) or not isinstance(record_id, str):
+        return None
+    return commit, RecordSeen(
+        record_id=record_id[:100], verdict=verdict if verdict in ("pass", "fail") else None
+    )
+
+
+def lookup_records(
+    client: EvidenceClient, project: str, commits: Sequence[str]
+) -> dict[str, RecordSeen]:
+    """The record of each commit that has one, a passing record preferred over a failing one
+    and the latest of equals: ONE query per LOOKUP_PAGE commits (plus cursor pages)."""
+    found: dict[str, RecordSeen] = {}
+    for start in range(0, len(commits), LOOKUP_PAGE):
+        page = ",".join(commits[start : start + LOOKUP_PAGE])
+        for record in client.records({"project": project, "commit": page, "limit": "500"}):
+            seen = _verdict_of(record)
+            if seen is None:
+                continue
+            commit, now = seen
+            before = found.get(commit)
+            if before is None or before.verdict != "pass" or now.verdict == "pass":
+                found[commit] = now
     return found
 
 

@@ -19,7 +19,7 @@ from connectors.evidence import Receipt
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
 from connectors.providers import Target
-from gatekeeper.cli import _base, _run, _submit
+from gatekeeper.cli import _base, _release, _run, _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
     ProviderChoice,
@@ -253,6 +253,9 @@ def evaluate_command(
     )
     if target is None:
         facts = _submit.with_subject(facts, repo=repo, commit=commit)
+    elif session is not None and _release.is_release(facts, target.ci.event if target.ci else None):
+        read = os.environ.get("GATEKEEPER_READ_TOKEN") or (token() if token else None)
+        facts = _release.with_release(session, facts, (url, read))
     if url is not None:
         _submit.require_subject(facts)
     facts = _base.apply_base(

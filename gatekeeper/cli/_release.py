@@ -1,0 +1,89 @@
+"""The release path of `gatekeeper evaluate`: on a tag or release pipeline, add `release.*`.
+
+The changes since the previous tag come from the provider's release source; their records from
+the evidence service (`--submit` URL; read with `GATEKEEPER_READ_TOKEN`, else the submit token).
+Without a service the release's evidence is unknown: `release` is missing with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from connectors._github_release import GitHubReleaseSource
+from connectors._gitlab_release import GitLabReleaseSource
+from connectors.evidence import EvidenceClient, RecordSeen, lookup_records
+from connectors.github import GitHub
+from connectors.release import ReleaseSource, collect_release
+from gatekeeper.cli._provider import Session
+from gatekeeper.errors import EvidenceNotStoredError
+from gatekeeper.facts import Facts
+
+__all__ = ["is_release", "with_release"]
+
+_RUN = re.compile(r"/actions/runs/(\d+)$")
+
+
+def is_release(facts: Facts, event: str | None) -> bool:
+    """Whether the facts are of a tag push or a release event."""
+    ref = facts.subject.ref if facts.subject is not None else None
+    return event == "release" or bool(ref and ref.startswith("refs/tags/"))
+
+
+def _source(session: Session) -> ReleaseSource:
+    connection = session.connection
+    if isinstance(connection, GitHub):
+        ci = session.target.ci
+        match = _RUN.search(ci.run_url or "") if ci is not None else None
+        return GitHubReleaseSource(connection, run_id=int(match.group(1)) if match else None)
+    return GitLabReleaseSource(connection, tag_commit=session.target.commit)
+
+
+def with_release(
+    session: Session,
+    facts: Facts,
+    service: tuple[str | None, str | None],
+    *,
+    since: str | None = None,
+    pattern: str = "v*",
+) -> Facts:
+    """`facts` with the release section (or the reason it is missing) and `change.event` tag."""
+    url, token = service
+    ref = facts.subject.ref if facts.subject is not None else None
+    tag = (ref or "").removeprefix("refs/tags/")
+    project = session.target.repo
+    if facts.change is not None:  # the `when: events` of the release rules read it
+        event = "release" if facts.change.event == "release" else "tag"
+        change = facts.change.model_copy(update={"event": event})
+        facts = facts.model_copy(update={"change": change})
+    if url is None or token is None:
+        reason = "no evidence service (--submit URL) to look the release's changes up in"
+        return facts.model_copy(update={"missing": {**facts.missing, "release": reason}})
+    with EvidenceClient(url, token) as client:
+
+        def lookup(commits: Sequence[str]) -> Mapping[str, RecordSeen]:
+            return lookup_records(client, project, commits)
+
+        earlier = _earlier_record(client, project, ref)
+        release, missing = collect_release(
+            _source(session),
+            lookup,
+            tag=tag,
+            pattern=pattern,
+            since=since,
+            tag_author=session.target.ci.actor if session.target.ci is not None else None,
+            previous_record=earlier,
+        )
+    return facts.model_copy(update={"release": release, "missing": {**facts.missing, **missing}})
+
+
+def _earlier_record(client: EvidenceClient, project: str, ref: str | None) -> str | None:
+    """The id of the latest record already stored for this release ref (a rerun links it)."""
+    if ref is None:
+        return None
+    try:
+        records = list(client.records({"project": project, "ref": ref, "kind": "release"}))
+    except EvidenceNotStoredError:
+        return None
+    last = records[-1] if records else None
+    return str(last["id"])[:100] if isinstance(last, dict) and "id" in last else None

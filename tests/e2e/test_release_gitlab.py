@@ -1,0 +1,146 @@
+"""Acceptance (issue 13) on GitLab: a tag pipeline's release lists every MR since the previous
+tag with its record, and the deployment approvers; loopback GitLab, a real evidence service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors._gitlab_release import GitLabReleaseSource
+from connectors.evidence import EvidenceClient, lookup_records
+from connectors.gitlab import GitLab
+from connectors.release import collect_release
+from gatekeeper.facts import Release
+from tests.e2e._harness import FAST as FAST_ENV
+from tests.e2e._harness import Evidence, gatekeeper, stored_record
+from tests.e2e.test_release import FAST, RELEASE_POLICY, CountingTransport, sha
+from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.gitlab_release import GitLabReleaseRepo
+from tests.service.live import statement
+
+TOKEN = "glpat-release-token"
+PROJECT = "group/app"
+
+
+@pytest.fixture
+def gitlab() -> Iterator[tuple[FakeGitLab, GitLabReleaseRepo]]:
+    """The loopback GitLab with a release history to fill."""
+    with FakeGitLab(token=TOKEN, repo=PROJECT) as fake:
+        assert isinstance(fake, FakeGitLab)
+        yield fake, GitLabReleaseRepo(fake)
+
+
+def store(evidence: Evidence, commit: str, verdict: str) -> str:
+    """A record of `verdict` for `commit` of group/app in the service; its id."""
+    with EvidenceClient(evidence.url, evidence.ingest, retries=0) as client:
+        record = statement(commit=commit, verdict=verdict, project=PROJECT)
+        return client.submit(PROJECT, record).record_id
+
+
+def history(repo: GitLabReleaseRepo, name: str, mrs: int) -> list[str]:
+    """v1.0.0, then `mrs` merged MRs, then v1.1.0; the squash commits."""
+    repo.commit(sha(name + "-root"))
+    repo.tag("v1.0.0")
+    merges = [sha(f"{name}-{n}") for n in range(mrs)]
+    for n, merge in enumerate(merges):
+        repo.merged_mr(200 + n, merge)
+    repo.tag("v1.1.0")
+    return merges
+
+
+def release_of(
+    fake: FakeGitLab, evidence: Evidence, tag_commit: str
+) -> tuple[Release | None, CountingTransport]:
+    """The release facts of v1.1.0 as a GitLab tag pipeline finds them."""
+    gl = GitLab(api_url=fake.server_url, token=TOKEN, repo=PROJECT, retry=FAST)
+    transport = CountingTransport()
+    with EvidenceClient(evidence.url, evidence.read, transport=transport, retries=0) as client:
+        release, _ = collect_release(
+            GitLabReleaseSource(gl, tag_commit=tag_commit),
+            lambda commits: lookup_records(client, PROJECT, commits),
+            tag="v1.1.0",
+            tag_author="alice",
+        )
+    return release, transport
+
+
+def test_a_gitlab_release_lists_mrs_records_direct_pushes_and_approvers(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence
+) -> None:
+    """Each MR since v1.0.0 with its record, a direct push unreviewed, bob's deployment approval."""
+    fake, repo = gitlab
+    repo.commit(sha("gl-root"))
+    repo.tag("v1.0.0")
+    repo.merged_mr(1, sha("gl-mr-1"))
+    repo.merged_mr(2, sha("gl-mr-2"))
+    repo.commit(sha("gl-direct"), "Mallory", "hotfix")
+    repo.tag("v1.1.0")
+    record = store(evidence, sha("gl-mr-1"), "pass")
+    store(evidence, sha("gl-mr-2"), "fail")
+    repo.approve("bob", sha("gl-direct"))
+    release, _ = release_of(fake, evidence, sha("gl-direct"))
+    assert release is not None
+    assert [(c.kind, c.number) for c in release.changes] == [
+        ("mr", 1),
+        ("mr", 2),
+        ("direct push", None),
+    ]
+    assert (release.changes[0].record_id, release.changes[0].gated) == (record, True)
+    assert (release.changes_ungated, release.changes_failed, release.direct_pushes) == (2, 1, 1)
+    assert [(a.who, a.environment) for a in release.approvals] == [("bob", "production")]
+
+
+def test_a_500_mr_gitlab_release_takes_a_few_requests_and_one_query_per_page(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence
+) -> None:
+    """500 MRs: tags, one compare, 5 pages of merged MRs, deployments; 5 evidence queries."""
+    fake, repo = gitlab
+    history(repo, "gl-five-hundred", 500)
+    release, transport = release_of(fake, evidence, repo.tags["v1.1.0"])
+    assert release is not None
+    assert release.changes_total == 500
+    print(f"GitLab requests for a 500-MR release: {len(fake.requests)}")
+    assert len(fake.requests) <= 10
+    assert len(transport.sent) == 5
+
+
+def test_a_gitlab_tag_pipeline_stores_the_release_record(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence, tmp_path: Path
+) -> None:
+    """`gatekeeper evaluate` in a simulated tag pipeline stores the release record."""
+    fake, repo = gitlab
+    merges = history(repo, "gl-pipeline", 2)
+    ids = [store(evidence, merge, "pass") for merge in merges]
+    tagged = repo.tags["v1.1.0"]
+    repo.approve("bob", tagged)
+    fake.push_commit(tagged, "Dev", "Merge branch 'feature-201' into 'main'")
+    (tmp_path / "policy.yml").write_text(RELEASE_POLICY)
+    env = {
+        **FAST_ENV,
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": fake.url,
+        "CI_PROJECT_PATH": PROJECT,
+        "CI_COMMIT_SHA": tagged,
+        "CI_COMMIT_TAG": "v1.1.0",
+        "CI_COMMIT_REF_NAME": "v1.1.0",
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_JOB_URL": f"{fake.server_url}/{PROJECT}/-/jobs/100",
+        "GITLAB_USER_LOGIN": "alice",
+        "GITLAB_TOKEN": TOKEN,
+        "GATEKEEPER_TOKEN": evidence.ingest,
+        "GATEKEEPER_READ_TOKEN": evidence.read,
+    }
+    result = gatekeeper(
+        "evaluate", "--policy", "policy.yml", "--submit", evidence.url,
+        "--dotenv", "gatekeeper.env", env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    dotenv = dict(
+        line.split("=", 1) for line in (tmp_path / "gatekeeper.env").read_text().splitlines()
+    )
+    record = stored_record(evidence, dotenv["GATEKEEPER_RECORD_ID"])
+    release = record["statement"]["predicate"]["facts"]["release"]
+    assert [c["record_id"] for c in release["changes"]] == ids
+    assert [a["who"] for a in release["approvals"]] == ["bob"]
