@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gatekeeper.facts import Facts
+from gatekeeper.policy._sentence import expr_sentence
 from gatekeeper.policy.cel import Activation, CelProgram, CelRuntimeError, build_activation
 from gatekeeper.policy.facts_lookup import Missing, fact_kind, lookup
 from gatekeeper.policy.model import Op, Rule
@@ -62,6 +63,11 @@ LABELS: dict[str, str] = {
     "reviews.codeowners_approved": "code owner approval",
     "checks.failed": "failed checks",
     "change.linked_issues": "linked issues",
+    "coverage.delta": "line coverage change against the base",
+    "tests.new_failures": "new failures against the base",
+    "tests.newly_skipped": "newly skipped tests",
+    "findings.total": "findings",
+    "findings.new": "new findings",
 }
 
 
@@ -151,6 +157,9 @@ def rule_title(spec: Rule) -> str:
         )
         return words[:1].upper() + words[1:]
     if spec.expr is not None:
+        sentence = expr_sentence(spec.expr, label, op_words, display)
+        if sentence is not None:
+            return sentence
         expr = " ".join(spec.expr.split())
         if len(expr) > _UNTITLED_EXPR_LIMIT:
             expr = expr[: _UNTITLED_EXPR_LIMIT - 1] + "…"
