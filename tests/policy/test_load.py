@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.errors import PolicyError
+from gatekeeper.facts import Reviews
 from gatekeeper.policy import load_policy
 from gatekeeper.policy.explain import explain_policy
 from tests.policy._helpers import facts, failing_tests, outcome, policy_of, run, write
@@ -238,3 +239,26 @@ def test_unquoted_clause_says_to_quote_it(tmp_path: Path) -> None:
     error = _error(tmp_path, "version: 1\nname: t\nrules:\n" + GOOD_RULE + "    clause: 8.6\n")
     assert 'quote it: clause: "8.6"' in str(error)
     assert error.line == 9
+
+
+def test_count_rules_read_as_sentences(tmp_path: Path) -> None:
+    """A count against a bound reads "1 test failed (0 allowed)", like a person says it."""
+    policy = policy_of(
+        tmp_path,
+        """
+        - id: green
+          metric: tests.failed
+          op: "<="
+          threshold: 0
+        - id: eyes
+          metric: reviews.approvals
+          op: ">="
+          threshold: 2
+        """,
+    )
+    verdict = run(
+        policy, facts(tests=failing_tests(1), reviews=Reviews(approvals=1, approvers=("bob",)))
+    )
+    messages = {rule.id: rule.message for rule in verdict.rules}
+    assert messages["green"] == "1 test failed (0 allowed)"
+    assert messages["eyes"] == "1 approval (2 required)"
