@@ -208,7 +208,12 @@ class Builder:
             codeowners_approved=self.codeowners_approved,
             stale_approvals=self.stale,
         )
-        texts = [mr.get("title"), mr.get("source_branch"), *(c.message for c in self._commits)]
+        texts = [
+            mr.get("title"),
+            mr.get("description"),
+            mr.get("source_branch"),
+            *(c.message for c in self._commits),
+        ]
         labels = tuple(str(x["name"] if isinstance(x, dict) else x) for x in mr.get("labels", []))
         change = Change(
             title=mr.get("title"),

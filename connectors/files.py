@@ -19,6 +19,7 @@ from gatekeeper.reports import (
     read_head,
     reports_to_facts,
 )
+from gatekeeper.reports.locate import locate_failures
 
 if TYPE_CHECKING:
     from gatekeeper.config import Settings
@@ -112,4 +113,8 @@ def collect_report_facts(
         changed = read_diff(diff, max_bytes=settings.max_diff_bytes)
     elif base is not None:
         changed = git_changed_lines(base, Path.cwd(), max_bytes=settings.max_diff_bytes)
-    return reports_to_facts(reports, changed=changed)
+    facts = reports_to_facts(reports, changed=changed)
+    if facts.tests is None or not facts.tests.failures:
+        return facts
+    failures = locate_failures(facts.tests.failures, Path.cwd())
+    return facts.model_copy(update={"tests": facts.tests.model_copy(update={"failures": failures})})

@@ -241,7 +241,7 @@ class GitHubCollector:
     def _change(self, pr: PullRequest, commits: list[Commit], files: tuple[str, ...]) -> Change:
         # the stubs say always a user; a deleted account ("ghost") comes back as null
         author = pr.user.login if pr.user else None  # type: ignore[truthy-bool]
-        texts = [pr.title, pr.head.ref, *(c.message for c in commits)]
+        texts = [pr.title, pr.body, pr.head.ref, *(c.message for c in commits)]
         return Change(
             title=pr.title,
             branch=pr.head.ref,

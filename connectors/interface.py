@@ -73,12 +73,18 @@ class RetryPolicy(_Frozen):
     sleep: Callable[[float], None] = time.sleep
 
 
+ISSUE_PATTERN = r"\b[A-Z][A-Z0-9]+-\d+\b|(?<![\w/#&.:-])(?:[A-Za-z0-9][\w.-]*/[\w.-]+)?#\d+\b"
+"""Jira-style keys (QA-12), and issue references as GitHub and GitLab write them: `#123`,
+`owner/repo#123` (so `Fixes #123`, `Closes #12` too); not URL fragments or `&#123;`."""
+
+
 class CollectOptions(_Frozen):
     """Choices shared by the provider collectors."""
 
     issue_pattern: str = Field(
-        default=r"\b[A-Z][A-Z0-9]+-\d+\b",
-        description="Regex over title, branch and commit messages that finds linked issues.",
+        default=ISSUE_PATTERN,
+        description="Regex over title, description, branch and commit messages that finds "
+        "linked issues (default: Jira keys, #123, owner/repo#123).",
     )
     exclude_commit_authors: bool = Field(
         default=False, description="Nobody who authored a commit in the change may approve it."

@@ -94,3 +94,20 @@ def test_dockerfile_passes_hadolint() -> None:
     assert "HEALTHCHECK" in text
     assert "USER 10001" in text
     assert text.count("FROM ") >= 2
+
+
+def test_github_actions_are_on_current_majors_and_cache_stays_in_the_workspace() -> None:
+    """action.yml, the example workflow and the docs use node24 majors (checkout@v5,
+    setup-python@v6) and no cache-dependency-path outside the workspace, which setup-python
+    refuses."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = ["action.yml", "README.md", "examples/github-workflow.yml", "docs/github.md"]
+    texts = {name: (root / name).read_text(encoding="utf-8") for name in files}
+    for name, text in texts.items():
+        for action, major in re.findall(r"uses: (actions/[\w-]+)@v(\d+)", text):
+            minimum = {"actions/checkout": 5, "actions/setup-python": 6}.get(action, 5)
+            assert int(major) >= minimum, f"{name}: {action}@v{major}"
+        assert "cache-dependency-path: ${{ github.action_path }}" not in text, name

@@ -85,9 +85,10 @@ def fact_kind(name: str) -> FactKind:
             None,
         )
     args = set(getattr(annotation, "__args__", ())) | {annotation}
-    if model is not None and getattr(annotation, "__origin__", None) is not tuple:
+    is_list = any(getattr(arg, "__origin__", None) is tuple for arg in args)
+    if model is not None and not is_list:
         return "section"
-    if getattr(annotation, "__origin__", None) is tuple:
+    if is_list:
         return "list"
     if bool in args:
         return "bool"

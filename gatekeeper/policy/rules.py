@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gatekeeper.facts import Facts
+from gatekeeper.policy._sentence import expr_sentence
 from gatekeeper.policy.cel import Activation, CelProgram, CelRuntimeError, build_activation
 from gatekeeper.policy.facts_lookup import Missing, fact_kind, lookup
 from gatekeeper.policy.model import Op, Rule
@@ -62,6 +63,11 @@ LABELS: dict[str, str] = {
     "reviews.codeowners_approved": "code owner approval",
     "checks.failed": "failed checks",
     "change.linked_issues": "linked issues",
+    "coverage.delta": "line coverage change against the base",
+    "tests.new_failures": "new failures against the base",
+    "tests.newly_skipped": "newly skipped tests",
+    "findings.total": "findings",
+    "findings.new": "new findings",
 }
 
 
@@ -151,6 +157,9 @@ def rule_title(spec: Rule) -> str:
         )
         return words[:1].upper() + words[1:]
     if spec.expr is not None:
+        sentence = expr_sentence(spec.expr, label, op_words, display)
+        if sentence is not None:
+            return sentence
         expr = " ".join(spec.expr.split())
         if len(expr) > _UNTITLED_EXPR_LIMIT:
             expr = expr[: _UNTITLED_EXPR_LIMIT - 1] + "…"
@@ -194,6 +203,39 @@ def _nothing_measured(facts: Facts, name: str) -> bool:
     return counter is not None and lookup(facts, counter) == 0
 
 
+_COUNTED: dict[str, tuple[str, str]] = {
+    "tests.total": ("test ran", "tests ran"),
+    "tests.failed": ("test failed", "tests failed"),
+    "tests.errors": ("test errored", "tests errored"),
+    "tests.skipped": ("test skipped", "tests skipped"),
+    "tests.flaky": ("flaky test", "flaky tests"),
+    "tests.new_failures": ("new failure against the base", "new failures against the base"),
+    "tests.newly_skipped": ("test newly skipped", "tests newly skipped"),
+    "reviews.approvals": ("approval", "approvals"),
+    "reviews.changes_requested": ("request for changes", "requests for changes"),
+    "reviews.stale_approvals": ("stale approval", "stale approvals"),
+    "checks.failed": ("check failed", "checks failed"),
+    "findings.total": ("finding", "findings"),
+    "findings.new": ("new finding", "new findings"),
+}
+_BOUND_WORDS: dict[Op, str] = {
+    "<=": "{} allowed",
+    "<": "fewer than {} allowed",
+    ">=": "{} required",
+    ">": "more than {} required",
+    "==": "exactly {} required",
+}
+
+
+def count_sentence(name: str, op: Op, value: object, bound: object) -> str | None:
+    """A count compared with a bound as "14 tests failed (0 allowed)", else None."""
+    nouns, words = _COUNTED.get(name), _BOUND_WORDS.get(op)
+    if nouns is None or words is None or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    shown = display(None, bound)
+    return f"{value} {nouns[0] if value == 1 else nouns[1]} ({words.format(shown)})"
+
+
 @dataclass
 class ThresholdRule:
     """`metric op threshold`, like a SonarQube quality gate condition; lists compare by length."""
@@ -215,7 +257,9 @@ class ThresholdRule:
             value = len(value)
         ok = _OPS[op](value, bound)
         phrase = (_PASSED if ok else _FAILED)[op]
-        message = f"{label(name)} {display(name, value)} {phrase} {display(name, bound)}"
+        message = count_sentence(name, op, value, bound) or (
+            f"{label(name)} {display(name, value)} {phrase} {display(name, bound)}"
+        )
         outcome: Outcome = "pass" if ok else "fail"
         return result(self.spec, outcome, message, actual=value, expected=expected, metric=name)
 

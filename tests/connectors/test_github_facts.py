@@ -216,3 +216,14 @@ def test_commit_without_pull_request(fake_github: FakeGitHub, policy: RetryPolic
     assert facts.missing["reviews"] == "commit c0ffee0 was pushed without a pull request"
     assert facts.change is not None
     assert facts.change.linked_issues == ("QA-12",)
+
+
+def test_issue_references_in_title_body_and_commits_are_linked(
+    fake_github: FakeGitHub, policy: RetryPolicy
+) -> None:
+    """`Fixes #123`, `owner/repo#9` and Jira keys in the PR body and commits are linked issues;
+    URL fragments and HTML entities are not."""
+    fake_github.body = "Fixes #123, see octo/lib#9 and https://x.example/a#5 &#38;"
+    fake_github.add_commit("1" * 40, "alice", "Resolves #123; refs OPS-7")
+    linked = _collect(fake_github, policy).change.linked_issues  # type: ignore[union-attr]
+    assert linked == ("QA-12", "#123", "octo/lib#9", "OPS-7")

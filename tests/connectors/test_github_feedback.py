@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from connectors.files import collect_report_facts
 from connectors.interface import (
     GITHUB_CHECK_SUMMARY_LIMIT,
     GITHUB_COMMENT_LIMIT,
@@ -10,6 +15,7 @@ from connectors.interface import (
     fit,
     sticky_marker,
 )
+from gatekeeper.config import load_settings
 from gatekeeper.facts import TestFailure, UncoveredLines
 from tests.connectors.conftest import github_client
 from tests.fakes.github import NO_ACCESS, FakeGitHub
@@ -153,3 +159,42 @@ def test_read_only_token_turns_writes_into_notices(
     assert any("statuses: write" in notice for notice in result.notices)
     assert any("checks: write" in notice for notice in result.notices)
     assert any("pull-requests: write" in notice for notice in result.notices)
+
+
+XUNIT2 = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="0" failures="3" skipped="0" tests="4">
+<testcase classname="tests.test_shop.TestCart" name="test_total[2-3]" time="0.1">
+<failure message="assert 5 == 6">tests/test_shop.py:9: AssertionError</failure></testcase>
+<testcase classname="tests.test_shop" name="test_ok" time="0.1"/>
+<testcase classname="shop.test_pay" name="test_refund" time="0.1">
+<failure message="boom">src/shop/test_pay.py:2: ValueError</failure></testcase>
+<testcase classname="..etc.passwd" name="test_x" time="0.1"><failure message="no"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_pytest_xunit2_failures_become_annotations_at_their_def_line(
+    fake_github: FakeGitHub, policy: RetryPolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest's default xunit2 report names no file: the classname finds the module in the
+    repository tree (also under src/) and the annotation sits on the test's `def` line."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_shop.py").write_text(
+        "import pytest\n\n\nclass TestCart:\n    @pytest.mark.parametrize('a', [2])\n"
+        "    def test_total(self, a):\n        assert a + 3 == 6\n"
+    )
+    (tmp_path / "src" / "shop").mkdir(parents=True)
+    (tmp_path / "src" / "shop" / "test_pay.py").write_text("async def test_refund():\n    1/0\n")
+    (tmp_path / "report.xml").write_text(XUNIT2)
+    monkeypatch.chdir(tmp_path)
+    facts = collect_report_facts(["report.xml"], diff=None, base=None, settings=load_settings())
+    assert facts.tests is not None
+    gh = github_client(fake_github, policy)
+    feedback = _feedback(failures=facts.tests.failures)
+    gh.publisher(number=7, commit=fake_github.head).publish(feedback)
+    [run] = fake_github.created_check_runs
+    found = [(a["path"], a["start_line"], a["title"]) for a in run["annotations"]]
+    assert found == [
+        ("tests/test_shop.py", 6, "test_total[2-3]"),
+        ("src/shop/test_pay.py", 1, "test_refund"),
+    ]

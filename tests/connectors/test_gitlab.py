@@ -312,3 +312,13 @@ def test_404_names_the_project(fake_gitlab: FakeGitLab, policy: RetryPolicy) -> 
     with pytest.raises(ProviderPermissionError, match="right project") as caught:
         gl.collector(fake_gitlab.number).collect()
     assert "group/nope" in str(caught.value)
+
+
+def test_issue_references_in_the_mr_description_are_linked(
+    fake_gitlab: FakeGitLab, policy: RetryPolicy
+) -> None:
+    """`Closes #12` and `group/other#3` in the MR description are linked issues, next to keys."""
+    fake_gitlab.description = "Closes #12\n\nAlso group/other#3."
+    facts = _collect(fake_gitlab, policy)
+    assert facts.change is not None
+    assert facts.change.linked_issues == ("#12", "group/other#3", "QA-7")

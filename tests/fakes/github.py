@@ -75,6 +75,7 @@ class FakeGitHub(FakeServer):
         self.head_ref = "feature/QA-12-login"
         self.base_ref = "main"
         self.title = "QA-12: stricter login"
+        self.body: str | None = None
         self.author = "alice"
         self.labels = ["release"]
         self.reviews: list[dict[str, Any]] = []
@@ -200,6 +201,7 @@ class FakeGitHub(FakeServer):
         pr.update(
             number=self.number,
             title=self.title,
+            body=self.body,
             url=f"{url}/pulls/{self.number}",
             issue_url=f"{url}/issues/{self.number}",
             html_url=f"https://github.com/{self.repo}/pull/{self.number}",

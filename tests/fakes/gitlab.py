@@ -59,6 +59,7 @@ class FakeGitLab(FakeServer):
         self.number = number
         self.head = "28531ab43666b5fdf37e0a70db3bcbf7d3f92183"
         self.author = "smcgivern"
+        self.description: str | None = None  # None: the recorded MR's own description
         self.approved_by: list[dict[str, Any]] = []
         self.rules: list[dict[str, Any]] = []
         self.settings: dict[str, Any] | None = {"reset_approvals_on_push": False}
@@ -212,6 +213,8 @@ class FakeGitLab(FakeServer):
         )
         if self.merge_commit_sha is not None:
             mr["merge_commit_sha"] = self.merge_commit_sha
+        if self.description is not None:
+            mr["description"] = self.description
         return dict(mr)
 
     # -- routes -----------------------------------------------------------------------------

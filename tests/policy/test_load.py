@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.errors import PolicyError
+from gatekeeper.facts import Reviews
 from gatekeeper.policy import load_policy
 from gatekeeper.policy.explain import explain_policy
 from tests.policy._helpers import facts, failing_tests, outcome, policy_of, run, write
@@ -199,10 +200,38 @@ def test_rules_without_title_read_as_their_condition(tmp_path: Path) -> None:
     titles = {rule.id: rule.title for rule in verdict.rules}
     assert titles == {
         "cov": "Line coverage at least 80.0%",
-        "green": "tests.failed + tests.errors == 0 holds",
+        "green": "Failed tests plus tests in error exactly 0",
     }
     assert outcome(verdict, "green") == "fail"
     assert "cov (Line coverage at least 80.0%)" in explain_policy(policy)
+
+
+def test_simple_cel_conditions_read_as_sentences_and_others_as_cel(tmp_path: Path) -> None:
+    """Comparisons of facts joined by && read as words; anything else shows the raw CEL."""
+    policy = policy_of(
+        tmp_path,
+        """
+        - id: cov
+          expr: coverage.line_rate >= 0.8
+        - id: base
+          expr: size(tests.new_failures) == 0 && coverage.delta >= -0.01
+        - id: owners
+          expr: reviews.codeowners_approved
+        - id: raw
+          expr: tests.failures.exists(f, f.name == "x") || tests.total > 2
+        - id: unknown-words
+          expr: tests.total > 2 && "a" == "a"
+        """,
+    )
+    titles = {rule.id: rule.title for rule in run(policy, facts()).rules}
+    assert titles == {
+        "cov": "Line coverage at least 80.0%",
+        "base": "New failures against the base: none and line coverage change against the base "
+        "at least -0.01",
+        "owners": "Code owner approval",
+        "raw": 'tests.failures.exists(f, f.name == "x") || tests.total > 2 holds',
+        "unknown-words": 'tests.total > 2 && "a" == "a" holds',
+    }
 
 
 def test_unquoted_clause_says_to_quote_it(tmp_path: Path) -> None:
@@ -210,3 +239,26 @@ def test_unquoted_clause_says_to_quote_it(tmp_path: Path) -> None:
     error = _error(tmp_path, "version: 1\nname: t\nrules:\n" + GOOD_RULE + "    clause: 8.6\n")
     assert 'quote it: clause: "8.6"' in str(error)
     assert error.line == 9
+
+
+def test_count_rules_read_as_sentences(tmp_path: Path) -> None:
+    """A count against a bound reads "1 test failed (0 allowed)", like a person says it."""
+    policy = policy_of(
+        tmp_path,
+        """
+        - id: green
+          metric: tests.failed
+          op: "<="
+          threshold: 0
+        - id: eyes
+          metric: reviews.approvals
+          op: ">="
+          threshold: 2
+        """,
+    )
+    verdict = run(
+        policy, facts(tests=failing_tests(1), reviews=Reviews(approvals=1, approvers=("bob",)))
+    )
+    messages = {rule.id: rule.message for rule in verdict.rules}
+    assert messages["green"] == "1 test failed (0 allowed)"
+    assert messages["eyes"] == "1 approval (2 required)"
