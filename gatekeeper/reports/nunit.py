@@ -15,8 +15,8 @@ NUnit 2 (`result`, else `executed` and `success`):
 Parameterised tests (`Is_Even(2)`, `Is_Even(3)`) are separate test-cases and count once each.
 Duration is the sum of `duration` (NUnit 3) or `time` (NUnit 2) in seconds. A failure's message is
 its `<failure><message>` text (else its `<reason><message>`). The test id is `classname::name`
-(NUnit 3; `name` includes the parameters) or `::name` (NUnit 2, whose `name` is the full name), so a test failed in one NUnit file and passed in another is passed and
-flaky.
+(NUnit 3; `name` includes the parameters) or `::name` (NUnit 2, whose `name` is the full name),
+so a test failed in one NUnit file and passed in another is passed and flaky.
 """
 
 from __future__ import annotations
