@@ -10,7 +10,7 @@ totals a file declares. Text is kept only inside message elements, up to the mes
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gatekeeper.reports._junit_cases import MAX_SECONDS, Text
@@ -21,15 +21,20 @@ Attributes = dict[str, str]
 OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
-@dataclass(slots=True)
-class Test:
-    """One open test element: its attributes, what its children said, its message so far."""
+_NO_CHILDREN: frozenset[str] = frozenset()
 
-    attrib: Attributes
-    depth: int
-    children: set[str] = field(default_factory=set)
-    message: Text | None = None
-    nested: bool = False  # holds another test element (a TRX data-driven parent)
+
+class Test:
+    """One open test element: its attributes, the names of its descendants, its message."""
+
+    __slots__ = ("attrib", "children", "depth", "message", "nested")
+
+    def __init__(self, attrib: Attributes, depth: int) -> None:
+        self.attrib = attrib
+        self.depth = depth
+        self.children: frozenset[str] | set[str] = _NO_CHILDREN  # a set once one opens
+        self.message: Text | None = None
+        self.nested = False  # holds another test element (a TRX data-driven parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +89,12 @@ class _Target(StreamTarget):
         self.suites: list[tuple[int, str]] = []
         self.text: Text | None = None
         self.error: Test | None = None
+        self._names: dict[str, str] = {}  # tag -> local name
 
     def start(self, tag: str, attrib: Attributes) -> None:
-        name = local(tag)
+        name = self._names.get(tag)
+        if name is None:
+            name = self._names[tag] = local(tag)
         self._depth += 1
         dialect = self.dialect
         self.text = None
@@ -96,7 +104,9 @@ class _Target(StreamTarget):
             self.tests.append(Test(attrib, self._depth))
         elif self.tests:
             test = self.tests[-1]
-            test.children.add(name)
+            if not test.children:
+                test.children = set()
+            test.children.add(name)  # type: ignore[union-attr]
             if name in dialect.message_tags and test.message is None:
                 test.message = self.text = Text()
         elif name in dialect.suite_tags:
@@ -131,8 +141,8 @@ class _Target(StreamTarget):
             return
         dialect = self.dialect
         outcome = dialect.outcome(test)
-        suite, classname, name = dialect.ids(test.attrib, self._suite())
         if self.wanted is not None:
+            _, classname, name = dialect.ids(test.attrib, "")
             test_id = f"{classname}::{name}"
             if outcome == "passed" and test_id in self.wanted:
                 self.found.add(test_id)
@@ -145,6 +155,7 @@ class _Target(StreamTarget):
         elif outcome == "skipped":
             result.skipped += 1
         else:
+            suite, classname, name = dialect.ids(test.attrib, self._suite())
             if outcome == "error":
                 result.errors += 1
             else:

@@ -44,6 +44,8 @@ _V2 = {
 
 def _outcome(test: Test) -> str:
     attrib = test.attrib
+    if attrib.get("result") == "Passed":
+        return "passed"
     result = str(attrib.get("result") or "").lower()
     if "duration" in attrib or "label" in attrib or result in ("passed", "failed", "warning"):
         if result == "failed":
@@ -51,8 +53,12 @@ def _outcome(test: Test) -> str:
             return "error" if label in _V3_ERRORS else "failed"
         if result in _V3:
             return _V3[result]
-    if result in _V2:
-        return _V2[result]
+    return _V2.get(result) or _v2_without_result(test)
+
+
+def _v2_without_result(test: Test) -> str:
+    """An NUnit 2 test-case without a known `result`: from `executed` and `success`."""
+    attrib = test.attrib
     if str(attrib.get("executed") or "").lower() == "false":
         return "skipped"
     if str(attrib.get("success") or "").lower() == "false" or "failure" in test.children:

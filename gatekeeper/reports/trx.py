@@ -37,8 +37,13 @@ _OUTCOMES = {
 _DURATION = re.compile(r"^\s*(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d*)?)\s*$")
 
 
+_EXACT = {"Passed": "passed", "Failed": "failed", "NotExecuted": "skipped"}
+
+
 def _outcome(test: Test) -> str:
-    return _OUTCOMES.get(str(test.attrib.get("outcome") or "").lower(), "error")
+    outcome = test.attrib.get("outcome")
+    found = _EXACT.get(outcome) if outcome is not None else None
+    return found or _OUTCOMES.get(str(outcome or "").lower(), "error")
 
 
 def duration(text: str | None) -> float:

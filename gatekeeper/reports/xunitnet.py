@@ -24,7 +24,10 @@ _RESULTS = {"pass": "passed", "fail": "failed", "skip": "skipped", "notrun": "sk
 
 
 def _outcome(test: Test) -> str:
-    found = _RESULTS.get(str(test.attrib.get("result") or "").lower())
+    result = test.attrib.get("result")
+    if result == "Pass":
+        return "passed"
+    found = _RESULTS.get(str(result or "").lower())
     if found is not None:
         return found
     return "failed" if "failure" in test.children else "passed"
