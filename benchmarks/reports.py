@@ -173,6 +173,106 @@ def write_junit(path: Path, tests: int) -> dict[str, int]:
     return {"tests": tests, "failures": failed, "skipped": skipped}
 
 
+def write_realistic_junit(path: Path, tests: int) -> dict[str, int]:
+    """A JUnit file like real CI output: properties per suite, non-ASCII names, 10% of testcases
+    with <system-out>, 4000 failures (1% at 400k; fixed, so that peak RSS compares parsing, not
+    the failure list) with a message and a CDATA stack trace, 2% skipped."""
+    failed = skipped = 0
+    every = max(tests // 4000, 1)
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="ci">\n')
+        for number in range(tests):
+            if number % 1000 == 0:
+                if number:
+                    out.write("</testsuite>\n")
+                out.write(
+                    f'<testsuite name="paquete.módulo{number // 1000}" tests="1000" time="4.2">\n'
+                    '<properties><property name="python" value="3.12.1"/>'
+                    '<property name="os" value="Linux"/><property name="ci" value="true"/>'
+                    "</properties>\n"
+                )
+            attrs = (
+                f'classname="paquete.módulo{number // 1000}.PruebaÜnicode" '
+                f'name="test_cálculo_{number}[αβγ-{number % 7}]" time="0.004"'
+            )
+            if number % every == 7 % every:
+                failed += 1
+                out.write(
+                    f'<testcase {attrs}><failure message="AssertionError: assert 1 == 2 ‘valor’"'
+                    ' type="AssertionError"><![CDATA[Traceback (most recent call last):\n'
+                    '  File "tests/test_cálculo.py", line 42, in test_cálculo\n'
+                    "    assert compute(1) == 2\nAssertionError: assert 1 == 2\n]]></failure>"
+                    "<system-out><![CDATA[calculando… 1\n]]></system-out></testcase>\n"
+                )
+            elif number % 50 == 3:
+                skipped += 1
+                out.write(f'<testcase {attrs}><skipped message="sin red"/></testcase>\n')
+            elif number % 10 == 5:
+                out.write(
+                    f"<testcase {attrs}><system-out><![CDATA[registro: paso {number} ✓\n"
+                    "segunda línea de salida\n]]></system-out></testcase>\n"
+                )
+            else:
+                out.write(f"<testcase {attrs}/>\n")
+        out.write("</testsuite>\n</testsuites>\n")
+    return {"tests": tests, "failures": failed, "skipped": skipped}
+
+
+_DOTNET_CASES = {
+    "nunit": (
+        '<test-run id="0">\n<test-suite type="Assembly" name="A.dll">\n',
+        '<test-case id="{n}" name="Test_{n}(2)" classname="Calc.Tests.C{s}" result="{r3}"'
+        ' duration="0.004"{body3}\n',
+        "</test-suite>\n</test-run>\n",
+    ),
+    "xunit-net": (
+        '<assemblies>\n<assembly name="A.dll">\n<collection name="c">\n',
+        '<test name="Calc.Tests.C{s}.Test_{n}(i: 2)" type="Calc.Tests.C{s}" method="Test_{n}"'
+        ' result="{rx}" time="0.004"{bodyx}\n',
+        "</collection>\n</assembly>\n</assemblies>\n",
+    ),
+    "trx": (
+        '<TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">\n<Results>\n',
+        '<UnitTestResult executionId="e{n}" testId="t{n}" testName="Calc.Tests.C{s}.Test_{n}"'
+        ' duration="00:00:00.0040000" outcome="{rt}"{bodyt}\n',
+        "</Results>\n</TestRun>\n",
+    ),
+}
+
+
+def write_dotnet(path: Path, kind: str, tests: int) -> dict[str, int]:
+    """A `kind` (nunit, xunit-net, trx) file of `tests` tests, 1% failed with a message."""
+    head, case, tail = _DOTNET_CASES[kind]
+    failed = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n' + head)
+        for number in range(tests):
+            fail = number % 100 == 7
+            failed += fail
+            message = "<![CDATA[Expected: 1\n  But was: 2\n]]>"
+            out.write(
+                case.format(
+                    n=number,
+                    s=number // 1000,
+                    r3="Failed" if fail else "Passed",
+                    rx="Fail" if fail else "Pass",
+                    rt="Failed" if fail else "Passed",
+                    body3=f"><failure><message>{message}</message></failure></test-case>"
+                    if fail
+                    else " />",
+                    bodyx=f"><failure><message>{message}</message></failure></test>"
+                    if fail
+                    else " />",
+                    bodyt=f"><Output><ErrorInfo><Message>{message}</Message></ErrorInfo></Output>"
+                    "</UnitTestResult>"
+                    if fail
+                    else " />",
+                )
+            )
+        out.write(tail)
+    return {"tests": tests, "failures": failed, "skipped": 0}
+
+
 def write_cobertura(path: Path, lines: int) -> dict[str, int]:
     """A Cobertura file with `lines` lines in classes of 500 lines; every 5th line is missed."""
     per_class = 500
@@ -324,13 +424,55 @@ def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
     )
 
 
+def run_realistic(workdir: Path, runs: int, sizes: tuple[int, int]) -> None:
+    """The realistic JUnit file at 400k and 1M cases against junitparser and bare iterparse."""
+    small, large = workdir / "junit-real-400k.xml", workdir / "junit-real-1m.xml"
+    _check("realistic junit 400k", small, write_realistic_junit(small, sizes[0]))
+    _check("realistic junit 1M", large, write_realistic_junit(large, sizes[1]))
+    python = sys.executable
+    print(f"Realistic JUnit, {sizes[0]} tests ({small.stat().st_size / 1e6:.0f} MB):")
+    gk = best_of(_gatekeeper(small), runs)
+    jp = best_of([python, "-c", _JUNITPARSER, str(small)], runs)
+    bare = best_of([python, "-c", _BARE_ITERPARSE, str(small)], runs)
+    _line("gatekeeper inspect", *gk)
+    _line("junitparser", *jp)
+    _line("bare lxml iterparse", *bare)
+    gk_1m = best_of(_gatekeeper(large), runs)
+    print(f"Realistic JUnit, {sizes[1]} tests ({large.stat().st_size / 1e6:.0f} MB):")
+    _line("gatekeeper inspect", *gk_1m)
+    print("Ratios:")
+    print(_verdict("real 400k: gatekeeper / junitparser time", gk[0] / jp[0], 0.6, gk[1] / jp[1]))
+    print(_verdict("real 400k: gatekeeper / bare iterparse", gk[0] / bare[0], 1.5, gk[1] / bare[1]))
+    print(_verdict("real 1M: gatekeeper peak RSS (MB)", gk_1m[2], TARGET_RSS_MB))
+    print(_verdict("real 1M / 400k peak RSS", gk_1m[2] / gk[2], 1.1))
+
+
+def run_dotnet(workdir: Path, runs: int, tests: int) -> None:
+    """Each .NET format at `tests` tests against the bare iterparse loop (target: within 1.5x)."""
+    for kind in _DOTNET_CASES:
+        path = workdir / f"{kind}-{tests}.xml"
+        _check(f"{kind} {tests}", path, write_dotnet(path, kind, tests))
+        gk = best_of(_gatekeeper(path), runs)
+        bare = best_of([sys.executable, "-c", _BARE_ITERPARSE, str(path)], runs)
+        print(f"{kind}, {tests} tests ({path.stat().st_size / 1e6:.0f} MB):")
+        _line("gatekeeper inspect", *gk)
+        _line("bare lxml iterparse", *bare)
+        print(
+            _verdict(f"{kind}: gatekeeper / bare iterparse", gk[0] / bare[0], 1.5, gk[1] / bare[1])
+        )
+        print(f"  {kind}: gatekeeper peak RSS {gk[2]:.1f} MB")
+
+
 def main() -> None:
     """Parse the flags and run the benchmark in a temporary directory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the fastest counts")
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, one run")
     parser.add_argument(
-        "--only", choices=("all", "xml", "gotest"), default="all", help="which files to measure"
+        "--only",
+        choices=("all", "xml", "gotest", "realistic", "dotnet"),
+        default="all",
+        help="which files to measure",
     )
     arguments = parser.parse_args()
     sizes, events = (400_000, 1_000_000, 400_000), 1_000_000
@@ -343,6 +485,10 @@ def main() -> None:
             run(Path(workdir), runs, sizes)
         if arguments.only in ("all", "gotest"):
             run_gotest(Path(workdir), runs, events)
+        if arguments.only in ("all", "realistic"):
+            run_realistic(Path(workdir), runs, sizes[:2])
+        if arguments.only in ("all", "dotnet"):
+            run_dotnet(Path(workdir), runs, sizes[0])
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
 
 

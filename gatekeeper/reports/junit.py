@@ -9,6 +9,8 @@ Each testcase gets exactly one outcome, so `total = passed + failed + errors + s
   (CTest, googletest) -> skipped;
 - ``<flakyFailure>``/``<flakyError>`` in a case that finally passed (Surefire, the flaky-failure
   convention of pytest-rerunfailures) -> passed and flaky;
+- in pytest's output, empty records of one test side by side (pytest-rerunfailures' failed attempts)
+  count once, as the last record's outcome, flaky when it passed;
 - a passing record after one or more failing records with the same classname and name, next to
   them or anywhere later in the file (reruns written as separate records: TestNG retries,
   gotestsum ``--rerun-fails``, which writes every failure before every pass) -> the failed
@@ -170,6 +172,9 @@ class _CountTarget(_JunitTarget):
         self._plain_depth = -1  # depth of the open plain testcase (the batch's last)
         self._suites: list[_Suite] = []
         self._declared = 0  # the largest tests="N" of the root or a suite
+        self._pytest = False  # the root is pytest's <testsuites name="pytest tests">
+        self._reruns: dict[int, Attributes] = {}  # final attempts of rerun tests, by identity
+        self._rerun_flaky: list[str] = []
 
     def start(self, tag: str, attrib: Attributes) -> None:
         """An element opens; the common case (a testcase after a testcase) stays short."""
@@ -189,15 +194,33 @@ class _CountTarget(_JunitTarget):
         if tag == "testcase" and self._case_depth < 0:
             batch = self._batch
             parent = self._levels[depth - 1]
+            rerun = self._pytest and bool(batch) and attrib.get("name") == batch[-1].get("name")
+            if rerun:
+                rerun = self._attempt(attrib, parent)
             if len(batch) >= _BATCH or (batch and parent is not self._first_parent):
                 self._flush()  # a batch holds testcases of one parent, so of one suite
             if not batch:
                 self._first_parent = parent
                 self._batch_suite = self.suite_name(depth)
             batch.append(attrib)
+            if rerun:
+                self._reruns[id(attrib)] = attrib
             self._plain_depth = self._case_depth = depth
             return
         self._other(tag, attrib, depth)
+
+    def _attempt(self, attrib: Attributes, parent: object) -> bool:
+        """In pytest's output, a testcase right after an empty one with the same classname and
+        name in the same suite: the earlier one was a failed attempt (pytest-rerunfailures
+        writes those empty) and does not count; this one is the test's outcome, flaky when it
+        passes. (Other producers, mocha for one, write distinct tests with the same name.)"""
+        previous = self._batch[-1]
+        if parent is not self._first_parent or previous.get("classname") != attrib.get("classname"):
+            return False
+        self._batch.pop()
+        self._add_time(previous.get("time"))
+        self._reruns.pop(id(previous), None)
+        return True
 
     def _other(self, tag: str, attrib: Attributes, depth: int) -> None:
         if self._plain_depth > 0 and (depth == self._plain_depth + 1 or tag == "testcase"):
@@ -222,6 +245,8 @@ class _CountTarget(_JunitTarget):
             self._close_suites(depth)
         if tag in ("testsuite", "testsuites"):
             self._declared = max(self._declared, _declared(attrib))
+            if depth == 1:
+                self._pytest = attrib.get("name") == "pytest tests"
             if tag == "testsuite":
                 name = str(attrib.get("name") or "")
                 self._suites.append(_Suite(depth, name, self._counted()))
@@ -288,6 +313,8 @@ class _CountTarget(_JunitTarget):
             return
         self.result.total += len(batch)
         self._add_times(batch)
+        if self._reruns:
+            self._flaky_reruns(batch)
         failed, suite = tally.failed_ids, self._batch_suite
         if failed and not tally.failed_names.isdisjoint(map(_NAME, batch)):
             for attrib in batch:
@@ -301,6 +328,14 @@ class _CountTarget(_JunitTarget):
         else:
             self._passed += len(batch)
         batch.clear()
+
+    def _flaky_reruns(self, batch: list[Attributes]) -> None:
+        """Final attempts that passed (still plain, so in the batch) make their tests flaky."""
+        reruns = self._reruns
+        for attrib in batch:
+            if reruns.pop(id(attrib), None) is not None and not attrib.get("status"):
+                self._rerun_flaky.append(f"{attrib.get('classname') or ''}::{attrib.get('name')}")
+        reruns.clear()  # the others had a child (their outcome is their own) or a status
 
     def _add_times(self, batch: list[Attributes]) -> None:
         """Add the batch's times in order, as `_add_time` would one by one."""
@@ -324,7 +359,7 @@ class _CountTarget(_JunitTarget):
         self._flush()
         result, tally = self.result, self._tally
         tally.finish()
-        result.flaky_tests = tally.flaky_tests
+        result.flaky_tests = tally.flaky_tests + self._rerun_flaky
         if not result.total and self._declared > 0:
             result.warnings.append(
                 f"the file declares {self._declared} tests but holds no <testcase>: "
@@ -332,7 +367,7 @@ class _CountTarget(_JunitTarget):
             )
         result.passed = self._passed + tally.passed
         result.skipped = tally.skipped
-        result.flaky = tally.flaky
+        result.flaky = tally.flaky + len(self._rerun_flaky)
         result.duration_s = self._duration
         return result
 

@@ -161,3 +161,40 @@ def test_flaky_tests_is_a_fact_policies_can_address() -> None:
 
     assert is_fact("tests.flaky_tests")
     assert fact_kind("tests.flaky_tests") == "list"
+
+
+_RERUN_ALWAYS_FAILS = (
+    '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest"'
+    ' errors="0" failures="1" skipped="0" tests="1"><testcase classname="test_g" name="test_bad"'
+    ' time="0.001" /><testcase classname="test_g" name="test_bad" time="0.001" /><testcase'
+    ' classname="test_g" name="test_bad" time="0.001"><failure message="AssertionError: always">'
+    "E AssertionError</failure></testcase></testsuite></testsuites>"
+)
+
+
+def test_pytest_rerunfailures_reruns_are_not_extra_passing_tests(tmp_path: Path) -> None:
+    """pytest-rerunfailures 16.7's empty attempt records count once: flaky when the last passes,
+    failed (not also passed) when every attempt failed."""
+    golden = Path(__file__).resolve().parents[1] / "assets" / "reports"
+    tests = parse_report(golden / "junit-pytest-rerunfailures.xml").tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.flaky) == (2, 2, 1)
+    assert tests.flaky_tests == ["test_f::test_flaky"]
+    path = tmp_path / "always.xml"
+    path.write_text(_RERUN_ALWAYS_FAILS, encoding="utf-8")
+    tests = parse_report(path).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.failed, tests.flaky) == (1, 0, 1, 0)
+
+
+def test_same_named_adjacent_tests_outside_pytest_stay_two_tests(tmp_path: Path) -> None:
+    """mocha writes distinct tests with one title next to each other: both count."""
+    path = tmp_path / "mocha.xml"
+    path.write_text(
+        '<testsuite name="Mocha Tests"><testcase classname="p" name="same"/>'
+        '<testcase classname="p" name="same"/></testsuite>',
+        encoding="utf-8",
+    )
+    tests = parse_report(path).tests
+    assert tests is not None
+    assert (tests.total, tests.passed, tests.flaky) == (2, 2, 0)
