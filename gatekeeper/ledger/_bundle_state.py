@@ -74,7 +74,7 @@ class RecordSummary:
 class BundleState:
     """The state of one verification run over an open zip."""
 
-    def __init__(self, archive: zipfile.ZipFile, pinned: VerifyingKey | None) -> None:
+    def __init__(self, archive: zipfile.ZipFile, pinned: dict[str, VerifyingKey] | None) -> None:
         self.archive = archive
         self.pinned = pinned
         self.failures: list[BundleFailure] = []
@@ -139,15 +139,13 @@ class BundleState:
                 continue
             self.envelope_keys[key.key_id] = key
         if self.pinned is not None:
-            self.envelope_keys[self.pinned.key_id] = self.pinned
-            self.trusted = {self.pinned.key_id: self.pinned}
-        else:
-            self.trusted = dict(self.envelope_keys)
+            self.envelope_keys = dict(self.pinned)
+        self.trusted = dict(self.envelope_keys)
 
     def check_signed(self, checkpoint: Checkpoint, member: str) -> bool:
         key = self.trusted.get(checkpoint.key_id)
         if key is None:
-            pinned = " (not the pinned key)" if self.pinned is not None else ""
+            pinned = " (not a pinned key)" if self.pinned is not None else ""
             self.fail(member, f"signed by unknown key {checkpoint.key_id[:16]}...{pinned}")
             return False
         try:
