@@ -19,6 +19,8 @@ from gatekeeper.ledger import (
     Checkpoint,
     bundle_checkpoint,
     checkpoint_from_json,
+    checkpoint_from_note,
+    pinned_keys,
     verify_bundle,
 )
 
@@ -46,9 +48,16 @@ def _read(path: Path) -> bytes:
         raise InputError(path, f"cannot be read ({error.strerror or error})") from error
 
 
-def _old_checkpoint(path: Path) -> Checkpoint:
+def _old_checkpoint(path: Path, pinned: bytes | None) -> Checkpoint:
+    """The JSON checkpoint (GET /v1/log/checkpoint) or its signed-note text (…/note)."""
+    data = _read(path)
     try:
-        return checkpoint_from_json(strict_json_loads(_read(path)))
+        if data.lstrip().startswith(b"{"):
+            return checkpoint_from_json(strict_json_loads(data))
+        if pinned is None:
+            raise VerificationError("a signed-note checkpoint is read with --key or --keys")
+        keys = (pinned_keys(pinned) or {}).values()
+        return checkpoint_from_note(data.decode("utf-8", "replace"), keys)
     except (CanonicalJSONError, VerificationError) as error:
         raise InputError(path, str(error)) from error
 
@@ -133,7 +142,10 @@ def verify(
     ] = False,
     checkpoint: Annotated[
         Path | None,
-        typer.Option("--checkpoint", help="An older checkpoint (JSON): prove the log only grew."),
+        typer.Option(
+            "--checkpoint",
+            help="An older checkpoint (JSON or signed-note text): prove the log only grew.",
+        ),
     ] = None,
     service: Annotated[
         str | None,
@@ -150,7 +162,7 @@ def verify(
     if service is not None and checkpoint is None:
         raise UsageError("--service is only used with --checkpoint OLD")
     pinned = _pinned(key, keys, trust_bundle_keys)
-    old = _old_checkpoint(checkpoint) if checkpoint is not None else None
+    old = _old_checkpoint(checkpoint, pinned) if checkpoint is not None else None
     proof = None
     if old is not None and service is not None:
         proof = _fetch_consistency(service, old.size, bundle_checkpoint(bundle).size)

@@ -20,7 +20,7 @@ from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECO
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
 
-__all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "verify_bundle"]
+__all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "pinned_keys", "verify_bundle"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PARALLEL_BYTES = 4 * 1024 * 1024
@@ -95,7 +95,7 @@ def _one_key(text: bytes) -> VerifyingKey:
     return parse_verifier_key(text.decode("utf-8", "replace"))[1]
 
 
-def _pinned_keys(pem: bytes | None) -> dict[str, VerifyingKey] | None:
+def pinned_keys(pem: bytes | None) -> dict[str, VerifyingKey] | None:
     """The pinned keys, by key id: PEM blocks and C2SP verifier key lines (`name+hash+base64`),
     one or more; lines starting with `#` are comments."""
     if pem is None:
@@ -159,7 +159,7 @@ def verify_bundle(
 
     `workers` processes check the records (default: one per CPU for bundles over a few MB).
     """
-    pinned = _pinned_keys(pinned_key_pem)
+    pinned = pinned_keys(pinned_key_pem)
     with _open(path) as archive:
         state = BundleState(archive, pinned)
         state.check_names()

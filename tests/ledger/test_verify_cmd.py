@@ -16,7 +16,7 @@ import pytest
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.cli import main
-from gatekeeper.ledger import MemoryTree, sign_checkpoint, verifier_key
+from gatekeeper.ledger import MemoryTree, sign_checkpoint, signed_note_text, verifier_key
 from gatekeeper.ledger.testing import ORIGIN, write_sample_bundle
 from tests.cli import run_gatekeeper
 
@@ -265,3 +265,24 @@ def test_keys_file_pins_every_key_it_holds(
     refused = run(bundle[0], "--keys", empty)
     assert refused.returncode == 2
     assert "holds no key" in refused.stderr
+
+
+def test_an_old_checkpoint_as_signed_note_text_is_accepted(
+    bundle: tuple[Path, MemoryTree],
+    tmp_path: Path,
+    run: Callable[..., _Result],
+    key_file: Path,
+    proof_server: _ProofServer,
+) -> None:
+    """--checkpoint takes the service's signed-note text too, read with the pinned key."""
+    path, tree = bundle
+    old = sign_checkpoint(ORIGIN, 5, tree.root(5), KEY)
+    note = tmp_path / "old.note"
+    note.write_text(signed_note_text(old, ORIGIN, KEY.public))
+    url = f"http://127.0.0.1:{proof_server.server_address[1]}"
+    result = run(path, "--checkpoint", note, "--service", url, "--key", key_file)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("; the log only grew since size 5")
+    unpinned = run(path, "--checkpoint", note, "--trust-bundle-keys")
+    assert unpinned.returncode == 2
+    assert "old.note: a signed-note checkpoint is read with --key or --keys" in unpinned.stderr
