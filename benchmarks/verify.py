@@ -36,12 +36,16 @@ def _build(path: Path, count: int) -> float:
     return time.perf_counter() - start
 
 
-def _run_verify(path: Path) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (the command and its worker processes)."""
+MEMORY_LIMIT_MB = 200
+
+
+def _run_verify(path: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (the command and its worker processes) and the peak RSS in MB
+    of the largest of those processes (the children's ru_maxrss)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "verify", str(path)],
+        [sys.executable, "-m", "gatekeeper", "verify", str(path), "--trust-bundle-keys"],
         capture_output=True,
         text=True,
         check=False,
@@ -51,7 +55,7 @@ def _run_verify(path: Path) -> tuple[float, float]:
     if result.returncode != 0:
         sys.exit(f"verify failed ({result.returncode}): {result.stdout[-500:]}{result.stderr}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu
+    return elapsed, cpu, after.ru_maxrss / 1024
 
 
 def _raw_limit(path: Path) -> float:
@@ -92,7 +96,7 @@ def main() -> None:
                 f"built {args.records} records (real signatures) in {built:.1f} s "
                 f"({args.records / built:,.0f} records/s), {path.stat().st_size / 1e6:.1f} MB"
             )
-        elapsed, cpu = _run_verify(path)
+        elapsed, cpu, peak_mb = _run_verify(path)
         limit = _raw_limit(path)
     cores = os.cpu_count() or 1
     count = args.records
@@ -102,6 +106,11 @@ def main() -> None:
         f"(target < {TARGET_S:.0f} s per 100,000: {met})"
     )
     print(f"  CPU time of verify and its workers: {cpu:.2f} s ({cpu / count * 1e6:.0f} us/record)")
+    fits = "met" if peak_mb < MEMORY_LIMIT_MB else "MISSED"
+    print(
+        f"  peak RSS of the largest verify process: {peak_mb:.0f} MB "
+        f"(limit {MEMORY_LIMIT_MB} MB: {fits}; ratio {peak_mb / MEMORY_LIMIT_MB:.2f})"
+    )
     print(
         f"raw limit (Ed25519 + hashes, CPU time, 1 process): {limit:.2f} s, "
         f"{count / limit:,.0f} records/s ({limit / count * 1e6:.0f} us/record)"

@@ -189,6 +189,16 @@ def _export(url: str, read: str, bundle: Path) -> None:
     bundle.write_bytes(response.content)
 
 
+def _pin_keys(url: str, path: Path) -> Path:
+    """The service's published keys written to `path`, for `verify --keys` (an auditor gets
+    them from the operator or GET /v1/keys once, and keeps them)."""
+    print(f"GET /v1/keys  ->  {path}", flush=True)
+    response = httpx.get(f"{url}/v1/keys", timeout=30)
+    response.raise_for_status()
+    path.write_text("".join(key["public_key_pem"] for key in response.json()["keys"]))
+    return path
+
+
 def _how_to_query(url: str, read: str, data_dir: Path, record_id: str) -> None:
     print(f"read token (project {PROJECT}): {read}")
     print(f'curl -H "Authorization: Bearer {read}" "{url}/v1/evidence?project={PROJECT}"')
@@ -219,8 +229,9 @@ def run(examples: Path, data_dir: Path, base_env: Mapping[str, str]) -> None:
         _title("5. Export the evidence and verify the bundle offline")
         bundle = data_dir / "evidence-bundle.zip"
         _export(url, read, bundle)
-        _gatekeeper(env, "verify", str(bundle))
-        print("the exported bundle is verified")
+        keys = _pin_keys(url, data_dir / "service-keys.pem")
+        _gatekeeper(env, "verify", str(bundle), "--keys", str(keys))
+        print("the exported bundle is verified against the pinned service keys")
         _title("6. Query the evidence API")
         _how_to_query(url, read, data_dir, passed)
 

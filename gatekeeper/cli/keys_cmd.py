@@ -15,7 +15,7 @@ keys_app = typer.Typer(help="Signing keys of the evidence service.", no_args_is_
 
 @keys_app.command("rotate")
 def rotate() -> None:
-    """Start a new signing key; old keys stay published (restart running services after)."""
+    """Start a new signing key; old keys stay published; running services sign with it next."""
     settings = _settings()
     with engine_for(settings) as engine:
         key = rotate_key(engine, settings.data_dir)

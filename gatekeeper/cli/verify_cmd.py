@@ -20,10 +20,21 @@ from gatekeeper.ledger import (
     Checkpoint,
     bundle_checkpoint,
     checkpoint_from_json,
+    checkpoint_from_note,
+    pinned_keys,
     verify_bundle,
 )
 
 _TIMEOUT_S = 30.0
+_PIN_A_KEY = (
+    "no key is pinned: pass --key FILE with the service's public key (PEM or verifier key line, "
+    "from the operator or GET /v1/keys) or --keys FILE with several; --trust-bundle-keys checks "
+    "only that the bundle agrees with itself"
+)
+_SELF_CONSISTENT = (
+    "self-consistency only: the bundle was checked against its own keys.json, which whoever "
+    "wrote it chose; pin a key with --key to know who signed it"
+)
 
 
 class VerifyFormat(enum.StrEnum):
@@ -38,9 +49,16 @@ def _read(path: Path) -> bytes:
         raise InputError(path, f"cannot be read ({error.strerror or error})") from error
 
 
-def _old_checkpoint(path: Path) -> Checkpoint:
+def _old_checkpoint(path: Path, pinned: bytes | None) -> Checkpoint:
+    """The JSON checkpoint (GET /v1/log/checkpoint) or its signed-note text (…/note)."""
+    data = _read(path)
     try:
-        return checkpoint_from_json(strict_json_loads(_read(path)))
+        if data.lstrip().startswith(b"{"):
+            return checkpoint_from_json(strict_json_loads(data))
+        if pinned is None:
+            raise VerificationError("a signed-note checkpoint is read with --key or --keys")
+        keys = (pinned_keys(pinned) or {}).values()
+        return checkpoint_from_note(data.decode("utf-8", "replace"), keys)
     except (CanonicalJSONError, VerificationError) as error:
         raise InputError(path, str(error)) from error
 
@@ -78,12 +96,26 @@ def _print(report: BundleReport, output_format: VerifyFormat) -> None:
         if checkpoint
         else "no checkpoint"
     )
-    key = f"pinned key {report.pinned_key_id}" if report.pinned_key_id else "keys from the bundle"
+    ids = report.pinned_key_ids
+    key = f"pinned key {', '.join(ids)}" if ids else "keys from the bundle"
     verdict = "OK" if report.ok else f"{len(report.failures)} problem(s)"
     grew = ""
     if report.consistency_from is not None and report.ok:
         grew = f"; the log only grew since size {report.consistency_from}"
     typer.echo(f"{verdict}: {report.records} record(s); {head}; {key}{grew}")
+    if not ids:
+        typer.echo(_SELF_CONSISTENT)
+
+
+def _pinned(key: Path | None, keys: Path | None, trust_bundle_keys: bool) -> bytes | None:
+    """The pinned key material, or None with --trust-bundle-keys; a usage error without either."""
+    if trust_bundle_keys:
+        if key is not None or keys is not None:
+            raise UsageError("--trust-bundle-keys cannot be combined with --key or --keys")
+        return None
+    if key is None and keys is None:
+        raise UsageError(_PIN_A_KEY)
+    return b"\n".join(_read(path) for path in (key, keys) if path is not None)
 
 
 def verify(
@@ -95,9 +127,26 @@ def verify(
             "--key", help="Pin the service's public key: a PEM file or a C2SP verifier key line."
         ),
     ] = None,
+    keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--keys",
+            help="Pin several keys: a file of PEM public keys and/or verifier key lines.",
+        ),
+    ] = None,
+    trust_bundle_keys: Annotated[
+        bool,
+        typer.Option(
+            "--trust-bundle-keys",
+            help="Pin no key: check only that the bundle agrees with its own keys.json.",
+        ),
+    ] = False,
     checkpoint: Annotated[
         Path | None,
-        typer.Option("--checkpoint", help="An older checkpoint (JSON): prove the log only grew."),
+        typer.Option(
+            "--checkpoint",
+            help="An older checkpoint (JSON or signed-note text): prove the log only grew.",
+        ),
     ] = None,
     service: Annotated[
         str | None,
@@ -115,11 +164,14 @@ def verify(
         ),
     ] = False,
 ) -> None:
-    """Check every signature, leaf and inclusion proof of a bundle offline; 1 on any failure."""
+    """Check every signature, leaf and inclusion proof of a bundle offline; 1 on any failure.
+
+    The checkpoint, the manifest and every record must be signed by a pinned key (--key, --keys).
+    """
     if service is not None and checkpoint is None:
         raise UsageError("--service is only used with --checkpoint OLD")
-    pinned = _read(key) if key is not None else None
-    old = _old_checkpoint(checkpoint) if checkpoint is not None else None
+    pinned = _pinned(key, keys, trust_bundle_keys)
+    old = _old_checkpoint(checkpoint, pinned) if checkpoint is not None else None
     proof = None
     if old is not None and service is not None:
         proof = _fetch_consistency(service, old.size, bundle_checkpoint(bundle).size)

@@ -240,6 +240,8 @@ def check_chunk(context: RecordContext, chunk: Chunk) -> ChunkResult:
 
 def lines_of(state: BundleState, name: str) -> Iterator[bytes]:
     """The lines of a member (without newlines), hashing them; stops at corruption."""
+    if name in state.refused:
+        return
     try:
         handle: IO[bytes] = state.archive.open(name)
     except KeyError:

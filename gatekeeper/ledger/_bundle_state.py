@@ -37,7 +37,16 @@ __all__ = [
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # keys, checkpoint, manifest, README: small by nature
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a line longer than this is not a record
 
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError)
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    RuntimeError,  # an encrypted member
+    NotImplementedError,  # a compression method zipfile does not have
+)
+_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
 class BundleFailure(BaseModel):
@@ -74,7 +83,7 @@ class RecordSummary:
 class BundleState:
     """The state of one verification run over an open zip."""
 
-    def __init__(self, archive: zipfile.ZipFile, pinned: VerifyingKey | None) -> None:
+    def __init__(self, archive: zipfile.ZipFile, pinned: dict[str, VerifyingKey] | None) -> None:
         self.archive = archive
         self.pinned = pinned
         self.failures: list[BundleFailure] = []
@@ -85,12 +94,16 @@ class BundleState:
         self.root: bytes | None = None
         self.records = 0
         self.summaries: dict[int, RecordSummary] = {}
+        self.refused: set[str] = set()
+        """Members not read at all (encrypted, unknown compression): failed once, up front."""
         """By log index: what each record's VSA (in vsa.jsonl) must agree with."""
 
     def fail(self, member: str, message: str, **where: Any) -> None:
         self.failures.append(BundleFailure(member=member, message=message, **where))
 
     def read(self, name: str, *, required: bool = True) -> bytes | None:
+        if name in self.refused:
+            return None
         try:
             size = self.archive.getinfo(name).file_size
             if size > MAX_MEMBER_BYTES:
@@ -122,6 +135,19 @@ class BundleState:
         names = self.archive.namelist()
         for name in sorted({n for n in names if names.count(n) > 1}):
             self.fail(name, "the bundle holds more than one member of this name")
+        for info in self.archive.infolist():
+            if info.flag_bits & 0x1:
+                problem = "the member is encrypted (a bundle never is); it was not read"
+            elif info.compress_type not in _COMPRESSIONS:
+                problem = (
+                    f"the member uses compression method {info.compress_type}, "
+                    "not stored or deflate; it was not read"
+                )
+            else:
+                continue
+            if info.filename not in self.refused:
+                self.refused.add(info.filename)
+                self.fail(info.filename, problem)
 
     def load_keys(self) -> None:
         value = self.read_json(KEYS_MEMBER)
@@ -139,15 +165,13 @@ class BundleState:
                 continue
             self.envelope_keys[key.key_id] = key
         if self.pinned is not None:
-            self.envelope_keys[self.pinned.key_id] = self.pinned
-            self.trusted = {self.pinned.key_id: self.pinned}
-        else:
-            self.trusted = dict(self.envelope_keys)
+            self.envelope_keys = dict(self.pinned)
+        self.trusted = dict(self.envelope_keys)
 
     def check_signed(self, checkpoint: Checkpoint, member: str) -> bool:
         key = self.trusted.get(checkpoint.key_id)
         if key is None:
-            pinned = " (not the pinned key)" if self.pinned is not None else ""
+            pinned = " (not a pinned key)" if self.pinned is not None else ""
             self.fail(member, f"signed by unknown key {checkpoint.key_id[:16]}...{pinned}")
             return False
         try:

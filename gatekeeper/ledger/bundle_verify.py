@@ -20,7 +20,7 @@ from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECO
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
 
-__all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "verify_bundle"]
+__all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "pinned_keys", "verify_bundle"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PARALLEL_BYTES = 4 * 1024 * 1024
@@ -35,7 +35,8 @@ class BundleReport(BaseModel):
     bundle: str
     records: int
     checkpoint: Checkpoint | None
-    pinned_key_id: str | None
+    pinned_key_ids: tuple[str, ...]
+    """The key ids the bundle had to be signed by; empty when the bundle's own keys were used."""
     consistency_from: int | None
     failures: tuple[BundleFailure, ...]
 
@@ -85,16 +86,35 @@ def _bundled_consistency(state: BundleState, old: int, new: int) -> list[bytes] 
     return [bytes.fromhex(h) for h in hashes]
 
 
-def _pinned_key(pem: bytes | None) -> VerifyingKey | None:
-    """The pinned key from a PEM, or from a C2SP verifier key line (`name+hash+base64`)."""
+_PEM_BLOCK = re.compile(rb"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.DOTALL)
+
+
+def _one_key(text: bytes) -> VerifyingKey:
+    if text.startswith(b"-----BEGIN"):
+        return VerifyingKey.from_public_pem(text)
+    return parse_verifier_key(text.decode("utf-8", "replace"))[1]
+
+
+def pinned_keys(pem: bytes | None) -> dict[str, VerifyingKey] | None:
+    """The pinned keys, by key id: PEM blocks and C2SP verifier key lines (`name+hash+base64`),
+    one or more; lines starting with `#` are comments."""
     if pem is None:
         return None
-    try:
-        if not pem.lstrip().startswith(b"-----BEGIN"):
-            return parse_verifier_key(pem.decode("utf-8", "replace"))[1]
-        return VerifyingKey.from_public_pem(pem)
-    except (KeyFormatError, VerificationError) as error:
-        raise InputError("--key", str(error)) from error
+    parts = [match.group(0) for match in _PEM_BLOCK.finditer(pem)]
+    rest = _PEM_BLOCK.sub(b"\n", pem)
+    parts += [
+        line.strip() for line in rest.splitlines() if line.strip() and not line.startswith(b"#")
+    ]
+    if not parts:
+        raise InputError("--key", "holds no key (a PEM public key or a verifier key line)")
+    keys: dict[str, VerifyingKey] = {}
+    for part in parts:
+        try:
+            key = _one_key(part)
+        except (KeyFormatError, VerificationError) as error:
+            raise InputError("--key", str(error)) from error
+        keys[key.key_id] = key
+    return keys
 
 
 def _workers(archive: zipfile.ZipFile, workers: int | None) -> int:
@@ -133,9 +153,13 @@ def verify_bundle(
 ) -> BundleReport:
     """Check a bundle offline and report every failure; InputError when it cannot be read.
 
+    `pinned_key_pem` holds the keys to trust (PEM blocks or verifier key lines): the checkpoint,
+    the manifest and every record must be signed by one of them. Without it the bundle's own
+    keys.json is trusted, which proves only that the bundle agrees with itself.
+
     `workers` processes check the records (default: one per CPU for bundles over a few MB).
     """
-    pinned = _pinned_key(pinned_key_pem)
+    pinned = pinned_keys(pinned_key_pem)
     with _open(path) as archive:
         state = BundleState(archive, pinned)
         state.check_names()
@@ -151,7 +175,7 @@ def verify_bundle(
         bundle=str(path),
         records=state.records,
         checkpoint=state.checkpoint,
-        pinned_key_id=pinned.key_id if pinned is not None else None,
+        pinned_key_ids=tuple(pinned) if pinned is not None else (),
         consistency_from=old_checkpoint.size if old_checkpoint is not None else None,
         failures=tuple(state.failures),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -21,6 +22,7 @@ from gatekeeper.errors import LedgerError, VerificationError
 __all__ = [
     "Checkpoint",
     "checkpoint_from_json",
+    "checkpoint_from_note",
     "note_key_hash",
     "parse_note",
     "parse_signed_note",
@@ -199,3 +201,23 @@ def verify_signed_note(text: str, vkey: str) -> tuple[str, int, bytes]:
     if origin != name:
         raise VerificationError(f"the note's origin {origin!r} is not the key name {name!r}")
     return origin, size, root
+
+
+def checkpoint_from_note(text: str, keys: Iterable[VerifyingKey]) -> Checkpoint:
+    """The checkpoint of a C2SP signed note (`GET /v1/log/checkpoint/note`), by the signature
+    line of one of `keys` (matched by the origin and its note key hash); the signature itself is
+    checked by `verify_checkpoint`. VerificationError says what is wrong."""
+    note, signatures = parse_signed_note(text)
+    origin, size, root = parse_note(note)
+    by_hash = {note_key_hash(origin, key): key for key in keys}
+    for name, key_hash, signature in signatures:
+        key = by_hash.get(key_hash)
+        if name == origin and key is not None:
+            return Checkpoint(
+                size=size,
+                root_hash=root.hex(),
+                key_id=key.key_id,
+                note=note,
+                signature=base64.b64encode(signature).decode("ascii"),
+            )
+    raise VerificationError("the signed note carries no signature by a pinned key")

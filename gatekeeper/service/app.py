@@ -20,7 +20,7 @@ from gatekeeper.service.database import (
     upgrade,
 )
 from gatekeeper.service.deps import ServiceContext
-from gatekeeper.service.keyring import load_signing_key
+from gatekeeper.service.keyring import CurrentKey, load_signing_key
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.oidc import build_verifier
 from gatekeeper.service.problems import install_error_handlers
@@ -72,7 +72,10 @@ def open_context(settings: Settings) -> ServiceContext:
     except BaseException:
         engine.dispose()
         raise
-    store = EvidenceStore(engine, key, settings.log_origin)
+    metrics = Metrics()
+    current = CurrentKey(engine, settings.data_dir, settings.signing_key_file, key)
+    current.on_event = lambda event: metrics.key_events.labels(event=event).inc()
+    store = EvidenceStore(engine, current, settings.log_origin)
     try:
         confirmer = build_confirmer(
             settings.providers,
@@ -92,7 +95,7 @@ def open_context(settings: Settings) -> ServiceContext:
         settings=settings,
         engine=engine,
         store=store,
-        metrics=Metrics(),
+        metrics=metrics,
         confirmer=confirmer,
         oidc=oidc,
     )

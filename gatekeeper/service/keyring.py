@@ -8,7 +8,9 @@ stays published for verification.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from gatekeeper.errors import ServiceError
 from gatekeeper.service._clock import utc_now
 from gatekeeper.service.database import WRITER, is_sqlite
 from gatekeeper.service.tables import SigningKeyRow
+
+_log = logging.getLogger(__name__)
 
 KEY_LOCK = 0x67746B79  # "gtky": serialises key creation across processes on PostgreSQL
 
@@ -100,16 +104,34 @@ def _public_pem(key: SigningKey) -> str:
     return key.public.public_pem()
 
 
+def _refuse_retired(connection: Connection, key: SigningKey, current: SigningKeyRow | None) -> None:
+    """A key file holding a retired key would retire the newer one: refuse to start."""
+    row = connection.execute(
+        select(SigningKeyRow.retired_at).where(SigningKeyRow.key_id == key.key_id)
+    ).first()
+    if row is not None and row.retired_at is not None:
+        newer = f"; {current.key_id} is current" if current is not None else ""
+        raise ServiceError(
+            f"GATEKEEPER_SIGNING_KEY_FILE holds key {key.key_id}, retired at {row.retired_at}"
+            f"{newer}: mount the current key's file instead (a retired key never comes back)"
+        )
+
+
 def load_signing_key(
     engine: Engine, data_dir: Path, key_file: Path | None = None, *, create: bool = True
 ) -> SigningKey:
-    """The current signing key, created (embedded default) or registered (key file) as needed."""
+    """The current signing key, created (embedded default) or registered (key file) as needed.
+
+    A key file holding a key the database does not know makes it current (a rotation by
+    file); one holding a retired key is refused, so no instance retires a newer key.
+    """
     if key_file is not None:
         key = _read_private(key_file)
         with engine.connect() as connection, connection.execution_options(**WRITER).begin():
             _lock(connection)
             current = _current_row(connection)
             if current is None or current.key_id != key.key_id:
+                _refuse_retired(connection, key, current)
                 _register(connection, key)
         return key
     with engine.connect() as connection, connection.execution_options(**WRITER).begin():
@@ -132,6 +154,7 @@ def rotate(engine: Engine, data_dir: Path) -> SigningKey:
     with engine.connect() as connection, connection.execution_options(**WRITER).begin():
         _lock(connection)
         _register(connection, key)
+    _log.info("key rotated: %s is the current signing key", key.key_id)
     return key
 
 
@@ -141,3 +164,48 @@ def published_keys(connection: Connection) -> list[PublicKeyInfo]:
         select(SigningKeyRow.__table__).order_by(SigningKeyRow.created_at, SigningKeyRow.key_id)
     ).all()
     return [PublicKeyInfo(**row._mapping) for row in rows]
+
+
+class CurrentKey:
+    """The current signing key as the database says now: one small query per call, so a
+    `keys rotate` by any instance (any process, any host on one PostgreSQL) is signed with from
+    every instance's next append, without a restart. Private keys are cached by key id and read
+    from the key file (when it holds that key) or `<data_dir>/keys/<key_id>.pem`; a current key
+    whose private half this instance cannot read is a ServiceError (and /readyz fails)."""
+
+    def __init__(
+        self, engine: Engine, data_dir: Path, key_file: Path | None, first: SigningKey
+    ) -> None:
+        self._engine = engine
+        self._data_dir = data_dir
+        self._key_file = key_file
+        self._keys = {first.key_id: first}
+        self.on_event: Callable[[str], None] = lambda _event: None
+        """Told `adopted` when this instance starts signing with a newer key, `unusable` when
+        it cannot read the current key's private half (the service counts them in metrics)."""
+
+    def __call__(self) -> SigningKey:
+        with self._engine.connect() as connection:
+            current = _current_row(connection)
+        if current is None:
+            raise ServiceError(
+                "the database has no current signing key; run `gatekeeper keys rotate`"
+            )
+        key = self._keys.get(current.key_id)
+        if key is None:
+            try:
+                key = self._private(current.key_id)
+            except ServiceError:
+                self.on_event("unusable")
+                raise
+            _log.info("key adopted: signing with %s from this append on", current.key_id)
+            self.on_event("adopted")
+            self._keys[current.key_id] = key
+        return key
+
+    def _private(self, key_id: str) -> SigningKey:
+        if self._key_file is not None:
+            candidate = _read_private(self._key_file)
+            if candidate.key_id == key_id:
+                return candidate
+        return _read_private(key_path(self._data_dir, key_id))

@@ -91,6 +91,11 @@ class KeyOut(_Wire):
     key_id: str
     algorithm: Literal["ed25519"]
     public_key_pem: str
+    verifier_key: str = Field(
+        description="The key as a C2SP signed-note verifier key line "
+        "(`<log origin>+<8 hex key hash>+<base64 of 0x01 and the raw key>`), for `verify --key` "
+        "and note-verifying tools."
+    )
     created_at: str
     retired_at: str | None
 

@@ -188,6 +188,10 @@ def export_and_verify(evidence: Evidence, project: str, folder: Path) -> str:
     assert response.status_code == 200, response.text
     bundle = folder / "bundle.zip"
     bundle.write_bytes(response.content)
-    result = gatekeeper("verify", str(bundle), env={}, cwd=folder)
+    published = evidence.get("/v1/keys")
+    assert published.status_code == 200, published.text
+    keys = folder / "service-keys.pem"
+    keys.write_text("".join(key["public_key_pem"] for key in published.json()["keys"]))
+    result = gatekeeper("verify", str(bundle), "--keys", str(keys), env={}, cwd=folder)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout

@@ -81,14 +81,14 @@ def test_the_bundle_holds_the_designed_members(built: tuple[Path, MemoryTree]) -
 
 
 def test_a_pinned_key_is_enforced(built: tuple[Path, MemoryTree]) -> None:
-    """With --key the checkpoint and manifest must be signed by that key and no other."""
+    """With --key the checkpoint, the manifest and every record must be signed by that key."""
     path, _tree = built
     assert verify_bundle(path, pinned_key_pem=KEY.public.public_pem().encode()).ok
     stranger = SigningKey.from_seed(b"\x12" * 32).public.public_pem().encode()
     report = verify_bundle(path, pinned_key_pem=stranger)
     assert _named(report, "checkpoint.json")
     assert _named(report, "manifest.json")
-    assert not report.failed_records()
+    assert report.failed_records() == set(range(1, report.records + 1))
 
 
 def test_a_verifier_key_line_can_be_pinned(built: tuple[Path, MemoryTree]) -> None:
@@ -96,7 +96,7 @@ def test_a_verifier_key_line_can_be_pinned(built: tuple[Path, MemoryTree]) -> No
     line = verifier_key(ORIGIN, KEY.public).encode() + b"\n"
     report = verify_bundle(built[0], pinned_key_pem=line)
     assert report.ok
-    assert report.pinned_key_id == KEY.key_id
+    assert report.pinned_key_ids == (KEY.key_id,)
     with pytest.raises(InputError, match="--key: not a verifier key"):
         verify_bundle(built[0], pinned_key_pem=b"nonsense")
 
@@ -322,7 +322,7 @@ def test_the_writer_refuses_a_consistency_proof_to_another_size() -> None:
 
 
 def test_rotated_keys_verify_old_records(tmp_path: Path) -> None:
-    """Records signed by a retired key verify with the keys.json of the current one."""
+    """Records signed by a retired key verify when both keys are pinned, not with the new alone."""
     old_key, new_key = SigningKey.from_seed(b"\x21" * 32), SigningKey.from_seed(b"\x22" * 32)
     tree = MemoryTree()
     records = [*sample_records(3, old_key, tree), *sample_records(3, new_key, tree)]
@@ -336,7 +336,10 @@ def test_rotated_keys_verify_old_records(tmp_path: Path) -> None:
             keys_document(old_key, new_key),
         )
     assert verify_bundle(path).ok
-    assert verify_bundle(path, pinned_key_pem=new_key.public.public_pem().encode()).ok
+    both = old_key.public.public_pem() + new_key.public.public_pem()
+    assert verify_bundle(path, pinned_key_pem=both.encode()).ok
+    only_new = verify_bundle(path, pinned_key_pem=new_key.public.public_pem().encode())
+    assert only_new.failed_records() == {1, 2, 3}
 
 
 def test_parallel_verification_reports_the_same(

@@ -332,3 +332,64 @@ def test_oversized_members_and_lines_are_refused(
     report = verify_bundle(make(members))
     assert any(f.member == "keys.json" and "more than 100" in f.message for f in report.failures)
     assert any("a line is longer than 100 bytes" in f.message for f in report.failures)
+
+
+def _flag_member(path: Path, member: str, *, encrypted: bool = False, method: int = 0) -> Path:
+    """Set the encryption bit or a compression method on `member`'s local and central headers."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    # signature, offset of the flags, of the method, of the name length, of the name
+    headers = ((b"PK\x03\x04", 6, 8, 26, 30), (b"PK\x01\x02", 8, 10, 28, 46))
+    for signature, flags, method_at, length_at, name_at in headers:
+        start = 0
+        while (at := data.find(signature, start)) >= 0:
+            length = int.from_bytes(data[at + length_at : at + length_at + 2], "little")
+            if data[at + name_at : at + name_at + length] == name:
+                if encrypted:
+                    data[at + flags] |= 1
+                if method:
+                    data[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
+            start = at + 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("member", ["checkpoint.json", "records.jsonl", "manifest.json"])
+def test_an_encrypted_or_oddly_compressed_member_is_one_fail_line(
+    members: dict[str, bytes], make: Callable[..., Path], member: str
+) -> None:
+    """An encrypted member or an unknown compression gives one FAIL naming it, not a crash."""
+    encrypted = verify_bundle(_flag_member(make(members), member, encrypted=True))
+    assert [f.message for f in encrypted.failures if f.member == member] == [
+        "the member is encrypted (a bundle never is); it was not read"
+    ]
+    compressed = verify_bundle(_flag_member(make(members), member, method=99))
+    assert [f.message for f in compressed.failures if f.member == member] == [
+        "the member uses compression method 99, not stored or deflate; it was not read"
+    ]
+
+
+def test_a_duplicate_encrypted_member_is_named_once(
+    members: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Two encrypted members of one name give one encryption FAIL line for that name."""
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            archive.writestr("README.md", b"again")
+    report = verify_bundle(_flag_member(path, "README.md", encrypted=True))
+    messages = [f.message for f in report.failures if f.member == "README.md"]
+    assert messages.count("the member is encrypted (a bundle never is); it was not read") == 1
+
+
+def test_a_huge_integer_is_one_fail_line_naming_the_member(
+    members: dict[str, bytes], make: Callable[..., Path]
+) -> None:
+    """A JSON integer of thousands of digits fails the member it is in with a sentence."""
+    report = verify_bundle(make({**members, "checkpoint.json": b'{"size": ' + b"9" * 5000 + b"}"}))
+    assert any(
+        f.member == "checkpoint.json" and "(5000 digits) is beyond 2^53-1" in f.message
+        for f in report.failures
+    )

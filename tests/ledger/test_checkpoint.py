@@ -12,6 +12,7 @@ from gatekeeper.errors import VerificationError
 from gatekeeper.ledger.checkpoint import (
     Checkpoint,
     checkpoint_from_json,
+    checkpoint_from_note,
     note_key_hash,
     parse_note,
     parse_signed_note,
@@ -229,3 +230,16 @@ def test_a_note_whose_origin_is_not_the_key_name_is_refused() -> None:
     text = f"{checkpoint.note}\n\u2014 {name} {base64.b64encode(raw).decode()}\n"
     with pytest.raises(VerificationError, match="is not the key name"):
         verify_signed_note(text, verifier_key(name, KEY.public))
+
+
+def test_a_signed_note_reads_back_as_the_checkpoint() -> None:
+    """The signed-note text of a checkpoint gives the same checkpoint back with its key."""
+    other = SigningKey.from_seed(b"\x44" * 32)
+    checkpoint = sign_checkpoint("example.com/log", 7, bytes(range(32)), KEY)
+    text = signed_note_text(checkpoint, "example.com/log", KEY.public)
+    assert checkpoint_from_note(text, [other.public, KEY.public]) == checkpoint
+    with pytest.raises(VerificationError, match="no signature by a pinned key"):
+        checkpoint_from_note(text, [other.public])
+    renamed = text.replace("\u2014 example.com/log ", "\u2014 elsewhere ")
+    with pytest.raises(VerificationError, match="no signature by a pinned key"):
+        checkpoint_from_note(renamed, [KEY.public])

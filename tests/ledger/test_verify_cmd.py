@@ -16,7 +16,7 @@ import pytest
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.cli import main
-from gatekeeper.ledger import MemoryTree, sign_checkpoint
+from gatekeeper.ledger import MemoryTree, sign_checkpoint, signed_note_text, verifier_key
 from gatekeeper.ledger.testing import ORIGIN, write_sample_bundle
 from tests.cli import run_gatekeeper
 
@@ -84,10 +84,10 @@ def test_a_good_bundle_exits_0_as_a_process(
 
 
 def test_a_tampered_bundle_exits_1_and_names_the_record(
-    bundle: tuple[Path, MemoryTree], tmp_path: Path, run: Callable[..., _Result]
+    bundle: tuple[Path, MemoryTree], tmp_path: Path, run: Callable[..., _Result], key_file: Path
 ) -> None:
     """A changed record exits 1, prints it as FAIL with its line and id, and no traceback."""
-    result = run(_tampered(bundle[0], tmp_path / "bad.zip"))
+    result = run(_tampered(bundle[0], tmp_path / "bad.zip"), "--key", key_file)
     assert result.returncode == 1
     assert "FAIL record 5 (id rec-00000004, log index 4): " in result.stdout
     assert "problem(s) found" in result.stderr
@@ -95,10 +95,10 @@ def test_a_tampered_bundle_exits_1_and_names_the_record(
 
 
 def test_json_output_lists_the_failures(
-    bundle: tuple[Path, MemoryTree], tmp_path: Path, run: Callable[..., _Result]
+    bundle: tuple[Path, MemoryTree], tmp_path: Path, run: Callable[..., _Result], key_file: Path
 ) -> None:
     """--format json prints one object with ok, records and each failure's place."""
-    result = run(_tampered(bundle[0], tmp_path / "bad.zip"), "--format", "json")
+    result = run(_tampered(bundle[0], tmp_path / "bad.zip"), "--format", "json", "--key", key_file)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -107,15 +107,15 @@ def test_json_output_lists_the_failures(
 
 
 def test_unreadable_input_exits_2(
-    tmp_path: Path, bundle: tuple[Path, MemoryTree], run: Callable[..., _Result]
+    tmp_path: Path, bundle: tuple[Path, MemoryTree], run: Callable[..., _Result], key_file: Path
 ) -> None:
     """A missing bundle, a non-zip or an unreadable key file exit 2 with one line."""
-    missing = run(tmp_path / "nope.zip")
+    missing = run(tmp_path / "nope.zip", "--key", key_file)
     assert missing.returncode == 2
     assert "nope.zip: not a readable bundle zip" in missing.stderr
     garbage = tmp_path / "garbage.zip"
     garbage.write_bytes(b"PK but not really")
-    assert run(garbage).returncode == 2
+    assert run(garbage, "--key", key_file).returncode == 2
     no_key = run(bundle[0], "--key", tmp_path / "missing.pem")
     assert no_key.returncode == 2
     assert "missing.pem: cannot be read" in no_key.stderr
@@ -124,25 +124,27 @@ def test_unreadable_input_exits_2(
     assert run(bundle[0], "--key", bad_key).returncode == 2
     bad_checkpoint = tmp_path / "old.json"
     bad_checkpoint.write_text('{"size": 1, "size": 2}')
-    result = run(bundle[0], "--checkpoint", bad_checkpoint)
+    result = run(bundle[0], "--checkpoint", bad_checkpoint, "--key", key_file)
     assert result.returncode == 2
     assert "old.json: duplicate key 'size'" in result.stderr
-    assert run(bundle[0], "--service", "http://127.0.0.1:1").returncode == 2
+    assert run(bundle[0], "--service", "http://127.0.0.1:1", "--key", key_file).returncode == 2
     good_old = tmp_path / "good-old.json"
     good_old.write_text(json.dumps(sign_checkpoint(ORIGIN, 5, bundle[1].root(5), KEY).model_dump()))
-    unreachable = run(bundle[0], "--checkpoint", good_old, "--service", "http://127.0.0.1:1")
+    unreachable = run(
+        bundle[0], "--checkpoint", good_old, "--service", "http://127.0.0.1:1", "--key", key_file
+    )
     assert unreachable.returncode == 2
     assert "cannot fetch the consistency proof" in unreachable.stderr
 
 
 def test_an_old_checkpoint_without_a_proof_fails(
-    bundle: tuple[Path, MemoryTree], tmp_path: Path, run: Callable[..., _Result]
+    bundle: tuple[Path, MemoryTree], tmp_path: Path, run: Callable[..., _Result], key_file: Path
 ) -> None:
     """--checkpoint OLD without a bundled proof or --service fails and says what to do."""
     path, tree = bundle
     old = tmp_path / "old.json"
     old.write_text(json.dumps(sign_checkpoint(ORIGIN, 5, tree.root(5), KEY).model_dump()))
-    result = run(path, "--checkpoint", old)
+    result = run(path, "--checkpoint", old, "--key", key_file)
     assert result.returncode == 1
     assert "since_size=5 or pass --service URL" in result.stdout
 
@@ -183,12 +185,13 @@ def proof_server(bundle: tuple[Path, MemoryTree]) -> Iterator[_ProofServer]:
     thread.join()
 
 
-def test_an_old_checkpoint_is_proven_with_the_services_proof(
+def test_an_old_checkpoint_is_proven_with_the_services_proof(  # noqa: PLR0917 (fixtures)
     bundle: tuple[Path, MemoryTree],
     tmp_path: Path,
     proof_server: _ProofServer,
     run: Callable[..., _Result],
     monkeypatch: pytest.MonkeyPatch,
+    key_file: Path,
 ) -> None:
     """--checkpoint OLD --service URL fetches the consistency proof with the token, checks it."""
     path, tree = bundle
@@ -196,7 +199,7 @@ def test_an_old_checkpoint_is_proven_with_the_services_proof(
     old.write_text(json.dumps(sign_checkpoint(ORIGIN, 5, tree.root(5), KEY).model_dump()))
     url = f"http://127.0.0.1:{proof_server.server_address[1]}"
     monkeypatch.setenv("GATEKEEPER_TOKEN", "gk_read_secret")
-    result = run(path, "--checkpoint", old, "--service", url)
+    result = run(path, "--checkpoint", old, "--service", url, "--key", key_file)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("; the log only grew since size 5")
     assert proof_server.seen == ["/v1/log/proof/consistency Bearer gk_read_secret"]
@@ -204,6 +207,82 @@ def test_an_old_checkpoint_is_proven_with_the_services_proof(
     for number in range(5):
         forked.append(b"other %d" % number)
     old.write_text(json.dumps(sign_checkpoint(ORIGIN, 5, forked.root(), KEY).model_dump()))
-    result = run(path, "--checkpoint", old, "--service", url)
+    result = run(path, "--checkpoint", old, "--service", url, "--key", key_file)
     assert result.returncode == 1
     assert "FAIL old checkpoint: the log did not only grow" in result.stdout
+
+
+def test_without_a_pinned_key_verify_refuses_to_say_ok(
+    bundle: tuple[Path, MemoryTree], run: Callable[..., _Result], key_file: Path
+) -> None:
+    """Without --key or --keys, verify exits 2 with a sentence telling how to pin a key."""
+    result = run(bundle[0])
+    assert result.returncode == 2
+    assert "no key is pinned: pass --key FILE" in result.stderr
+    assert "OK" not in result.stdout
+    both = run(bundle[0], "--trust-bundle-keys", "--key", key_file)
+    assert both.returncode == 2
+    assert "cannot be combined" in both.stderr
+
+
+def test_trusting_the_bundles_keys_says_so_on_the_last_line(
+    bundle: tuple[Path, MemoryTree], run: Callable[..., _Result]
+) -> None:
+    """--trust-bundle-keys checks self-consistency and its last line says that is all it proved."""
+    result = run(bundle[0], "--trust-bundle-keys")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.rstrip().splitlines()
+    assert "keys from the bundle" in lines[-2]
+    assert lines[-1].startswith("self-consistency only:")
+
+
+def test_a_bundle_resigned_by_an_attacker_fails_against_the_pinned_key(
+    tmp_path: Path, run: Callable[..., _Result], key_file: Path
+) -> None:
+    """A bundle rebuilt and signed with another key passes self-consistency but not --key."""
+    forged = tmp_path / "forged.zip"
+    write_sample_bundle(forged, 11, SigningKey.from_seed(b"\x66" * 32))
+    assert run(forged, "--trust-bundle-keys").returncode == 0
+    result = run(forged, "--key", key_file)
+    assert result.returncode == 1
+    assert "FAIL checkpoint.json: signed by unknown key" in result.stdout
+    assert "FAIL manifest.json" in result.stdout
+    assert "FAIL record 1 (id rec-00000000" in result.stdout
+
+
+def test_keys_file_pins_every_key_it_holds(
+    tmp_path: Path, bundle: tuple[Path, MemoryTree], run: Callable[..., _Result]
+) -> None:
+    """--keys FILE holds several keys (PEM and verifier key lines); the bundle passes with it."""
+    other = SigningKey.from_seed(b"\x67" * 32)
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"# retired\n{other.public.public_pem()}\n{verifier_key(ORIGIN, KEY.public)}\n")
+    result = run(bundle[0], "--keys", keys)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"pinned key {other.key_id}, {KEY.key_id}" in result.stdout
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    refused = run(bundle[0], "--keys", empty)
+    assert refused.returncode == 2
+    assert "holds no key" in refused.stderr
+
+
+def test_an_old_checkpoint_as_signed_note_text_is_accepted(
+    bundle: tuple[Path, MemoryTree],
+    tmp_path: Path,
+    run: Callable[..., _Result],
+    key_file: Path,
+    proof_server: _ProofServer,
+) -> None:
+    """--checkpoint takes the service's signed-note text too, read with the pinned key."""
+    path, tree = bundle
+    old = sign_checkpoint(ORIGIN, 5, tree.root(5), KEY)
+    note = tmp_path / "old.note"
+    note.write_text(signed_note_text(old, ORIGIN, KEY.public))
+    url = f"http://127.0.0.1:{proof_server.server_address[1]}"
+    result = run(path, "--checkpoint", note, "--service", url, "--key", key_file)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("; the log only grew since size 5")
+    unpinned = run(path, "--checkpoint", note, "--trust-bundle-keys")
+    assert unpinned.returncode == 2
+    assert "old.note: a signed-note checkpoint is read with --key or --keys" in unpinned.stderr

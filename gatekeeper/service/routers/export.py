@@ -144,8 +144,8 @@ def export(
 ) -> StreamingResponse:
     """A zip of the matching records, their inclusion proofs to the newest signed checkpoint,
     each verdict record's SLSA VSA v1 (`vsa.jsonl`), the public keys and a README;
-    `gatekeeper verify BUNDLE` checks it offline (with `--checkpoint OLD.json` too, when
-    `since_size` added the proof from OLD's size)."""
+    `gatekeeper verify BUNDLE --key service.pem` checks it offline (with `--checkpoint OLD.json`
+    too, when `since_size` added the proof from OLD's size)."""
     project = checked_project(project)
     require_project(principal, project)
     checkpoint = context.store.latest_checkpoint()

@@ -31,13 +31,20 @@ def healthz() -> HealthOut:
     summary="Readiness",
 )
 def readyz(context: Context) -> Response:
-    """The database is reachable and its schema is at the newest migration. The reason of a
-    503 goes to the service log only: the driver's text names hosts and users."""
+    """The database is reachable, its schema is at the newest migration, and this instance can
+    sign with the current key (after a rotation by any instance, its private key must be here).
+    The reason of a 503 goes to the service log only: the driver's text names hosts and users."""
     try:
         require_current_schema(context.engine)
     except (ServiceError, SQLAlchemyError) as error:
         _log.warning("not ready: %s", str(error).splitlines()[0][:500] if str(error) else error)
         detail = "the database is unreachable or its schema is not current; see the service log"
+        return JSONResponse(HealthOut(status="unavailable", detail=detail).model_dump(), 503)
+    try:
+        context.store.signing_key()
+    except ServiceError as error:
+        _log.warning("not ready: %s", error)
+        detail = "this instance has no usable current signing key; see the service log"
         return JSONResponse(HealthOut(status="unavailable", detail=detail).model_dump(), 503)
     return JSONResponse(HealthOut(status="ready").model_dump())
 
