@@ -6,8 +6,8 @@ import base64
 import json
 
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.service.page_facts import issue_link
-from gatekeeper.service.page_views import check_receipt, record_view, row_view, safe_url
+from gatekeeper.service.pages.facts import issue_link
+from gatekeeper.service.pages.views import check_receipt, record_view, row_view, safe_url
 from gatekeeper.service.records import RecordOut
 from tests.pages.conftest import Stored, Tokens, bearer, session
 from tests.service.live import ApiClient, statement
@@ -88,7 +88,7 @@ def test_nested_verdict_shape_and_hostile_urls(client: ApiClient, tokens: Tokens
 
 def test_the_record_page_says_what_the_service_confirmed() -> None:
     """The service's own review check reads as a sentence; without one, "not checked"."""
-    from gatekeeper.service.page_views import confirmations
+    from gatekeeper.service.pages.views import confirmations
 
     confirmed = {
         "confirmed": {

@@ -22,7 +22,7 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
-from gatekeeper.service.page_facts import FactSection, fact_sections
+from gatekeeper.service.pages.facts import FactSection, fact_sections
 from gatekeeper.service.records import RecordOut
 
 CLAUSES: dict[str, str] = {
