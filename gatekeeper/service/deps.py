@@ -20,7 +20,7 @@ from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import PROJECT_MAX_LENGTH, ProjectNameError, validate_project
 from gatekeeper.service.records import StoredRecord, record_from_row
 from gatekeeper.service.store import EvidenceStore
-from gatekeeper.service.tables import RecordRow
+from gatekeeper.service.tables import RecordFacetRow, RecordRow
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,9 @@ def require_project(principal: Principal, project: str | None) -> None:
 def load_record(connection: Connection, principal: Principal, record_id: str) -> StoredRecord:
     """One record by id; 404 when there is none, 403 when the token does not cover it."""
     row = connection.execute(
-        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
+        select(RecordRow.__table__, RecordFacetRow.waived, RecordFacetRow.waived_rules)
+        .outerjoin(RecordFacetRow, RecordFacetRow.record_id == RecordRow.id)
+        .where(RecordRow.id == record_id[:64])
     ).first()
     if row is None:
         raise ApiError(404, f"no record has the id {record_id[:64]!r}")
