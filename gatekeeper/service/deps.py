@@ -20,7 +20,7 @@ from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import PROJECT_MAX_LENGTH, ProjectNameError, validate_project
 from gatekeeper.service.records import StoredRecord, record_from_row
 from gatekeeper.service.store import EvidenceStore
-from gatekeeper.service.tables import RecordRow
+from gatekeeper.service.tables import RecordFacetRow, RecordRow
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,9 @@ def load_record(connection: Connection, principal: Principal, record_id: str) ->
     """One record by id; 404 when there is none or the token does not cover its project (the
     answer is the same, so an id never reveals which project holds it)."""
     row = connection.execute(
-        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
+        select(RecordRow.__table__, RecordFacetRow.waived, RecordFacetRow.waived_rules)
+        .outerjoin(RecordFacetRow, RecordFacetRow.record_id == RecordRow.id)
+        .where(RecordRow.id == record_id[:64])
     ).first()
     record = None if row is None else record_from_row(row._mapping)
     if record is None or not principal.covers(record.project):

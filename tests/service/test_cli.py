@@ -14,7 +14,7 @@ from gatekeeper.cli.app import main
 from gatekeeper.config import Settings
 from gatekeeper.errors import ServiceError
 from gatekeeper.service import create_app
-from gatekeeper.service.database import make_engine
+from gatekeeper.service.database import head_revision, make_engine
 from tests.service.conftest import bearer
 from tests.service.live import ApiClient, PostgresDatabases, service_env
 
@@ -111,7 +111,7 @@ def test_external_sqlite_database_needs_db_upgrade(
         create_app(settings)
     upgraded = gatekeeper(service_env(tmp_path, url), "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "to 0003" in upgraded.stdout
+    assert f"to {head_revision()}" in upgraded.stdout
     create_app(settings).state.gatekeeper.engine.dispose()
 
 
@@ -124,7 +124,7 @@ def test_postgres_on_an_old_schema_is_refused(postgres: PostgresDatabases, tmp_p
         connection.execute(text("CREATE TABLE alembic_version (version_num varchar(32))"))
         connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
     engine.dispose()
-    with pytest.raises(ServiceError, match="at 0001 but this version needs 0003"):
+    with pytest.raises(ServiceError, match=f"at 0001 but this version needs {head_revision()}"):
         create_app(Settings(data_dir=tmp_path, database_url=url))
 
 
