@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="gatekeeper.local/log", description="Origin line of the signed checkpoints."
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Client addresses of reverse proxies whose X-Forwarded-Proto the pages believe "
+            '(JSON list, e.g. ["10.0.0.2"]); from anyone else the header is ignored.'
+        ),
+    )
     public_url: str | None = Field(
         default=None,
         description="The service's address for auditors (VSA URIs); default: the request's.",

@@ -207,8 +207,8 @@ def _how_to_query(url: str, read: str, data_dir: Path, record_id: str) -> None:
     print(f" gatekeeper serve --port {url.rsplit(':', 1)[1]})")
 
 
-def run(examples: Path, data_dir: Path, base_env: Mapping[str, str]) -> None:
-    """The demo's steps, in order."""
+def run(examples: Path, data_dir: Path, base_env: Mapping[str, str]) -> tuple[str, str]:
+    """The demo's steps, in order; the service's URL and the read token for the auditor pages."""
     env = {k: v for k, v in base_env.items() if not k.startswith(_ISOLATE)}
     env["GATEKEEPER_DATA_DIR"] = str(data_dir)
     _title("1. Facts of a passing change (pytest JUnit + coverage.py Cobertura)")
@@ -234,6 +234,7 @@ def run(examples: Path, data_dir: Path, base_env: Mapping[str, str]) -> None:
         print("the exported bundle is verified against the pinned service keys")
         _title("6. Query the evidence API")
         _how_to_query(url, read, data_dir, passed)
+    return url, read
 
 
 def main() -> int:
@@ -242,11 +243,13 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="gatekeeper-demo-"))
     try:
         with as_file(files("gatekeeper") / "data" / "examples") as examples:
-            run(Path(examples), data_dir, os.environ)
+            url, read = run(Path(examples), data_dir, os.environ)
     except (DemoError, httpx.HTTPError) as error:
         print(f"\ndemo failed: {error} (data and service log in {data_dir})", file=sys.stderr)
         return 1
     print(f"\ndemo done in {time.monotonic() - started:.1f} s; data kept in {data_dir}")
+    print(f"auditor pages (after `gatekeeper serve` as above): {url}/ui/login")
+    print(f"sign in there with the read token: {read}")
     return 0
 
 

@@ -23,6 +23,7 @@ from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import CurrentKey, load_signing_key
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.oidc import build_verifier
+from gatekeeper.service.pages.security import SecurityHeaders
 from gatekeeper.service.problems import install_error_handlers
 from gatekeeper.service.query_guard import refuse_unknown_query
 from gatekeeper.service.store import EvidenceStore
@@ -108,6 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="Gatekeeper evidence service",
         version=__version__,
         description=_DESCRIPTION,
+        docs_url=None,  # FastAPI's docs pages load their script from a CDN: never offered
+        redoc_url=None,
     )
     app.state.gatekeeper = context
     install_error_handlers(app)
@@ -125,6 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         ServiceMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
     )
+    app.add_middleware(SecurityHeaders)
     _log.info("evidence service ready (log size %d)", context.store.log_size())
     return app
 

@@ -20,7 +20,7 @@ from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import PROJECT_MAX_LENGTH, ProjectNameError, validate_project
 from gatekeeper.service.records import StoredRecord, record_from_row
 from gatekeeper.service.store import EvidenceStore
-from gatekeeper.service.tables import RecordRow
+from gatekeeper.service.tables import RecordFacetRow, RecordRow
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,14 @@ def require_project(principal: Principal, project: str | None) -> None:
 
 
 def load_record(connection: Connection, principal: Principal, record_id: str) -> StoredRecord:
-    """One record by id; 404 when there is none, 403 when the token does not cover it."""
+    """One record by id; 404 when there is none or the token does not cover its project (the
+    answer is the same, so an id never reveals which project holds it)."""
     row = connection.execute(
-        select(RecordRow.__table__).where(RecordRow.id == record_id[:64])
+        select(RecordRow.__table__, RecordFacetRow.waived, RecordFacetRow.waived_rules)
+        .outerjoin(RecordFacetRow, RecordFacetRow.record_id == RecordRow.id)
+        .where(RecordRow.id == record_id[:64])
     ).first()
-    if row is None:
+    record = None if row is None else record_from_row(row._mapping)
+    if record is None or not principal.covers(record.project):
         raise ApiError(404, f"no record has the id {record_id[:64]!r}")
-    record = record_from_row(row._mapping)
-    require_project(principal, record.project)
     return record

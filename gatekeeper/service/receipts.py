@@ -103,6 +103,8 @@ def _record_json(record: StoredRecord, receipt: bytes) -> bytes:
             "log_index": record.log_index,
             "leaf_hash": record.leaf_hash,
             "integrated_at": record.integrated_at,
+            "waived": record.waived,
+            "waived_rules": list(record.waived_rules),
         }
     )
     return b'%b,"envelope":%b,"receipt":%b}' % (head[:-1], record.envelope, receipt)

@@ -76,6 +76,12 @@ class RecordOut(_Wire):
     receipt: ReceiptOut | None = Field(
         default=None, description="Inclusion proof to the checkpoint current when answered."
     )
+    waived: bool = Field(
+        default=False, description="Whether the verdict passed through a waiver (ISO 9001 8.7)."
+    )
+    waived_rules: list[str] = Field(
+        default_factory=list, description="The ids of the rules a waiver applied to."
+    )
 
 
 class RecordPage(_Wire):
@@ -159,6 +165,8 @@ class StoredRecord:
     integrated_at: str
     envelope: bytes
     inclusion_proof: str | None = None
+    waived: bool = False
+    waived_rules: tuple[str, ...] = ()
 
     def to_out(self, receipt: ReceiptOut | None = None) -> RecordOut:
         """The API shape of this record."""
@@ -170,11 +178,13 @@ class StoredRecord:
             integrated_at=self.integrated_at,
             envelope=EnvelopeOut.model_validate(json.loads(self.envelope)),
             receipt=receipt,
+            waived=self.waived,
+            waived_rules=list(self.waived_rules),
         )
 
     def to_json(self) -> dict[str, Any]:
         """The record shape of the design (no receipt), for bundles."""
-        return self.to_out().model_dump(exclude={"receipt"})
+        return self.to_out().model_dump(exclude={"receipt", "waived", "waived_rules"})
 
 
 def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
@@ -187,6 +197,8 @@ def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
         integrated_at=row["integrated_at"],
         envelope=bytes(row["envelope"]),
         inclusion_proof=row.get("inclusion_proof"),
+        waived=bool(row.get("waived")),
+        waived_rules=tuple(str(row.get("waived_rules") or "").split()),
     )
 
 

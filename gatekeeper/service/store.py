@@ -10,6 +10,7 @@ over the new root. The same statement for the same project again returns the sto
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from gatekeeper.service.records import (
 )
 from gatekeeper.service.tables import CheckpointRow, LogLeafRow, RecordRow
 from gatekeeper.service.tree_nodes import NodeReader, cursor_fetch
+from gatekeeper.service.workspace.facets import FACET_COLUMNS, Facets, facets_from_statement
 
 LOG_LOCK = 0x67746C67  # "gtlg": the advisory lock every append takes on PostgreSQL
 
@@ -55,6 +57,13 @@ _INSERT_RECORD = text(
     " VALUES (:id, :project, :log_index, :leaf_hash,"
     " :integrated_at, :statement_sha256, :envelope, :key_id, :repo, :commit, :ref, :verdict,"
     " :inclusion_proof)"
+)
+_FACET_NAMES = ", ".join(FACET_COLUMNS)  # constants of the Facets dataclass
+_FACET_VALUES = ", ".join(f":{name}" for name in FACET_COLUMNS)
+_INSERT_FACETS = text(
+    "INSERT INTO record_facets (record_id, project, log_index, integrated_at, verdict, ref,"  # noqa: S608
+    f' "commit", {_FACET_NAMES}) VALUES (:id, :project, :log_index, :integrated_at,'
+    f" :verdict, :ref, :commit, {_FACET_VALUES})"
 )
 _INSERT_LEAF = text(
     "INSERT INTO log_leaves (leaf_index, leaf_hash, record_id) VALUES (:index, :hash, :record)"
@@ -94,6 +103,7 @@ class _Pending:
     leaf: bytes
     key: SigningKey
     meta: StatementMeta
+    facets: Facets
     result: AppendResult | None = None
     error: BaseException | None = None
 
@@ -157,6 +167,7 @@ class EvidenceStore:
             canonical_json(envelope),
             key,
             meta,
+            facets_from_statement(json.loads(payload)),
         )
         with self._queue_lock:
             self._queue.append(item)
@@ -197,13 +208,24 @@ class EvidenceStore:
                 if stored[0] is not None:
                     record_id, project, log_index, leaf_hex, at, envelope, proof = stored
                     existing = StoredRecord(
-                        record_id, project, int(log_index), leaf_hex, at, bytes(envelope), proof
+                        record_id,
+                        project,
+                        int(log_index),
+                        leaf_hex,
+                        at,
+                        bytes(envelope),
+                        proof,
+                        bool(item.facets.waived),
+                        tuple(item.facets.waived_rules.split()),
                     )
                     results.append(AppendResult(existing, created=False))
                     continue
                 index = 0 if highest is None else int(highest) + 1
                 row, receipt = self._write(cursor, reader, item, index)
-                results.append(AppendResult(record_from_row(row), created=True, receipt=receipt))
+                marks = {"waived": item.facets.waived, "waived_rules": item.facets.waived_rules}
+                results.append(
+                    AppendResult(record_from_row(row | marks), created=True, receipt=receipt)
+                )
         for item, result in zip(batch, results, strict=True):
             item.result = result
 
@@ -247,6 +269,7 @@ class EvidenceStore:
             "inclusion_proof": " ".join(proof),
         }
         cursor.execute(self._sql(_INSERT_RECORD), row)
+        cursor.execute(self._sql(_INSERT_FACETS), row | item.facets.columns())
         leaf_row = {"index": index, "hash": leaf_hash, "record": row["id"]}
         cursor.execute(self._sql(_INSERT_LEAF), leaf_row)
         cursor.executemany(

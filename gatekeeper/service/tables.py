@@ -7,10 +7,27 @@ first migration refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL, INSERT OR REP
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-APPEND_ONLY_TABLES = ("records", "log_leaves", "tree_nodes", "checkpoints", "policies")
+APPEND_ONLY_TABLES = (
+    "records",
+    "log_leaves",
+    "tree_nodes",
+    "checkpoints",
+    "policies",
+    "record_facets",
+)
 """Tables whose rows are never updated or deleted; the database refuses it."""
 
 _BIGINT = BigInteger().with_variant(Integer(), "sqlite")
@@ -68,6 +85,47 @@ class RecordRow(Base):
         Index("ix_records_project_commit", "project", "commit", "log_index"),
         Index("ix_records_project_verdict", "project", "verdict", "log_index"),
         Index("ix_records_project_integrated", "project", "integrated_at", "log_index"),
+    )
+
+
+class RecordFacetRow(Base):
+    """What the auditor's workspace filters on, read from a record's statement at ingest."""
+
+    __tablename__ = "record_facets"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    project: Mapped[str] = mapped_column(String(200))
+    log_index: Mapped[int] = mapped_column(_BIGINT)
+    integrated_at: Mapped[str] = mapped_column(String(32))
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    ref: Mapped[str | None] = mapped_column(String(300))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    change_id: Mapped[str | None] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(String(200))
+    policy_name: Mapped[str | None] = mapped_column(String(200))
+    policy_digest: Mapped[str | None] = mapped_column(String(64))
+    policy_version: Mapped[str | None] = mapped_column(String(64))
+    waived: Mapped[int] = mapped_column(Integer)
+    failed_rules: Mapped[str] = mapped_column(Text)
+    waived_rules: Mapped[str] = mapped_column(Text)
+    line_rate: Mapped[float | None] = mapped_column(Float)
+    tests_total: Mapped[int | None] = mapped_column(Integer)
+    tests_failed: Mapped[int | None] = mapped_column(Integer)
+    tests_flaky: Mapped[int | None] = mapped_column(Integer)
+    evaluated_at: Mapped[str | None] = mapped_column(String(32))
+    approvers: Mapped[str] = mapped_column(Text)
+    waivers: Mapped[str] = mapped_column(Text)
+    """The waivers of the evaluation as JSON (rule, reason, approver, expiry, ticket, status)."""
+
+    __table_args__ = (
+        Index("ix_record_facets_project_log_index", "project", "log_index"),
+        Index("ix_record_facets_log_index", "log_index"),
+        Index("ix_record_facets_project_verdict", "project", "verdict", "log_index"),
+        Index("ix_record_facets_project_waived", "project", "waived", "log_index"),
+        Index("ix_record_facets_project_change", "project", "change_id", "log_index"),
+        Index("ix_record_facets_project_kind", "project", "kind", "log_index"),
+        Index("ix_record_facets_project_integrated", "project", "integrated_at", "log_index"),
     )
 
 

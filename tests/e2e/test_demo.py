@@ -18,7 +18,7 @@ from gatekeeper import demo
 
 def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
     """The demo prints both record ids, the verified proof and bundle, a read token and curl,
-    and its service no longer answers afterwards."""
+    ends with the auditor pages' URL and the read token, and its service no longer answers."""
     result = subprocess.run(
         [sys.executable, "-m", "gatekeeper.demo"],
         capture_output=True,
@@ -44,6 +44,9 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
     assert token is not None
     assert f'curl -H "Authorization: Bearer {token.group(1)}" "http://127.0.0.1:' in out
     assert "the evidence service has stopped" in out
+    last = out.strip().splitlines()[-2:]
+    assert re.fullmatch(r"auditor pages .*: http://127\.0\.0\.1:\d+/ui/login", last[0])
+    assert last[1] == f"sign in there with the read token: {token.group(1)}"
     port = re.search(r"the evidence service answers at http://127\.0\.0\.1:(\d+)", out)
     assert port is not None
     with pytest.raises(httpx.ConnectError):

@@ -138,3 +138,85 @@ def test_log_page_then_sign_out(site: Site, browser: sync_api.Browser, tmp_path:
     page.goto(f"{site.service.url}/ui/log")
     assert "Sign in needed" in page.inner_text("h1")
     page.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+_WIDTHS = (1280, 390)
+
+
+def _sign_in(page: sync_api.Page, site: Site) -> None:
+    page.goto(f"{site.service.url}/ui/login")
+    page.fill("#token", site.read_token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.service.url}/ui/")
+
+
+def test_every_page_fits_a_phone_and_is_kept_as_screenshots(
+    site: Site, browser: sync_api.Browser
+) -> None:
+    """Each page at 1280 and 390 px is saved under build/screenshots/ and never scrolls sideways
+    on the phone."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pages = {
+        "records": "/ui/",
+        "records-failed": "/ui/?verdict=fail",
+        "record": f"/ui/records/{site.failing_id}",
+        "log": "/ui/log",
+        "not-found": "/ui/records/no-such-record",
+    }
+    for width in _WIDTHS:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.set_default_timeout(15_000)
+        _sign_in(page, site)
+        for name, path in pages.items():
+            page.goto(f"{site.service.url}{path}")
+            shot = SCREENSHOTS / f"{name}-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 5_000, shot
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (name, width, overflow)
+        page.close()
+
+
+def test_printed_pages_drop_forms_and_keep_tables_whole(
+    site: Site, browser: sync_api.Browser
+) -> None:
+    """On paper the filter and sign-out forms vanish and no table is cut at its right edge."""
+    page = browser.new_page(viewport={"width": 800, "height": 900})
+    page.set_default_timeout(15_000)
+    _sign_in(page, site)
+    page.emulate_media(media="print")
+    for path in ("/ui/", f"/ui/records/{site.failing_id}"):
+        page.goto(f"{site.service.url}{path}")
+        shown = page.evaluate(
+            "[...document.querySelectorAll('form')].filter(f => f.offsetParent !== null).length"
+        )
+        assert shown == 0, path
+        clipped = page.evaluate(
+            "[...document.querySelectorAll('table')]"
+            ".filter(t => t.scrollWidth > t.clientWidth + 1).length"
+        )
+        assert clipped == 0, path
+    page.close()
+
+
+def test_every_control_has_a_label_and_keyboard_reaches_it(
+    site: Site, browser: sync_api.Browser
+) -> None:
+    """Every input and select on the records page has an accessible name, and Tab reaches the
+    filter button."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    _sign_in(page, site)
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('input, select, textarea')]"
+        ".filter(c => c.type !== 'hidden' && !(c.labels && c.labels.length)"
+        " && !c.getAttribute('aria-label')).map(c => c.name)"
+    )
+    assert unlabelled == []
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.textContent.trim() || ''"))
+    assert "Filter" in reached
+    page.close()

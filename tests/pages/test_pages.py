@@ -40,19 +40,19 @@ def test_unknown_and_ingest_only_tokens_are_refused(client: ApiClient, tokens: T
 
 
 def test_login_sets_a_strict_httponly_cookie(client: ApiClient, tokens: Tokens) -> None:
-    """A valid read token posted to /ui/login redirects to the list with a Secure, HttpOnly,
-    SameSite=Strict cookie (not Secure on a loopback host)."""
+    """A valid read token posted to /ui/login redirects to the list with an HttpOnly,
+    SameSite=Strict cookie, Secure when the request came over HTTPS and only then."""
     form = {"token": tokens.read}
-    remote = client.post("/ui/login", data=form, headers={"Host": "evidence.example"})
+    remote = client.post("https://evidence.example/ui/login", data=form)
     assert remote.status_code == 303
     assert remote.headers["location"] == "/ui/"
     cookie = remote.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}=")
     for flag in ("HttpOnly", "SameSite=strict", "Secure", "Path=/ui"):
         assert flag in cookie
-    local = client.post("/ui/login", data=form, headers={"Host": "127.0.0.1:8000"})
-    assert "Secure" not in local.headers["set-cookie"]
-    assert "HttpOnly" in local.headers["set-cookie"]
+    plain = client.post("/ui/login", data=form, headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in plain.headers["set-cookie"]
+    assert "HttpOnly" in plain.headers["set-cookie"]
 
 
 def test_login_with_a_bad_token_shows_the_form_again(client: ApiClient, tokens: Tokens) -> None:
@@ -106,7 +106,8 @@ def test_records_list_shows_columns_and_filters(
 def test_bad_filters_and_foreign_projects_are_html_errors(
     client: ApiClient, tokens: Tokens, stored: Stored
 ) -> None:
-    """A bad date or verdict is a 422 page; another project's records are a 403 page."""
+    """A bad date or verdict is a 422 page; another project's listing is a 403 page
+    and another project's record id a 404 page that does not name the project."""
     for query in ("since=yesterday", "verdict=maybe", "cursor=abc"):
         response = client.get(f"/ui/?{query}", headers=session(tokens.read))
         assert response.status_code == 422, query
@@ -114,7 +115,8 @@ def test_bad_filters_and_foreign_projects_are_html_errors(
     other = client.get("/ui/?project=other/thing", headers=session(tokens.read))
     assert other.status_code == 403
     foreign = client.get(f"/ui/records/{stored.failing}", headers=session(tokens.read_other))
-    assert foreign.status_code == 403
+    assert foreign.status_code == 404
+    assert "acme/" not in foreign.text
 
 
 def test_cursor_pagination_walks_every_record(

@@ -6,8 +6,8 @@ import base64
 import json
 
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.service.page_facts import issue_link
-from gatekeeper.service.page_views import check_receipt, record_view, row_view, safe_url
+from gatekeeper.service.pages.facts import issue_link
+from gatekeeper.service.pages.views import check_receipt, record_view, row_view, safe_url
 from gatekeeper.service.records import RecordOut
 from tests.pages.conftest import Stored, Tokens, bearer, session
 from tests.service.live import ApiClient, statement
@@ -88,7 +88,7 @@ def test_nested_verdict_shape_and_hostile_urls(client: ApiClient, tokens: Tokens
 
 def test_the_record_page_says_what_the_service_confirmed() -> None:
     """The service's own review check reads as a sentence; without one, "not checked"."""
-    from gatekeeper.service.page_views import confirmations
+    from gatekeeper.service.pages.views import confirmations
 
     confirmed = {
         "confirmed": {
@@ -111,3 +111,36 @@ def test_the_record_page_says_what_the_service_confirmed() -> None:
         "reviews: not confirmed with gitlab: provider unreachable"
     ]
     assert confirmations({})[0].startswith("reviews: not checked")
+
+
+def _with_rules(record: RecordOut, verdict: str, outcomes: list[str]) -> RecordOut:
+    """`record` whose payload carries rules with these outcomes and no structured waivers."""
+    statement_body = json.loads(base64.b64decode(record.envelope.payload))
+    predicate = statement_body["predicate"]
+    predicate.pop("waivers", None)
+    holder = predicate["verdict"] if isinstance(predicate.get("verdict"), dict) else predicate
+    holder["verdict"] = verdict
+    holder["rules"] = [
+        {"id": f"rule-{n}", "outcome": outcome, "message": outcome, "expected": "", "actual": 1}
+        for n, outcome in enumerate(outcomes)
+    ]
+    payload = base64.b64encode(json.dumps(statement_body).encode()).decode()
+    return record.model_copy(
+        update={"envelope": record.envelope.model_copy(update={"payload": payload})}
+    )
+
+
+def test_failing_rules_come_first_and_a_waived_rule_answers_8_7(
+    client: ApiClient, tokens: Tokens, stored: Stored
+) -> None:
+    """The record page lists failed rules before the rest, and a record that passed through a
+    waiver says YES for clause 8.7 (concessions) even without a structured waiver list."""
+    record = _record(client, tokens.read, stored.passing[0])
+    keys = _keys(client)
+    mixed = record_view(_with_rules(record, "fail", ["pass", "waived", "fail", "warn"]), keys)
+    assert [rule.outcome for rule in mixed.rules] == ["fail", "warn", "waived", "pass"]
+    waived = record_view(_with_rules(record, "pass", ["pass", "waived"]), keys)
+    concessions = next(row for row in waived.clauses if row.clause.startswith("8.7"))
+    assert concessions.present
+    clean = record_view(_with_rules(record, "pass", ["pass", "pass"]), keys)
+    assert not next(row for row in clean.clauses if row.clause.startswith("8.7")).present

@@ -67,14 +67,17 @@ def test_every_endpoint_with_every_token_kind(api: ApiClient, tokens: Tokens) ->
 
 
 def test_read_token_of_another_project_cannot_see_records(api: ApiClient, tokens: Tokens) -> None:
-    """A read token bound to another project gets 403 for this project's records."""
+    """A read token of another project gets 404 for a record id (naming no project), 403 for a
+    listing of this project."""
     record = api.post(
         "/v1/evidence",
         json={"project": "acme/widget", "statement": statement(1)},
         headers=bearer(tokens.ingest),
     ).json()
     other = bearer(tokens.read_other)
-    assert api.get(f"/v1/evidence/{record['id']}", headers=other).status_code == 403
+    foreign = api.get(f"/v1/evidence/{record['id']}", headers=other)
+    assert foreign.status_code == 404
+    assert "acme/widget" not in foreign.text
     assert api.get("/v1/evidence?project=acme/widget", headers=other).status_code == 403
     assert api.get("/v1/evidence", headers=other).json()["records"] == []
 

@@ -45,7 +45,8 @@ from gatekeeper.service.recheck import recheck_verdict
 from gatekeeper.service.records import ErrorOut, EvidenceIn, RecordOut, RecordPage, record_from_row
 from gatekeeper.service.store import AppendResult, StatementMeta
 from gatekeeper.service.submitter import with_submitter
-from gatekeeper.service.tables import RecordRow
+from gatekeeper.service.tables import RecordFacetRow, RecordRow
+from gatekeeper.service.workspace.filters import RecordFilter, conditions
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
@@ -223,16 +224,49 @@ def list_evidence(
     verdict: Annotated[Literal["pass", "fail"] | None, Query(description="Gate result.")] = None,
     since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
+    outcome: Annotated[
+        Literal["waived"] | None, Query(description="`waived`: passed through a waiver.")
+    ] = None,
+    rule: Annotated[
+        str | None, Query(max_length=100, description="A rule id that failed or was waived.")
+    ] = None,
+    ref_prefix: Annotated[
+        str | None, Query(max_length=300, description="Git ref prefix, e.g. `refs/tags/`.")
+    ] = None,
+    policy: Annotated[
+        str | None, Query(max_length=200, description="Policy name, `name@version` or digest.")
+    ] = None,
+    change: Annotated[str | None, Query(max_length=32, description="PR/MR number.")] = None,
+    author: Annotated[str | None, Query(max_length=200, description="Change author.")] = None,
+    kind: Annotated[
+        Literal["pr", "push", "release", "other"] | None, Query(description="Kind of evidence.")
+    ] = None,
     cursor: Annotated[
         str | None, Query(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the last page.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> Response:
-    """Records in log order, filtered, each with its receipt; cursor pagination."""
+    """Records in log order, filtered, each with its receipt and its waiver mark; cursor
+    pagination."""
     project = checked_project(project)
     if project is not None:
         require_project(principal, project)
-    query = select(RecordRow.__table__).order_by(RecordRow.log_index).limit(limit)
+    facets = RecordFilter(
+        waived=True if outcome == "waived" else None,
+        rule=rule,
+        ref_prefix=ref_prefix,
+        policy=policy,
+        change_id=change,
+        author=author,
+        kind=kind,
+    )
+    query = (
+        select(RecordRow.__table__, RecordFacetRow.waived, RecordFacetRow.waived_rules)
+        .outerjoin(RecordFacetRow, RecordFacetRow.record_id == RecordRow.id)
+        .where(*conditions(facets))
+        .order_by(RecordRow.log_index)
+        .limit(limit)
+    )
     if project is not None:
         query = query.where(RecordRow.project == project)
     elif principal.projects is not None:

@@ -22,7 +22,7 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
-from gatekeeper.service.page_facts import FactSection, fact_sections
+from gatekeeper.service.pages.facts import FactSection, fact_sections
 from gatekeeper.service.records import RecordOut
 
 CLAUSES: dict[str, str] = {
@@ -221,9 +221,13 @@ def _clause_rows(
     view_rules: list[RuleView], predicate: dict[str, Any], verdict: str
 ) -> list[ClauseRow]:
     facts = _dict(predicate.get("facts"))
-    nonconforming = verdict == "fail" or any(
-        not isinstance(waiver, dict) or waiver.get("status") == "applied"
-        for waiver in _list(predicate.get("waivers"))
+    nonconforming = (
+        verdict == "fail"
+        or any(rule.outcome == "waived" for rule in view_rules)
+        or any(
+            not isinstance(waiver, dict) or waiver.get("status") == "applied"
+            for waiver in _list(predicate.get("waivers"))
+        )
     )
     present = {name for name in ("tests", "coverage", "reviews", "change") if facts.get(name)}
     rows = [
@@ -263,6 +267,10 @@ def confirmations(predicate: dict[str, Any]) -> list[str]:
     return lines
 
 
+_RULE_ORDER = {"fail": 0, "error": 0, "warn": 1, "waived": 2, "pass": 3}
+"""The record page lists failing rules first, then warnings, waived rules, passes, the rest."""
+
+
 def _waiver_line(waiver: Any) -> str:
     """A v2 structured waiver as one line (a v1 waiver was already a line)."""
     if not isinstance(waiver, dict):
@@ -283,7 +291,9 @@ def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordVi
     verdict, policy, rules = _verdict_parts(predicate)
     facts = _dict(predicate.get("facts"))
     ci = _dict(predicate.get("run") or predicate.get("ci"))
-    view_rules = [_rule_view(rule) for rule in rules]
+    view_rules = sorted(
+        (_rule_view(rule) for rule in rules), key=lambda rule: _RULE_ORDER.get(rule.outcome, 4)
+    )
     return RecordView(
         row=row_view(record),
         policy_digest=_text(policy.get("digest")),

@@ -24,28 +24,21 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.auth import Principal, authenticate
 from gatekeeper.service.deps import Context, Db, load_record
 from gatekeeper.service.keyring import published_keys
-from gatekeeper.service.page_queries import (
+from gatekeeper.service.pages.queries import (
     RecordFilter,
     query_records,
     with_latest_receipt,
 )
-from gatekeeper.service.page_views import record_view, row_view
+from gatekeeper.service.pages.security import HEADERS, came_over_https, same_site_request
+from gatekeeper.service.pages.views import record_view, row_view
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import ProjectNameError, validate_project
 from gatekeeper.service.routers.export import export
 
 COOKIE = "gatekeeper_ui"
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _PAGE_SIZE = 50
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+_HEADERS = HEADERS | {"Cache-Control": "no-store"}
+_CROSS_SITE = "This form was sent from another site: sign in from the service's own page."
 _TITLES = {
     401: "Sign in needed",
     403: "Not allowed",
@@ -53,7 +46,7 @@ _TITLES = {
     422: "Invalid request",
 }
 _templates = Environment(
-    loader=PackageLoader("gatekeeper.service", "templates"),
+    loader=PackageLoader("gatekeeper.service.pages", "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -137,6 +130,8 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login")
 async def login(request: Request, context: Context) -> Response:
     """Checks the posted token; on success sets the session cookie and goes to the records."""
+    if not same_site_request(request):
+        return render(request, "login.html", 403, error=_CROSS_SITE)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     with context.engine.connect() as connection:
@@ -151,14 +146,16 @@ async def login(request: Request, context: Context) -> Response:
         path="/ui",
         httponly=True,
         samesite="strict",
-        secure=request.url.hostname not in _LOOPBACK,
+        secure=came_over_https(request, context.settings.trusted_proxies),
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
-    """Forgets the session cookie."""
+def logout(request: Request) -> Response:
+    """Forgets the session cookie (a sign-out posted from another site is refused)."""
+    if not same_site_request(request):
+        raise PageError(403, _CROSS_SITE)
     response = RedirectResponse("/ui/login", status_code=303, headers=_HEADERS)
     response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
     return response
@@ -290,5 +287,5 @@ def log(request: Request, context: Context, connection: Db, _viewer: Viewer) -> 
 @router.get("/static/style.css")
 def stylesheet() -> Response:
     """The pages' one stylesheet (package data)."""
-    css = importlib.resources.files("gatekeeper.service").joinpath("static/style.css").read_text()
+    css = importlib.resources.files(__package__ or "").joinpath("static/style.css").read_text()
     return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
