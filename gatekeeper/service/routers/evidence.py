@@ -217,10 +217,6 @@ def list_evidence(
         ),
     ] = None,
     ref: Annotated[str | None, Query(max_length=300, description="Git ref.")] = None,
-    kind: Annotated[
-        Literal["release"] | None,
-        Query(description="`release`: records of tag pipelines (ref under refs/tags/)."),
-    ] = None,
     verdict: Annotated[Literal["pass", "fail"] | None, Query(description="Gate result.")] = None,
     since: Annotated[datetime | None, Query(description="Integrated at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Integrated before.")] = None,
@@ -239,7 +235,11 @@ def list_evidence(
     change: Annotated[str | None, Query(max_length=32, description="PR/MR number.")] = None,
     author: Annotated[str | None, Query(max_length=200, description="Change author.")] = None,
     kind: Annotated[
-        Literal["pr", "push", "release", "other"] | None, Query(description="Kind of evidence.")
+        Literal["pr", "push", "release", "other"] | None,
+        Query(
+            description="Kind of evidence; `release`: release pipelines (a ref under "
+            "refs/tags/, a release event or release facts)."
+        ),
     ] = None,
     cursor: Annotated[
         str | None, Query(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the last page.")
@@ -275,8 +275,6 @@ def list_evidence(
         query = query.where(RecordRow.commit.in_(_commits(commit)))
     if ref is not None:
         query = query.where(RecordRow.ref == ref)
-    if kind == "release":
-        query = query.where(RecordRow.ref.startswith("refs/tags/", autoescape=True))
     if verdict is not None:
         query = query.where(RecordRow.verdict == verdict)
     if since is not None:
