@@ -46,6 +46,6 @@ def test_ci_log_output_is_one_line_per_rule_with_its_title(tmp_path: Path) -> No
     lines = done.stdout.splitlines()
     tests_green = next(line for line in lines if "tests-green" in line)
     assert "No test fails" in tests_green
-    assert "failed tests 1 is not the required 0" in tests_green
+    assert "1 test failed (exactly 0 required)" in tests_green
     assert any(line.strip() == f"failure pkg.{name}" for line in lines)
     assert all(line == line.rstrip() for line in lines)

@@ -103,7 +103,12 @@ def _open(reference: str, folder: Traversable | None, requested_by: str) -> Docu
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise PolicyError(requested_by, f"cannot read policy {path}: {error.strerror}") from error
+        hint = ""
+        if isinstance(error, FileNotFoundError):
+            hint = f"; or use a ready policy by name: {', '.join(ready_policy_names())}"
+        raise PolicyError(
+            requested_by, f"cannot read policy {path}: {error.strerror}{hint}"
+        ) from error
     return _read_document(str(path), path.parent, data)
 
 

@@ -107,9 +107,10 @@ def test_empty_file_and_wrong_version(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    """A policy path that does not exist is a PolicyError naming it."""
-    with pytest.raises(PolicyError, match="cannot read policy"):
+    """A policy path that does not exist is a PolicyError naming it and the ready policies."""
+    with pytest.raises(PolicyError, match="cannot read policy") as caught:
         load_policy(tmp_path / "nope.yml")
+    assert "use a ready policy by name: iso9001-release, pull-request" in str(caught.value)
 
 
 def test_single_file_digest_is_sha256_of_bytes(tmp_path: Path) -> None:
