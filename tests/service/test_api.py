@@ -139,7 +139,7 @@ def test_one_query_finds_the_records_of_a_page_of_commits(api: ApiClient, tokens
         assert "comma-separated" in refused.json()["error"]["message"]
     unknown = api.get("/v1/evidence", params={"kinds": "release"}, headers=read)
     assert unknown.status_code == 422
-    assert api.get("/v1/evidence", params={"kind": "pr"}, headers=read).status_code == 422
+    assert api.get("/v1/evidence", params={"kind": "nightly"}, headers=read).status_code == 422
 
 
 def test_bad_input_gets_json_errors_never_500(api: ApiClient, tokens: Tokens) -> None:
