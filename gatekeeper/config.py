@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         default=None,
         description="PEM file of the Ed25519 signing key (default: created under data_dir/keys).",
     )
+    witness_keys: str | None = Field(
+        default=None,
+        description=(
+            "Comma-separated paths of the PEM public keys of the witnesses whose C2SP "
+            "cosignatures POST /v1/log/witness accepts (default: none, every cosignature refused)."
+        ),
+    )
 
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")

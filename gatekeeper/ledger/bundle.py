@@ -10,6 +10,11 @@ Members, in the order they are written::
                       "envelope"}: its SLSA VSA v1 in a DSSE envelope signed by the service
     checkpoint.json   the signed checkpoint every proof leads to
     keys.json         the service's public keys, the `/v1/keys` shape
+    transitions.jsonl optional: each key-transition record of the log up to the checkpoint, in
+                      log order, {"record": {record shape}, "proof": {"index", "size", "hashes"}}
+    witnesses.json    optional: {"note", "cosignatures": [line, ...], "consistency": [hex, ...]}:
+                      the newest cosigned checkpoint body, its C2SP cosignature lines and the
+                      consistency proof from it to the bundle's checkpoint
     consistency.json  optional: {"old", "new", "hashes"} from an earlier tree size
     README.md         how an auditor checks the bundle
     manifest.json     a DSSE envelope signed by the service over the SHA-256 of every member
@@ -50,6 +55,8 @@ __all__ = [
     "RECORDS_MEMBER",
     "RECORD_FIELDS",
     "SUMMARIES_MEMBER",
+    "TRANSITIONS_MEMBER",
+    "WITNESSES_MEMBER",
     "BundleWriter",
     "Manifest",
 ]
@@ -63,6 +70,8 @@ SUMMARIES_MEMBER = "vsa.jsonl"
 CHECKPOINT_MEMBER = "checkpoint.json"
 KEYS_MEMBER = "keys.json"
 CONSISTENCY_MEMBER = "consistency.json"
+TRANSITIONS_MEMBER = "transitions.jsonl"
+WITNESSES_MEMBER = "witnesses.json"
 README_MEMBER = "README.md"
 MANIFEST_MEMBER = "manifest.json"
 RECORD_FIELDS = frozenset({"id", "project", "log_index", "leaf_hash", "integrated_at", "envelope"})
@@ -119,6 +128,7 @@ class BundleWriter:
         self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed in finish
         self._summaries = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed in finish
         self._summary_count = 0
+        self._transitions: list[tuple[dict[str, Any], list[str]]] = []
         self._count = 0
         self._size: int | None = None
         self._finished = False
@@ -167,17 +177,29 @@ class BundleWriter:
             self._summaries.write(canonical_json({**entry, "envelope": dict(summary)}) + b"\n")
             self._summary_count += 1
 
+    def write_transition(self, record: Mapping[str, Any], proof_hashes: Sequence[bytes]) -> None:
+        """Add one key-transition record (the API's record shape, in log order) with its
+        inclusion proof to the checkpoint; the verifier follows them from the pinned key."""
+        if self._finished:
+            raise LedgerError("the bundle is already finished")
+        missing = RECORD_FIELDS - record.keys()
+        if missing:
+            raise LedgerError(f"the record lacks {', '.join(sorted(missing))}")
+        self._transitions.append((dict(record), [h.hex() for h in proof_hashes]))
+
     def finish(
         self,
         checkpoint: Checkpoint,
         keys: Mapping[str, Any],
         *,
         consistency: Mapping[str, Any] | None = None,
+        witnesses: Mapping[str, Any] | None = None,
     ) -> None:
         """Write the proofs, digests, checkpoint, keys, README and the signed manifest.
 
         `consistency` is `{"old": N, "new": checkpoint.size, "hashes": [hex, ...]}`, the proof
-        from an earlier tree size (the service adds it for `GET /v1/export?since_size=N`).
+        from an earlier tree size (the service adds it for `GET /v1/export?since_size=N`);
+        `witnesses` is `{"note", "cosignatures", "consistency"}` (see the module docstring).
         """
         if self._finished:
             raise LedgerError("the bundle is already finished")
@@ -194,6 +216,24 @@ class BundleWriter:
         self._summaries.close()
         files[CHECKPOINT_MEMBER] = self._write_json(CHECKPOINT_MEMBER, checkpoint.model_dump())
         files[KEYS_MEMBER] = self._write_json(KEYS_MEMBER, dict(keys))
+        if self._transitions:
+            lines = b"".join(
+                canonical_json(
+                    {
+                        "record": record,
+                        "proof": {
+                            "index": record["log_index"],
+                            "size": checkpoint.size,
+                            "hashes": hashes,
+                        },
+                    }
+                )
+                + b"\n"
+                for record, hashes in self._transitions
+            )
+            files[TRANSITIONS_MEMBER] = self._write(TRANSITIONS_MEMBER, lines)
+        if witnesses is not None:
+            files[WITNESSES_MEMBER] = self._write_json(WITNESSES_MEMBER, dict(witnesses))
         if consistency is not None:
             files[CONSISTENCY_MEMBER] = self._write_json(CONSISTENCY_MEMBER, dict(consistency))
         files[README_MEMBER] = self._write(README_MEMBER, readme_text(checkpoint, self._count))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -13,10 +13,20 @@ from pydantic import BaseModel, ConfigDict
 from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
+from gatekeeper.ledger._bundle_chain import (
+    check_transition_proofs,
+    follow_bundle_chain,
+    load_transitions,
+)
 from gatekeeper.ledger._bundle_records import check_records
 from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
 from gatekeeper.ledger._bundle_summaries import check_summaries
-from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECORDS_MEMBER
+from gatekeeper.ledger._bundle_witnesses import check_witnesses
+from gatekeeper.ledger.bundle import (
+    CHECKPOINT_MEMBER,
+    CONSISTENCY_MEMBER,
+    RECORDS_MEMBER,
+)
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
 
@@ -39,6 +49,10 @@ class BundleReport(BaseModel):
     """The key ids the bundle had to be signed by; empty when the bundle's own keys were used."""
     consistency_from: int | None
     failures: tuple[BundleFailure, ...]
+    key_transitions: int = 0
+    """How many key transitions were followed from the pinned keys."""
+    witnessed_by: tuple[str, ...] = ()
+    """The ids of the given witness keys that cosigned a checkpoint consistent with the bundle's."""
 
     @property
     def ok(self) -> bool:
@@ -150,12 +164,19 @@ def verify_bundle(
     old_checkpoint: Checkpoint | None = None,
     consistency_proof: list[bytes] | None = None,
     workers: int | None = None,
+    witness_keys: Mapping[str, VerifyingKey] | None = None,
+    witnesses: int | None = None,
 ) -> BundleReport:
     """Check a bundle offline and report every failure; InputError when it cannot be read.
 
     `pinned_key_pem` holds the keys to trust (PEM blocks or verifier key lines): the checkpoint,
     the manifest and every record must be signed by one of them. Without it the bundle's own
-    keys.json is trusted, which proves only that the bundle agrees with itself.
+    keys.json is trusted, which proves only that the bundle agrees with itself. A later key is
+    trusted only through the key transitions the bundle carries (transitions.jsonl), each signed
+    by a key already trusted and by the key it names.
+
+    `witness_keys` (by key id) require `witnesses` of them (default: all) to have cosigned a
+    checkpoint the bundle's checkpoint is consistent with (witnesses.json).
 
     `workers` processes check the records (default: one per CPU for bundles over a few MB).
     """
@@ -164,12 +185,19 @@ def verify_bundle(
         state = BundleState(archive, pinned)
         state.check_names()
         state.load_keys()
+        transitions = load_transitions(state)
+        followed = follow_bundle_chain(state, transitions)
         state.load_checkpoint()
+        check_transition_proofs(state, transitions)
         manifest = state.load_manifest()
         check_records(state, _workers(archive, workers))
         check_summaries(state)
         if old_checkpoint is not None:
             _check_consistency(state, old_checkpoint, consistency_proof)
+        witnessed: tuple[str, ...] = ()
+        if witness_keys:
+            required = len(witness_keys) if witnesses is None else witnesses
+            witnessed = check_witnesses(state, witness_keys, required)
         state.check_manifest(manifest)
     return BundleReport(
         bundle=str(path),
@@ -178,4 +206,6 @@ def verify_bundle(
         pinned_key_ids=tuple(pinned) if pinned is not None else (),
         consistency_from=old_checkpoint.size if old_checkpoint is not None else None,
         failures=tuple(state.failures),
+        key_transitions=followed,
+        witnessed_by=witnessed,
     )

@@ -61,7 +61,11 @@ class Checkpoint(BaseModel):
 
 
 def checkpoint_from_json(value: Any) -> Checkpoint:
-    """Validate a parsed JSON value as a Checkpoint; VerificationError says what is wrong."""
+    """Validate a parsed JSON value as a Checkpoint; VerificationError says what is wrong.
+
+    The witnesses' `cosignatures` that `GET /v1/log/checkpoint` adds are not part of it."""
+    if isinstance(value, dict) and "cosignatures" in value:
+        value = {name: field for name, field in value.items() if name != "cosignatures"}
     try:
         checkpoint = Checkpoint.model_validate(value)
     except ValidationError as error:

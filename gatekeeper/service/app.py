@@ -27,6 +27,7 @@ from gatekeeper.service.pages.security import SecurityHeaders
 from gatekeeper.service.problems import install_error_handlers
 from gatekeeper.service.query_guard import refuse_unknown_query
 from gatekeeper.service.store import EvidenceStore
+from gatekeeper.service.witnesses import load_witness_keys
 
 _log = logging.getLogger(__name__)
 
@@ -92,6 +93,11 @@ def open_context(settings: Settings) -> ServiceContext:
         refresh_interval=settings.oidc_refresh_interval,
         max_age=settings.oidc_keys_max_age,
     )
+    try:
+        witness_keys = load_witness_keys(settings.witness_keys)
+    except BaseException:
+        engine.dispose()
+        raise
     return ServiceContext(
         settings=settings,
         engine=engine,
@@ -99,6 +105,7 @@ def open_context(settings: Settings) -> ServiceContext:
         metrics=metrics,
         confirmer=confirmer,
         oidc=oidc,
+        witness_keys=witness_keys,
     )
 
 

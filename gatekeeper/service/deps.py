@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
+from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.config import Settings
 from gatekeeper.service.auth import Principal, authenticate_on, ci_principal
 from gatekeeper.service.confirm import ReviewConfirmer
@@ -33,6 +34,8 @@ class ServiceContext:
     metrics: Metrics
     confirmer: ReviewConfirmer | None = None
     oidc: OidcVerifier | None = None
+    witness_keys: dict[str, VerifyingKey] = field(default_factory=dict)
+    """The witnesses whose cosignatures are accepted, by key id (GATEKEEPER_WITNESS_KEYS)."""
 
 
 async def get_context(request: Request) -> ServiceContext:

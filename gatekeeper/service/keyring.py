@@ -2,8 +2,9 @@
 
 The private key of a key id lives at `<data_dir>/keys/<key_id>.pem` (mode 0600), or in the file
 `GATEKEEPER_SIGNING_KEY_FILE` names, which then becomes the current key. The embedded default
-creates a key on first use; `gatekeeper keys rotate` starts a new one and retires the old, which
-stays published for verification.
+creates a key on first use; `gatekeeper keys rotate` starts a new one, logs a key-transition
+record signed by the old and the new key, and retires the old, which stays published for
+verification.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import ServiceError
+from gatekeeper.ledger.key_chain import sign_transition, transition_statement
 from gatekeeper.service._clock import utc_now
 from gatekeeper.service.database import WRITER, is_sqlite
+from gatekeeper.service.store import EvidenceStore
 from gatekeeper.service.tables import SigningKeyRow
 
 _log = logging.getLogger(__name__)
@@ -118,12 +121,18 @@ def _refuse_retired(connection: Connection, key: SigningKey, current: SigningKey
 
 
 def load_signing_key(
-    engine: Engine, data_dir: Path, key_file: Path | None = None, *, create: bool = True
+    engine: Engine,
+    data_dir: Path,
+    key_file: Path | None = None,
+    *,
+    create: bool = True,
+    first: SigningKey | None = None,
 ) -> SigningKey:
     """The current signing key, created (embedded default) or registered (key file) as needed.
 
-    A key file holding a key the database does not know makes it current (a rotation by
-    file); one holding a retired key is refused, so no instance retires a newer key.
+    A key file makes its key the first one of an empty database; one holding a retired key, or
+    a key the database does not know while another is current, is refused: no instance retires
+    a newer key or starts a new one without a logged transition.
     """
     if key_file is not None:
         key = _read_private(key_file)
@@ -132,6 +141,12 @@ def load_signing_key(
             current = _current_row(connection)
             if current is None or current.key_id != key.key_id:
                 _refuse_retired(connection, key, current)
+                if current is not None:
+                    raise ServiceError(
+                        f"GATEKEEPER_SIGNING_KEY_FILE holds key {key.key_id}, which the log does "
+                        f"not know, and {current.key_id} is current: a new key comes only through "
+                        "a logged transition (`gatekeeper keys rotate --new-key FILE`)"
+                    )
                 _register(connection, key)
         return key
     with engine.connect() as connection, connection.execution_options(**WRITER).begin():
@@ -141,21 +156,63 @@ def load_signing_key(
             return _read_private(key_path(data_dir, current.key_id))
         if not create:
             raise ServiceError("the database has no signing key; run `gatekeeper keys rotate`")
-        key = SigningKey.generate()
-        _write_private(key_path(data_dir, key.key_id), key)
+        key = first or SigningKey.generate()
+        if first is None:
+            _write_private(key_path(data_dir, key.key_id), key)
         _register(connection, key)
         return key
 
 
-def rotate(engine: Engine, data_dir: Path) -> SigningKey:
-    """Starts a new signing key; the old ones stay published with `retired_at` set."""
-    key = SigningKey.generate()
-    _write_private(key_path(data_dir, key.key_id), key)
-    with engine.connect() as connection, connection.execution_options(**WRITER).begin():
-        _lock(connection)
-        _register(connection, key)
-    _log.info("key rotated: %s is the current signing key", key.key_id)
+def rotate(
+    engine: Engine,
+    data_dir: Path,
+    origin: str,
+    *,
+    key_file: Path | None = None,
+    new_key: SigningKey | None = None,
+) -> SigningKey:
+    """Starts a new signing key and logs the change: a key-transition record signed by the
+    current key and the new one is appended to the log, and the new key becomes current in the
+    same transaction (the old one stays published with `retired_at` set). A database without a
+    key gets its first key. ServiceError when the current key's private half is unreadable or
+    another rotation came first."""
+    with engine.connect() as connection:
+        current = _current_row(connection)
+    if current is None:
+        if new_key is not None:
+            _write_private(key_path(data_dir, new_key.key_id), new_key)
+        key = load_signing_key(engine, data_dir, key_file, first=new_key)
+        _log.info("key created: %s is the first signing key", key.key_id)
+        return key
+    old = _private_of(current.key_id, data_dir, key_file)
+    key = new_key or SigningKey.generate()
+    with engine.connect() as connection:
+        _refuse_retired(connection, key, current)
+    if key.key_id == old.key_id:
+        raise ServiceError(f"key {key.key_id} is already the current signing key")
+    path = key_path(data_dir, key.key_id)
+    if not path.exists():
+        _write_private(path, key)
+    at = utc_now()
+    payload = transition_statement(origin, old.public, key.public, at)
+    envelope = sign_transition(payload, old, key).to_json_dict()
+    result = EvidenceStore(engine, old, origin).append_transition(payload, envelope, key.public)
+    _log.info(
+        "key rotated: %s is the current signing key; transition from %s logged at index %d",
+        key.key_id,
+        old.key_id,
+        result.record.log_index,
+    )
     return key
+
+
+def _private_of(key_id: str, data_dir: Path, key_file: Path | None) -> SigningKey:
+    """The private half of `key_id`: the key file when it holds it, else the data directory."""
+    if key_file is not None:
+        candidate = _read_private(key_file)
+        if candidate.key_id == key_id:
+            return candidate
+    return _read_private(key_path(data_dir, key_id))
 
 
 def published_keys(connection: Connection) -> list[PublicKeyInfo]:
@@ -204,8 +261,4 @@ class CurrentKey:
         return key
 
     def _private(self, key_id: str) -> SigningKey:
-        if self._key_file is not None:
-            candidate = _read_private(self._key_file)
-            if candidate.key_id == key_id:
-                return candidate
-        return _read_private(key_path(self._data_dir, key_id))
+        return _private_of(key_id, self._data_dir, self._key_file)

@@ -41,6 +41,35 @@ class CheckpointOut(_Wire):
     signature: str = Field(description="Base64 of the raw Ed25519 signature over `note`.")
 
 
+class CosignatureOut(_Wire):
+    """A witness's C2SP cosignature/v1 of one checkpoint."""
+
+    size: int = Field(description="The tree size of the cosigned checkpoint.")
+    witness_key_id: str = Field(description="SHA-256 of the witness's raw public key.")
+    name: str = Field(description="The witness's name in its signature line.")
+    timestamp: int = Field(description="When the witness cosigned (POSIX seconds).")
+    cosignature: str = Field(description="The signature line: `— <name> <base64>` + newline.")
+
+
+class WitnessedCheckpointOut(CheckpointOut):
+    """A signed checkpoint and the witness cosignatures the service keeps for it."""
+
+    cosignatures: list[CosignatureOut] = Field(
+        default_factory=list, description="Cosignatures of this checkpoint, oldest first."
+    )
+
+
+class WitnessIn(_Wire):
+    """A witness's cosignature of a checkpoint body this log issued."""
+
+    checkpoint: str = Field(
+        max_length=2000, description="The checkpoint body (note) exactly as the log signed it."
+    )
+    cosignature: str = Field(
+        max_length=400, description="The C2SP cosignature/v1 line: `— <name> <base64>`."
+    )
+
+
 class InclusionProofOut(_Wire):
     """RFC 9162 audit path of one leaf."""
 

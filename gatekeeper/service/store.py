@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
-from gatekeeper.attest.keys import SigningKey
+from gatekeeper.attest.keys import SigningKey, VerifyingKey
+from gatekeeper.errors import ServiceError
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import sign_checkpoint
 from gatekeeper.service._clock import utc_now
@@ -69,6 +70,14 @@ _INSERT_LEAF = text(
     "INSERT INTO log_leaves (leaf_index, leaf_hash, record_id) VALUES (:index, :hash, :record)"
 )
 _INSERT_NODE = text("INSERT INTO tree_nodes (level, node_index, hash) VALUES (:lv, :ix, :hash)")
+_CURRENT_KEY = text("SELECT key_id FROM signing_keys WHERE retired_at IS NULL")
+_RETIRE_KEYS = text("UPDATE signing_keys SET retired_at = :now WHERE retired_at IS NULL")
+_INSERT_KEY = text(
+    "INSERT INTO signing_keys (key_id, algorithm, public_key_pem, created_at, retired_at)"
+    " VALUES (:key_id, 'ed25519', :pem, :now, NULL)"
+)
+KEYS_PROJECT = "@log/signing-keys"
+"""The project key transitions are stored under: no project name can be it (see projects.py)."""
 _INSERT_CHECKPOINT = text(
     "INSERT INTO checkpoints (size, root_hash, key_id, note, signature, created_at)"
     " VALUES (:size, :root_hash, :key_id, :note, :signature, :created_at)"
@@ -104,6 +113,9 @@ class _Pending:
     key: SigningKey
     meta: StatementMeta
     facets: Facets
+    payload: bytes = b""
+    new_key: VerifyingKey | None = None
+    """Set for a key transition: the key that becomes current in the same transaction."""
     result: AppendResult | None = None
     error: BaseException | None = None
 
@@ -168,7 +180,30 @@ class EvidenceStore:
             key,
             meta,
             facets_from_statement(json.loads(payload)),
+            payload,
         )
+        return self._enqueue(item)
+
+    def append_transition(
+        self, payload: bytes, envelope: dict[str, Any], new: VerifyingKey
+    ) -> AppendResult:
+        """Appends the key transition `envelope` (signed by this store's key, the current one,
+        and by `new`) and makes `new` the current key in the same transaction; ServiceError when
+        another key became current first (no instance retires a newer key)."""
+        key = self.signing_key()
+        item = _Pending(
+            KEYS_PROJECT,
+            hashlib.sha256(payload).hexdigest(),
+            canonical_json(envelope),
+            key,
+            StatementMeta(),
+            Facets(),
+            payload,
+            new_key=new,
+        )
+        return self._enqueue(item)
+
+    def _enqueue(self, item: _Pending) -> AppendResult:
         with self._queue_lock:
             self._queue.append(item)
         with self._append_lock:
@@ -200,6 +235,7 @@ class EvidenceStore:
         results = []
         with _writer_cursor(self.engine) as cursor:
             reader = NodeReader(cursor_fetch(cursor, self.engine))
+            self._sign_with_current(cursor, batch)
             for item in batch:
                 params = {"project": item.project, "digest": item.digest}
                 cursor.execute(self._sql(_FIND_AND_SIZE), params)
@@ -222,12 +258,42 @@ class EvidenceStore:
                     continue
                 index = 0 if highest is None else int(highest) + 1
                 row, receipt = self._write(cursor, reader, item, index)
+                if item.new_key is not None:
+                    self._make_current(cursor, item.new_key, row["integrated_at"])
                 marks = {"waived": item.facets.waived, "waived_rules": item.facets.waived_rules}
                 results.append(
                     AppendResult(record_from_row(row | marks), created=True, receipt=receipt)
                 )
         for item, result in zip(batch, results, strict=True):
             item.result = result
+
+    def _sign_with_current(self, cursor: Any, batch: list[_Pending]) -> None:
+        """Under the log lock: an envelope signed with a key that is no longer current (a
+        rotation committed since it was signed) is signed again with the current key, so no
+        record after a transition is signed by the key it retired."""
+        cursor.execute(self._sql(_CURRENT_KEY))
+        found = cursor.fetchone()
+        current = None if found is None else found[0]
+        for item in batch:
+            if item.key.key_id == current:
+                continue
+            if item.new_key is not None:
+                raise ServiceError(
+                    f"key {item.key.key_id[:16]}... is no longer current (another rotation "
+                    f"made {str(current)[:16]}... current first); nothing was changed"
+                )
+            if isinstance(self._key, SigningKey):
+                continue  # a store pinned to one key (tests, tools) signs with it
+            item.key = self._key()
+            if item.key.key_id != current:
+                raise ServiceError("the current signing key changed during the append; retry")
+            item.leaf = canonical_json(envelope_dict(sign_envelope(item.payload, item.key)))
+
+    def _make_current(self, cursor: Any, key: VerifyingKey, now: str) -> None:
+        cursor.execute(self._sql(_RETIRE_KEYS), {"now": now})
+        cursor.execute(
+            self._sql(_INSERT_KEY), {"key_id": key.key_id, "pem": key.public_pem(), "now": now}
+        )
 
     def _sql(self, statement: TextClause) -> str:
         """The statement's SQL in the driver's parameter style."""

@@ -27,6 +27,7 @@ APPEND_ONLY_TABLES = (
     "checkpoints",
     "policies",
     "record_facets",
+    "witness_cosignatures",
 )
 """Tables whose rows are never updated or deleted; the database refuses it."""
 
@@ -162,6 +163,22 @@ class CheckpointRow(Base):
     key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
     note: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class WitnessCosignatureRow(Base):
+    """A witness's C2SP cosignature/v1 of the checkpoint of `size`, as it posted it."""
+
+    __tablename__ = "witness_cosignatures"
+
+    size: Mapped[int] = mapped_column(
+        _BIGINT, ForeignKey("checkpoints.size"), primary_key=True, autoincrement=False
+    )
+    witness_key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    timestamp: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    cosignature: Mapped[str] = mapped_column(Text)
+    """The signature line, `— <name> <base64>` and a newline."""
     created_at: Mapped[str] = mapped_column(String(32))
 
 

@@ -45,7 +45,7 @@ def test_every_running_instance_signs_with_the_rotated_key_without_restart(
     """After `keys rotate`, both running instances sign their next append with the new key."""
     first_key = _checkpoint_key(app, 1)
     assert _checkpoint_key(second, 2) == first_key
-    new = rotate(_store(app).engine, settings.data_dir)
+    new = rotate(_store(app).engine, settings.data_dir, settings.log_origin)
     assert _checkpoint_key(app, 3) == new.key_id
     assert _checkpoint_key(second, 4) == new.key_id
     api = ApiClient(second)
@@ -64,7 +64,7 @@ def test_readyz_fails_where_the_current_private_key_is_missing(
     app: FastAPI, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An instance that cannot read the current key's private file answers 503, not ready."""
-    new = rotate(_store(app).engine, settings.data_dir)
+    new = rotate(_store(app).engine, settings.data_dir, settings.log_origin)
     key_path(settings.data_dir, new.key_id).unlink()
     api = ApiClient(app)
     try:
@@ -86,7 +86,7 @@ def test_a_key_file_holding_a_retired_key_is_refused(app: FastAPI, settings: Set
     old = _store(app).signing_key()
     old_file = settings.data_dir / "old.pem"
     old_file.write_bytes(old.private_pem())
-    new = rotate(_store(app).engine, settings.data_dir)
+    new = rotate(_store(app).engine, settings.data_dir, settings.log_origin)
     with pytest.raises(ServiceError, match=f"holds key {old.key_id}, retired at .*{new.key_id}"):
         create_app(settings.model_copy(update={"signing_key_file": old_file}))
     assert _store(app).signing_key().key_id == new.key_id
@@ -100,7 +100,7 @@ def test_a_key_file_of_a_current_key_rotated_elsewhere_is_used(
     key_file.write_bytes(_store(app).signing_key().private_pem())
     mounted = create_app(settings.model_copy(update={"signing_key_file": key_file}))
     try:
-        new = rotate(_store(app).engine, settings.data_dir)
+        new = rotate(_store(app).engine, settings.data_dir, settings.log_origin)
         key_path(settings.data_dir, new.key_id).rename(key_file)
         assert _checkpoint_key(mounted, 1) == new.key_id
     finally:
@@ -109,7 +109,7 @@ def test_a_key_file_of_a_current_key_rotated_elsewhere_is_used(
 
 def test_keys_are_published_as_c2sp_verifier_key_lines(app: FastAPI, settings: Settings) -> None:
     """GET /v1/keys gives each key as a verifier key line named by the log origin, same key."""
-    rotate(_store(app).engine, settings.data_dir)
+    rotate(_store(app).engine, settings.data_dir, settings.log_origin)
     api = ApiClient(app)
     try:
         keys = api.get("/v1/keys").json()["keys"]

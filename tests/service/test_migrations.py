@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.config import Settings
+from gatekeeper.errors import ServiceError
 from gatekeeper.service import create_app
+from gatekeeper.service.app import engine_for
 from gatekeeper.service.database import head_revision, migrations_dir
+from gatekeeper.service.keyring import rotate
 from tests.conftest import ROOT
 from tests.service.live import ApiClient
 
@@ -18,17 +23,25 @@ def test_migrations_are_package_data_and_the_root_folder_points_at_them() -> Non
     assert (folder / "env.py").is_file()
     assert len(list((folder / "versions").glob("*.py"))) >= 2
     assert (ROOT / "migrations").resolve() == folder.resolve()
-    assert head_revision() == "0005"
+    assert head_revision() == "0006_witness_cosignatures"
 
 
-def test_signing_key_file_becomes_the_current_key(tmp_path: Path) -> None:
-    """GATEKEEPER_SIGNING_KEY_FILE's key signs, and the key made before it stays published."""
+def test_signing_key_file_becomes_current_only_through_a_logged_transition(
+    tmp_path: Path,
+) -> None:
+    """A key file holding a key the log does not know is refused while another is current;
+    after `keys rotate --new-key` it signs, and the key made before it stays published."""
     first = create_app(Settings(data_dir=tmp_path))
     first.state.gatekeeper.engine.dispose()
     key = SigningKey.generate()
     key_file = tmp_path / "signing.pem"
     key_file.write_bytes(key.private_pem())
-    app = create_app(Settings(data_dir=tmp_path, signing_key_file=key_file))
+    settings = Settings(data_dir=tmp_path, signing_key_file=key_file)
+    with pytest.raises(ServiceError, match="a new key comes only through a logged transition"):
+        create_app(settings)
+    with engine_for(settings) as engine:
+        rotate(engine, tmp_path, settings.log_origin, new_key=key)
+    app = create_app(settings)
     api = ApiClient(app)
     try:
         keys = api.get("/v1/keys").json()["keys"]

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
+from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.attest.vsa import VsaError
@@ -31,10 +32,11 @@ from gatekeeper.service.deps import (
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import CheckpointOut, ErrorOut, StoredRecord, record_from_row
-from gatekeeper.service.store import hex_hashes
+from gatekeeper.service.store import KEYS_PROJECT, hex_hashes
 from gatekeeper.service.summaries import record_vsa, service_base
 from gatekeeper.service.tables import RecordRow
 from gatekeeper.service.tree_nodes import NodeReader
+from gatekeeper.service.witnesses import newest_witnessed
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
 
@@ -115,9 +117,33 @@ def _chunks(
                 writer.write_record(record.to_json(), proof, _summary(record, base, key))
             last = records[-1].log_index
             yield sink.take()
+        _write_transitions(connection, writer, checkpoint.size)
         keys = {"keys": [vars(key) for key in published_keys(connection)]}
-    writer.finish(Checkpoint(**checkpoint.model_dump()), keys, consistency=consistency)
+        witnessed = newest_witnessed(connection, checkpoint.size)
+    writer.finish(
+        Checkpoint(**checkpoint.model_dump()), keys, consistency=consistency, witnesses=witnessed
+    )
     yield sink.take()
+
+
+def _write_transitions(connection: Connection, writer: BundleWriter, size: int) -> None:
+    """Every key transition of the log up to `size`, whatever the filters: the verifier
+    follows them from the key it pinned to the keys that signed later records."""
+    rows = connection.execute(
+        select(RecordRow.__table__)
+        .where(RecordRow.project == KEYS_PROJECT, RecordRow.log_index < size)
+        .order_by(RecordRow.log_index)
+    ).all()
+    records = [record_from_row(row._mapping) for row in rows]
+    reader = NodeReader(connection)
+    reader.prefetch(
+        pair
+        for record in records
+        for pair in merkle.required_nodes_for_inclusion(record.log_index, size)
+    )
+    for record in records:
+        proof = merkle.inclusion_proof(record.log_index, size, reader.get)
+        writer.write_transition(record.to_json(), proof)
 
 
 @router.get(
@@ -143,7 +169,8 @@ def export(
     ] = None,
 ) -> StreamingResponse:
     """A zip of the matching records, their inclusion proofs to the newest signed checkpoint,
-    each verdict record's SLSA VSA v1 (`vsa.jsonl`), the public keys and a README;
+    each verdict record's SLSA VSA v1 (`vsa.jsonl`), the public keys, the log's key transitions
+    (`transitions.jsonl`), the newest witness cosignatures (`witnesses.json`) and a README;
     `gatekeeper verify BUNDLE --key service.pem` checks it offline (with `--checkpoint OLD.json`
     too, when `since_size` added the proof from OLD's size)."""
     project = checked_project(project)

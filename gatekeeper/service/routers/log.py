@@ -1,11 +1,12 @@
-"""`/v1/log`: the newest signed checkpoint and RFC 9162 inclusion and consistency proofs."""
+"""`/v1/log`: the newest signed checkpoint with its witness cosignatures, RFC 9162 inclusion and
+consistency proofs, and `POST /v1/log/witness` for the witnesses' cosignatures."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
 from gatekeeper.attest.keys import VerifyingKey
@@ -15,11 +16,15 @@ from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import (
     CheckpointOut,
     ConsistencyProofOut,
+    CosignatureOut,
     ErrorOut,
     InclusionProofOut,
+    WitnessedCheckpointOut,
+    WitnessIn,
 )
 from gatekeeper.service.store import hex_hashes
 from gatekeeper.service.tables import SigningKeyRow
+from gatekeeper.service.witnesses import accept_cosignature, cosignatures_at
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
@@ -36,15 +41,23 @@ def _latest(context: Context, connection: Db) -> CheckpointOut:
     return checkpoint
 
 
+def _cosignatures(connection: Db, size: int) -> list[CosignatureOut]:
+    return [CosignatureOut(**vars(c)) for c in cosignatures_at(connection, size)]
+
+
 @router.get(
     "/checkpoint",
-    response_model=CheckpointOut,
+    response_model=WitnessedCheckpointOut,
     responses=_ERRORS | {404: {"model": ErrorOut}},
     summary="Newest signed checkpoint",
 )
-def checkpoint(context: Context, connection: Db, _principal: Reader) -> CheckpointOut:
-    """The newest checkpoint: tree size and root hash, signed by the log's key."""
-    return _latest(context, connection)
+def checkpoint(context: Context, connection: Db, _principal: Reader) -> WitnessedCheckpointOut:
+    """The newest checkpoint: tree size and root hash, signed by the log's key, and the
+    witnesses' cosignatures of it (`cosignatures`, C2SP cosignature/v1 lines)."""
+    latest = _latest(context, connection)
+    return WitnessedCheckpointOut(
+        **latest.model_dump(), cosignatures=_cosignatures(connection, latest.size)
+    )
 
 
 @router.get(
@@ -54,14 +67,39 @@ def checkpoint(context: Context, connection: Db, _principal: Reader) -> Checkpoi
     summary="Newest checkpoint as a signed note",
 )
 def checkpoint_note(context: Context, connection: Db, _principal: Reader) -> str:
-    """The newest checkpoint text followed by its signature line (C2SP signed-note form)."""
+    """The newest checkpoint text followed by its signature line (C2SP signed-note form) and
+    the witnesses' cosignature lines."""
     latest = _latest(context, connection)
     pem = connection.execute(
         select(SigningKeyRow.public_key_pem).where(SigningKeyRow.key_id == latest.key_id)
     ).scalar_one()
     checkpoint = Checkpoint(**latest.model_dump())
     key = VerifyingKey.from_public_pem(pem)
-    return signed_note_text(checkpoint, checkpoint.origin(), key)
+    note = signed_note_text(checkpoint, checkpoint.origin(), key)
+    return note + "".join(c.cosignature for c in _cosignatures(connection, latest.size))
+
+
+@router.post(
+    "/witness",
+    response_model=CosignatureOut,
+    status_code=201,
+    responses={
+        200: {"model": CosignatureOut, "description": "This cosignature was already kept."},
+        **{code: {"model": ErrorOut} for code in (403, 413, 422, 503)},
+    },
+    summary="Add a witness cosignature",
+)
+def witness(context: Context, body: WitnessIn) -> Any:
+    """Keep a witness's C2SP cosignature/v1 of a checkpoint this log issued. Only keys listed
+    in GATEKEEPER_WITNESS_KEYS are accepted (403 otherwise); the checkpoint body must be exactly
+    one the log signed and the signature must verify over it (422 otherwise)."""
+    stored, created = accept_cosignature(
+        context.engine, context.witness_keys, body.checkpoint, body.cosignature
+    )
+    if created:
+        context.metrics.witness_cosignatures.inc()
+    out = CosignatureOut(**vars(stored))
+    return out if created else JSONResponse(out.model_dump(), status_code=200)
 
 
 @router.get(
