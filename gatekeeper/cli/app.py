@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("gatekeeper.cli.keys_cmd", "keys_app"),
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
     "submit": ("gatekeeper.cli.submit_cmd", "submit_command"),
+    "witness": ("gatekeeper.cli.witness_cmd", "witness"),
 }
 
 # The top-level modules of the `[service]` extra: a command that needs one of them and finds it

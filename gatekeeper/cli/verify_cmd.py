@@ -12,6 +12,7 @@ import typer
 
 from gatekeeper import logs
 from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.cli._recompute import recompute_bundle
 from gatekeeper.config import load_settings
 from gatekeeper.errors import InputError, UsageError, VerificationError
@@ -98,6 +99,10 @@ def _print(report: BundleReport, output_format: VerifyFormat) -> None:
     )
     ids = report.pinned_key_ids
     key = f"pinned key {', '.join(ids)}" if ids else "keys from the bundle"
+    if report.key_transitions:
+        key += f" and {report.key_transitions} key transition(s) from it"
+    if report.witnessed_by:
+        key += f"; cosigned by {len(report.witnessed_by)} witness(es)"
     verdict = "OK" if report.ok else f"{len(report.failures)} problem(s)"
     grew = ""
     if report.consistency_from is not None and report.ok:
@@ -155,6 +160,22 @@ def verify(
     output_format: Annotated[
         VerifyFormat, typer.Option("--format", help="Output format.")
     ] = VerifyFormat.text,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witness-key",
+            help="A witness's public key (PEM); repeatable: the bundle's checkpoint must carry "
+            "their C2SP cosignatures.",
+        ),
+    ] = None,
+    witnesses: Annotated[
+        int | None,
+        typer.Option(
+            "--witnesses",
+            min=1,
+            help="How many of the --witness-key keys must have cosigned (default: all).",
+        ),
+    ] = None,
     recompute: Annotated[
         bool,
         typer.Option(
@@ -166,17 +187,26 @@ def verify(
 ) -> None:
     """Check every signature, leaf and inclusion proof of a bundle offline; 1 on any failure.
 
-    The checkpoint, the manifest and every record must be signed by a pinned key (--key, --keys).
+    The checkpoint, the manifest and every record must be signed by a pinned key (--key, --keys)
+    or a key the log's key transitions reach from one.
     """
     if service is not None and checkpoint is None:
         raise UsageError("--service is only used with --checkpoint OLD")
+    witness_keys = _witness_keys(witness_key or [])
+    if witnesses is not None and witnesses > len(witness_keys):
+        raise UsageError(f"--witnesses {witnesses} needs as many --witness-key keys")
     pinned = _pinned(key, keys, trust_bundle_keys)
     old = _old_checkpoint(checkpoint, pinned) if checkpoint is not None else None
     proof = None
     if old is not None and service is not None:
         proof = _fetch_consistency(service, old.size, bundle_checkpoint(bundle).size)
     report = verify_bundle(
-        bundle, pinned_key_pem=pinned, old_checkpoint=old, consistency_proof=proof
+        bundle,
+        pinned_key_pem=pinned,
+        old_checkpoint=old,
+        consistency_proof=proof,
+        witness_keys=witness_keys,
+        witnesses=witnesses,
     )
     _print(report, output_format)
     differs = _report_recompute(bundle) if recompute else 0
@@ -184,6 +214,17 @@ def verify(
         raise VerificationError(f"{bundle}: {len(report.failures)} problem(s) found")
     if differs:
         raise VerificationError(f"{bundle}: {differs} record(s) do not follow from their policy")
+
+
+def _witness_keys(paths: list[Path]) -> dict[str, VerifyingKey]:
+    keys: dict[str, VerifyingKey] = {}
+    for path in paths:
+        try:
+            key = VerifyingKey.from_public_pem(_read(path))
+        except KeyFormatError as error:
+            raise InputError(path, f"is not a witness public key in PEM ({error})") from error
+        keys[key.key_id] = key
+    return keys
 
 
 def _report_recompute(bundle: Path) -> int:

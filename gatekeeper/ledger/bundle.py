@@ -12,9 +12,8 @@ Members, in the order they are written::
     keys.json         the service's public keys, the `/v1/keys` shape
     transitions.jsonl optional: each key-transition record of the log up to the checkpoint, in
                       log order, {"record": {record shape}, "proof": {"index", "size", "hashes"}}
-    witnesses.json    optional: {"note", "cosignatures": [line, ...], "consistency": [hex, ...]}:
-                      the newest cosigned checkpoint body, its C2SP cosignature lines and the
-                      consistency proof from it to the bundle's checkpoint
+    witnesses.json    optional: {"size", "cosignatures": [line, ...]}: the witnesses' C2SP
+                      cosignature/v1 lines of the bundle's checkpoint
     consistency.json  optional: {"old", "new", "hashes"} from an earlier tree size
     README.md         how an auditor checks the bundle
     manifest.json     a DSSE envelope signed by the service over the SHA-256 of every member
@@ -199,7 +198,7 @@ class BundleWriter:
 
         `consistency` is `{"old": N, "new": checkpoint.size, "hashes": [hex, ...]}`, the proof
         from an earlier tree size (the service adds it for `GET /v1/export?since_size=N`);
-        `witnesses` is `{"note", "cosignatures", "consistency"}` (see the module docstring).
+        `witnesses` is `{"size": checkpoint size, "cosignatures": [line, ...]}`.
         """
         if self._finished:
             raise LedgerError("the bundle is already finished")

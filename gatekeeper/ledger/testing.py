@@ -20,6 +20,8 @@ from gatekeeper.attest.statement import build_statement, parse_statement, statem
 from gatekeeper.attest.vsa import VsaInput, sign_vsa
 from gatekeeper.ledger.bundle import BundleWriter
 from gatekeeper.ledger.checkpoint import Checkpoint, sign_checkpoint
+from gatekeeper.ledger.cosignature import cosign
+from gatekeeper.ledger.key_chain import sign_transition, transition_statement
 from gatekeeper.ledger.merkle import MemoryTree, leaf_hash
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "sample_predicate",
     "sample_records",
     "sample_summary",
+    "write_rotated_bundle",
     "write_sample_bundle",
 ]
 
@@ -122,3 +125,49 @@ def write_sample_bundle(
             writer.write_record(record, tree.inclusion_proof(record["log_index"]), summary)
         writer.finish(checkpoint, keys_document(key), consistency=consistency)
     return tree, checkpoint
+
+
+def _transition_record(tree: MemoryTree, old: SigningKey, new: SigningKey) -> dict[str, Any]:
+    payload = transition_statement(ORIGIN, old.public, new.public, "2026-01-02T00:00:00Z")
+    envelope = sign_transition(payload, old, new).to_json_dict()
+    leaf = leaf_hash(canonical_json(envelope))
+    index = tree.append_hash(leaf)
+    return {
+        "id": f"key-{index:08d}",
+        "project": "@log/signing-keys",
+        "log_index": index,
+        "leaf_hash": leaf.hex(),
+        "integrated_at": "2026-01-02T00:00:00.000000Z",
+        "envelope": envelope,
+    }
+
+
+def write_rotated_bundle(
+    path: Path,
+    keys: tuple[SigningKey, SigningKey],
+    *,
+    transition_by: SigningKey | None = None,
+    witnesses: tuple[SigningKey, ...] = (),
+) -> Checkpoint:
+    """A bundle whose log rotated from `keys[0]` to `keys[1]`: two records by the first key,
+    the transition record (signed by `transition_by`, default the first key, and the second),
+    two records by the second key, the checkpoint and manifest by the second key, and a
+    cosignature of the checkpoint by each of `witnesses`."""
+    first, second = keys
+    tree = MemoryTree()
+    records = list(sample_records(2, first, tree))
+    transition = _transition_record(tree, transition_by or first, second)
+    later = list(sample_records(2, second, tree, project="acme/gadgets"))
+    checkpoint = sign_checkpoint(ORIGIN, tree.size, tree.root(), second)
+    lines = [
+        cosign(checkpoint.note, f"witness.test/{n}", key, 1767225600 + n).line()
+        for n, key in enumerate(witnesses)
+    ]
+    with path.open("wb") as out:
+        writer = BundleWriter(out, signing_key=second, exported_at="2026-02-01T00:00:00Z")
+        for record in [*records, *later]:
+            writer.write_record(record, tree.inclusion_proof(record["log_index"]))
+        writer.write_transition(transition, tree.inclusion_proof(transition["log_index"]))
+        cosigned = {"size": checkpoint.size, "cosignatures": lines} if lines else None
+        writer.finish(checkpoint, keys_document(first, second), witnesses=cosigned)
+    return checkpoint

@@ -19,20 +19,19 @@ from sqlalchemy.exc import IntegrityError
 
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import ServiceError, VerificationError
-from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import parse_note
 from gatekeeper.ledger.cosignature import Cosignature, parse_cosignature
 from gatekeeper.service._clock import utc_now
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.tables import CheckpointRow, WitnessCosignatureRow
-from gatekeeper.service.tree_nodes import NodeReader
 
 __all__ = [
     "StoredCosignature",
     "accept_cosignature",
+    "bundle_witnesses",
     "cosignatures_at",
     "load_witness_keys",
-    "newest_witnessed",
+    "newest_witnessed_size",
 ]
 
 _log = logging.getLogger(__name__)
@@ -142,26 +141,19 @@ def cosignatures_at(connection: Connection, size: int) -> list[StoredCosignature
     ]
 
 
-def newest_witnessed(connection: Connection, size: int) -> dict[str, Any] | None:
-    """The bundle's witnesses.json for a bundle at `size`: the newest cosigned checkpoint at
-    or below it, its cosignature lines (newest per witness) and the consistency proof to `size`."""
+def newest_witnessed_size(connection: Connection) -> int | None:
+    """The size of the newest checkpoint a witness cosigned, or None."""
     table = WitnessCosignatureRow.__table__
-    witnessed = connection.execute(
-        select(table.c.size).where(table.c.size <= size).order_by(table.c.size.desc()).limit(1)
-    ).scalar()
-    if witnessed is None:
-        return None
-    note = connection.execute(
-        select(CheckpointRow.note).where(CheckpointRow.size == witnessed)
-    ).scalar_one()
+    size = connection.execute(select(table.c.size).order_by(table.c.size.desc()).limit(1)).scalar()
+    return None if size is None else int(size)
+
+
+def bundle_witnesses(connection: Connection, size: int) -> dict[str, Any] | None:
+    """The bundle's witnesses.json for its checkpoint of `size`: the newest cosignature line
+    of each witness, or None when no witness cosigned that checkpoint."""
     newest: dict[str, str] = {}
-    for stored in cosignatures_at(connection, int(witnessed)):
+    for stored in cosignatures_at(connection, size):
         newest[stored.witness_key_id] = stored.cosignature
-    reader = NodeReader(connection)
-    reader.prefetch(merkle.required_nodes_for_consistency(int(witnessed), size))
-    proof = merkle.consistency_proof(int(witnessed), size, reader.get)
-    return {
-        "note": note,
-        "cosignatures": sorted(newest.values()),
-        "consistency": [digest.hex() for digest in proof],
-    }
+    if not newest:
+        return None
+    return {"size": size, "cosignatures": sorted(newest.values())}

@@ -36,7 +36,7 @@ from gatekeeper.service.store import KEYS_PROJECT, hex_hashes
 from gatekeeper.service.summaries import record_vsa, service_base
 from gatekeeper.service.tables import RecordRow
 from gatekeeper.service.tree_nodes import NodeReader
-from gatekeeper.service.witnesses import newest_witnessed
+from gatekeeper.service.witnesses import bundle_witnesses, newest_witnessed_size
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
 
@@ -119,7 +119,7 @@ def _chunks(
             yield sink.take()
         _write_transitions(connection, writer, checkpoint.size)
         keys = {"keys": [vars(key) for key in published_keys(connection)]}
-        witnessed = newest_witnessed(connection, checkpoint.size)
+        witnessed = bundle_witnesses(connection, checkpoint.size)
     writer.finish(
         Checkpoint(**checkpoint.model_dump()), keys, consistency=consistency, witnesses=witnessed
     )
@@ -146,6 +146,19 @@ def _write_transitions(connection: Connection, writer: BundleWriter, size: int) 
         writer.write_transition(record.to_json(), proof)
 
 
+def _bundle_checkpoint(context: Context, *, witnessed: bool) -> CheckpointOut:
+    with context.engine.connect() as connection:
+        if not witnessed:
+            checkpoint = context.store.latest_checkpoint(connection)
+        elif (size := newest_witnessed_size(connection)) is None:
+            raise ApiError(404, "no witness has cosigned a checkpoint of this log yet")
+        else:
+            checkpoint = context.store.checkpoint_at(connection, size)
+    if checkpoint is None:
+        raise ApiError(404, "the log is empty: there is nothing to export yet")
+    return checkpoint
+
+
 @router.get(
     "",
     response_class=StreamingResponse,
@@ -167,6 +180,13 @@ def export(
         int | None,
         Query(ge=1, description="Add the consistency proof from this older tree size."),
     ] = None,
+    witnessed: Annotated[
+        bool,
+        Query(
+            description="Export to the newest checkpoint a witness cosigned instead of the "
+            "newest checkpoint (records after it are left out)."
+        ),
+    ] = False,
 ) -> StreamingResponse:
     """A zip of the matching records, their inclusion proofs to the newest signed checkpoint,
     each verdict record's SLSA VSA v1 (`vsa.jsonl`), the public keys, the log's key transitions
@@ -175,9 +195,7 @@ def export(
     too, when `since_size` added the proof from OLD's size)."""
     project = checked_project(project)
     require_project(principal, project)
-    checkpoint = context.store.latest_checkpoint()
-    if checkpoint is None:
-        raise ApiError(404, "the log is empty: there is nothing to export yet")
+    checkpoint = _bundle_checkpoint(context, witnessed=witnessed)
     consistency = None
     if since_size is not None:
         if since_size > checkpoint.size:

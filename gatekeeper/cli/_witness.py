@@ -1,0 +1,196 @@
+"""One witness round: fetch the checkpoint, check it, cosign it, remember it.
+
+The state file (JSON, 0600, replaced atomically) keeps the log's origin, the size and root hash
+of the last checkpoint this witness cosigned, and the service keys it pinned. A checkpoint that
+is not signed by a pinned key, is of another log, is smaller than the last one, or does not
+extend it (RFC 9162 consistency proof) is refused: exit 1, nothing cosigned, state unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey
+from gatekeeper.errors import EvidenceNotStoredError, InputError, VerificationError
+from gatekeeper.ledger import pinned_keys
+from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_note, verify_checkpoint
+from gatekeeper.ledger.cosignature import cosign
+from gatekeeper.ledger.merkle import verify_consistency
+
+__all__ = ["WitnessState", "read_key", "read_state", "witness_once", "write_state"]
+
+STATE_FORMAT = "gatekeeper-witness-state/1"
+
+
+@dataclass
+class WitnessState:
+    """What a witness remembers between rounds."""
+
+    origin: str | None = None
+    size: int = 0
+    root_hash: str | None = None
+    service_keys: list[str] = field(default_factory=list)
+    """The pinned service keys, PEM."""
+
+    def keys(self) -> dict[str, VerifyingKey]:
+        """The pinned service keys by key id."""
+        found = [VerifyingKey.from_public_pem(pem) for pem in self.service_keys]
+        return {key.key_id: key for key in found}
+
+
+def read_key(path: Path) -> SigningKey:
+    """The witness's Ed25519 private key (PEM)."""
+    try:
+        return SigningKey.from_private_pem(path.read_bytes())
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from error
+    except KeyFormatError as error:
+        raise InputError(path, f"is not an Ed25519 private key in PEM ({error})") from error
+
+
+def read_state(path: Path) -> WitnessState:
+    """The state file, or an empty state when it does not exist yet."""
+    try:
+        value = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return WitnessState()
+    except (OSError, ValueError) as error:
+        raise InputError(path, f"is not a witness state file ({error})") from error
+    try:
+        if value.pop("format") != STATE_FORMAT:
+            raise ValueError("unknown format")
+        state = WitnessState(**value)
+        state.keys()
+    except (AttributeError, KeyError, TypeError, ValueError, KeyFormatError) as error:
+        raise InputError(path, f"is not a witness state file ({error})") from error
+    return state
+
+
+def write_state(path: Path, state: WitnessState) -> None:
+    """Replace the state file atomically (a temporary file beside it, mode 0600)."""
+    data = json.dumps({"format": STATE_FORMAT, **vars(state)}, indent=2).encode() + b"\n"
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _get(client: httpx.Client, url: str, **params: int) -> httpx.Response:
+    try:
+        response = client.get(url, params=params)
+    except httpx.HTTPError as error:
+        raise EvidenceNotStoredError(f"cannot reach the service for {url}: {error}") from error
+    if response.status_code != 200:
+        raise EvidenceNotStoredError(
+            f"the service answered {response.status_code} to {url}: {response.text[:200]}"
+        )
+    return response
+
+
+def _first_pin(client: httpx.Client) -> dict[str, VerifyingKey]:
+    """First run without --service-key: the service's current key, as /v1/keys says."""
+    try:
+        entries = _get(client, "/v1/keys").json()["keys"]
+        current = [e["public_key_pem"] for e in entries if e.get("retired_at") is None]
+        return pinned_keys("\n".join(current).encode()) or {}
+    except (ValueError, KeyError, TypeError, InputError) as error:
+        raise VerificationError(f"the service's /v1/keys cannot be read: {error}") from error
+
+
+def _check_growth(client: httpx.Client, state: WitnessState, checkpoint: Checkpoint) -> None:
+    if state.origin is not None and checkpoint.origin() != state.origin:
+        raise VerificationError(
+            f"the checkpoint is of log {checkpoint.origin()!r}, not {state.origin!r} this "
+            "witness follows; not cosigned"
+        )
+    if checkpoint.size < state.size:
+        raise VerificationError(
+            f"the log shows size {checkpoint.size}, smaller than size {state.size} this witness "
+            "cosigned: the log was rolled back or rebuilt; not cosigned"
+        )
+    if state.size == 0 or state.root_hash is None:
+        return
+    old_root = bytes.fromhex(state.root_hash)
+    proof: list[bytes] = []
+    if checkpoint.size > state.size:
+        url = "/v1/log/proof/consistency"
+        try:
+            hashes = _get(client, url, old=state.size, new=checkpoint.size).json()["hashes"]
+            proof = [bytes.fromhex(h) for h in hashes]
+        except (ValueError, KeyError, TypeError) as error:
+            raise VerificationError(f"the consistency proof cannot be read: {error}") from error
+    try:
+        verify_consistency(state.size, checkpoint.size, old_root, checkpoint.root(), proof)
+    except VerificationError as error:
+        raise VerificationError(
+            f"the log at size {checkpoint.size} is not an extension of the log at size "
+            f"{state.size} this witness cosigned ({error}): it was rewritten; not cosigned"
+        ) from error
+
+
+def witness_once(
+    client: httpx.Client,
+    key: SigningKey,
+    name: str,
+    state_path: Path,
+    service_keys: dict[str, VerifyingKey] | None = None,
+) -> list[str]:
+    """One round; returns the lines to print. VerificationError (exit 1) on any inconsistency,
+    before anything is cosigned or the state changes."""
+    state = read_state(state_path)
+    pinned = {**state.keys(), **(service_keys or {})}
+    said: list[str] = []
+    if not pinned:
+        pinned = _first_pin(client)
+        ids = ", ".join(pinned)
+        said.append(
+            f"first run: pinned the service's current key {ids} in {state_path}; compare it "
+            "with the key the operator published (pass --service-key to pin it yourself)"
+        )
+    note = _get(client, "/v1/log/checkpoint/note").text
+    try:
+        checkpoint = checkpoint_from_note(note, pinned.values())
+        verify_checkpoint(checkpoint, pinned[checkpoint.key_id])
+    except VerificationError as error:
+        raise VerificationError(
+            f"the service's checkpoint does not verify with the pinned service key ({error}); "
+            "after a key rotation pin the new key with --service-key; not cosigned"
+        ) from error
+    _check_growth(client, state, checkpoint)
+    line = cosign(checkpoint.note, name, key, int(time.time())).line()
+    body: dict[str, Any] = {"checkpoint": checkpoint.note, "cosignature": line}
+    try:
+        response = client.post("/v1/log/witness", json=body)
+    except httpx.HTTPError as error:
+        raise EvidenceNotStoredError(f"cannot reach the service to cosign: {error}") from error
+    if response.status_code not in (200, 201):
+        raise VerificationError(
+            f"the service refused the cosignature ({response.status_code}): {response.text[:300]}"
+        )
+    state.origin, state.size, state.root_hash = (
+        checkpoint.origin(),
+        checkpoint.size,
+        checkpoint.root_hash,
+    )
+    state.service_keys = sorted({key.public_pem() for key in pinned.values()})
+    write_state(state_path, state)
+    said.append(
+        f"cosigned {checkpoint.origin()} at size {checkpoint.size} (root "
+        f"{checkpoint.root_hash[:16]}...) as {name}"
+    )
+    return said
