@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -25,9 +25,21 @@ from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_note, verif
 from gatekeeper.ledger.cosignature import cosign
 from gatekeeper.ledger.merkle import verify_consistency
 
-__all__ = ["WitnessState", "read_key", "read_state", "witness_once", "write_state"]
+__all__ = ["HttpClient", "WitnessState", "read_key", "read_state", "witness_once", "write_state"]
 
 STATE_FORMAT = "gatekeeper-witness-state/1"
+
+
+class HttpClient(Protocol):
+    """What a witness round needs of an HTTP client with the service's base URL (httpx.Client)."""
+
+    def get(self, url: str, *, params: dict[str, int] | None = None) -> httpx.Response:
+        """GET `url`."""
+        ...
+
+    def post(self, url: str, *, json: Any = None) -> httpx.Response:
+        """POST `json` to `url`."""
+        ...
 
 
 @dataclass
@@ -90,7 +102,7 @@ def write_state(path: Path, state: WitnessState) -> None:
         raise
 
 
-def _get(client: httpx.Client, url: str, **params: int) -> httpx.Response:
+def _get(client: HttpClient, url: str, **params: int) -> httpx.Response:
     try:
         response = client.get(url, params=params)
     except httpx.HTTPError as error:
@@ -102,7 +114,7 @@ def _get(client: httpx.Client, url: str, **params: int) -> httpx.Response:
     return response
 
 
-def _first_pin(client: httpx.Client) -> dict[str, VerifyingKey]:
+def _first_pin(client: HttpClient) -> dict[str, VerifyingKey]:
     """First run without --service-key: the service's current key, as /v1/keys says."""
     try:
         entries = _get(client, "/v1/keys").json()["keys"]
@@ -112,7 +124,7 @@ def _first_pin(client: httpx.Client) -> dict[str, VerifyingKey]:
         raise VerificationError(f"the service's /v1/keys cannot be read: {error}") from error
 
 
-def _check_growth(client: httpx.Client, state: WitnessState, checkpoint: Checkpoint) -> None:
+def _check_growth(client: HttpClient, state: WitnessState, checkpoint: Checkpoint) -> None:
     if state.origin is not None and checkpoint.origin() != state.origin:
         raise VerificationError(
             f"the checkpoint is of log {checkpoint.origin()!r}, not {state.origin!r} this "
@@ -144,7 +156,7 @@ def _check_growth(client: httpx.Client, state: WitnessState, checkpoint: Checkpo
 
 
 def witness_once(
-    client: httpx.Client,
+    client: HttpClient,
     key: SigningKey,
     name: str,
     state_path: Path,
