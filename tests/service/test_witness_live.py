@@ -55,8 +55,8 @@ def test_witness_rotation_and_verify_as_a_user_runs_them(
         keys = httpx.get(f"{service.url}/v1/keys").json()["keys"]
         first_key.write_text(keys[0]["public_key_pem"])
         witness_env = {**service.env, "GATEKEEPER_TOKEN": read}
-        args = ("witness", "--service", service.url, "--key", str(witness_key))
-        args += ("--state", str(state), "--name", "qa.example/witness")
+        args = [*("witness", "--service", service.url, "--key", str(witness_key))]
+        args += ["--state", str(state), "--name", "qa.example/witness"]
         _post(service, ingest, 1, 2)
         rotated = run_gatekeeper("keys", "rotate", env=service.env)
         assert rotated.returncode == 0, rotated.stderr
