@@ -164,6 +164,7 @@ def verify(
         list[Path] | None,
         typer.Option(
             "--witness-key",
+            metavar="<path>",
             help="A witness's public key (PEM); repeatable: the bundle's checkpoint must carry "
             "their C2SP cosignatures.",
         ),
@@ -172,7 +173,6 @@ def verify(
         int | None,
         typer.Option(
             "--witnesses",
-            min=1,
             help="How many of the --witness-key keys must have cosigned (default: all).",
         ),
     ] = None,
@@ -193,8 +193,8 @@ def verify(
     if service is not None and checkpoint is None:
         raise UsageError("--service is only used with --checkpoint OLD")
     witness_keys = _witness_keys(witness_key or [])
-    if witnesses is not None and witnesses > len(witness_keys):
-        raise UsageError(f"--witnesses {witnesses} needs as many --witness-key keys")
+    if witnesses is not None and not 1 <= witnesses <= len(witness_keys):
+        raise UsageError(f"--witnesses {witnesses}: give 1 to the number of --witness-key keys")
     pinned = _pinned(key, keys, trust_bundle_keys)
     old = _old_checkpoint(checkpoint, pinned) if checkpoint is not None else None
     proof = None

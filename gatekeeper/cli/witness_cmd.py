@@ -56,10 +56,11 @@ def witness(
         typer.Option("--every", help="Run again after this long (60s, 5m, 1h) until stopped."),
     ] = None,
 ) -> None:
-    """Check the log's newest checkpoint against the last one this witness cosigned and, when
-    the log only grew, post a C2SP cosignature/v1 of it; exit 1 on any inconsistency (a smaller
-    tree, another root, a failed consistency proof), never cosigning. GATEKEEPER_TOKEN: a read
-    token of the service."""
+    """Cosign the log's newest checkpoint when it only grew; exit 1 otherwise, never cosigning.
+
+    Checks the checkpoint against the last one this witness cosigned (a smaller tree, another
+    root or a failed consistency proof is exit 1) and posts a C2SP cosignature/v1 of it.
+    GATEKEEPER_TOKEN: a read token of the service."""
     settings = load_settings()
     url = service or settings.service_url
     if not url:

@@ -101,3 +101,26 @@ def test_witness_bad_flags_exit_2_with_a_sentence(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert "none.pem" in missing.stderr
     assert "Traceback" not in missing.stderr + every.stderr
+
+
+def test_verify_witness_flags_that_cannot_work_exit_2(tmp_path: Path) -> None:
+    """--witnesses beyond the given keys, or a witness key that is not a PEM key, is one line
+    and exit 2."""
+    key = tmp_path / "service.pem"
+    key.write_text(SigningKey.generate().public.public_pem())
+    witness = tmp_path / "w.pub"
+    witness.write_text(SigningKey.generate().public.public_pem())
+    bundle = tmp_path / "b.zip"
+    bundle.write_bytes(b"")
+    common = ("verify", str(bundle), "--key", str(key), "--witness-key")
+    many = run_gatekeeper(*common, str(witness), "--witnesses", "2")
+    assert many.returncode == 2
+    assert "--witnesses 2: give 1 to the number of --witness-key keys" in many.stderr
+    bad = run_gatekeeper(*common, str(key.with_name("missing.pub")))
+    assert bad.returncode == 2
+    assert "missing.pub" in bad.stderr
+    garbage = tmp_path / "garbage.pub"
+    garbage.write_text("not a key")
+    wrong = run_gatekeeper(*common, str(garbage))
+    assert wrong.returncode == 2
+    assert "is not a witness public key in PEM" in wrong.stderr
