@@ -20,6 +20,7 @@ from gatekeeper.ledger import (
     BundleReport,
     Checkpoint,
     bundle_checkpoint,
+    bundle_keys,
     checkpoint_from_json,
     checkpoint_from_note,
     pinned_keys,
@@ -50,15 +51,17 @@ def _read(path: Path) -> bytes:
         raise InputError(path, f"cannot be read ({error.strerror or error})") from error
 
 
-def _old_checkpoint(path: Path, pinned: bytes | None) -> Checkpoint:
-    """The JSON checkpoint (GET /v1/log/checkpoint) or its signed-note text (…/note)."""
+def _old_checkpoint(path: Path, pinned: bytes | None, bundle: Path) -> Checkpoint:
+    """The JSON checkpoint (GET /v1/log/checkpoint) or its signed-note text (…/note); the
+    note's signature line is found by a pinned key or a key of the bundle (one a transition
+    may reach: the bundle's verification decides whether it is trusted)."""
     data = _read(path)
     try:
         if data.lstrip().startswith(b"{"):
             return checkpoint_from_json(strict_json_loads(data))
         if pinned is None:
             raise VerificationError("a signed-note checkpoint is read with --key or --keys")
-        keys = (pinned_keys(pinned) or {}).values()
+        keys = [*(pinned_keys(pinned) or {}).values(), *bundle_keys(bundle)]
         return checkpoint_from_note(data.decode("utf-8", "replace"), keys)
     except (CanonicalJSONError, VerificationError) as error:
         raise InputError(path, str(error)) from error
@@ -196,7 +199,7 @@ def verify(
     if witnesses is not None and not 1 <= witnesses <= len(witness_keys):
         raise UsageError(f"--witnesses {witnesses}: give 1 to the number of --witness-key keys")
     pinned = _pinned(key, keys, trust_bundle_keys)
-    old = _old_checkpoint(checkpoint, pinned) if checkpoint is not None else None
+    old = _old_checkpoint(checkpoint, pinned, bundle) if checkpoint is not None else None
     proof = None
     if old is not None and service is not None:
         proof = _fetch_consistency(service, old.size, bundle_checkpoint(bundle).size)

@@ -8,6 +8,7 @@ from gatekeeper.ledger.bundle_verify import (
     BundleFailure,
     BundleReport,
     bundle_checkpoint,
+    bundle_keys,
     pinned_keys,
     verify_bundle,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "MemoryTree",
     "NodeKey",
     "bundle_checkpoint",
+    "bundle_keys",
     "checkpoint_from_json",
     "checkpoint_from_note",
     "consistency_proof",

@@ -10,8 +10,10 @@ Members, in the order they are written::
                       "envelope"}: its SLSA VSA v1 in a DSSE envelope signed by the service
     checkpoint.json   the signed checkpoint every proof leads to
     keys.json         the service's public keys, the `/v1/keys` shape
-    transitions.jsonl optional: each key-transition record of the log up to the checkpoint, in
-                      log order, {"record": {record shape}, "proof": {"index", "size", "hashes"}}
+    transitions.jsonl optional: each key-transition record of the log, in log order,
+                      {"record": {record shape}, "proof": {"index", "size", "hashes"}}; the
+                      proof is to the checkpoint, or for a transition after it (the key that
+                      signs the manifest came later) to the log's size at export
     witnesses.json    optional: {"size", "cosignatures": [line, ...]}: the witnesses' C2SP
                       cosignature/v1 lines of the bundle's checkpoint
     consistency.json  optional: {"old", "new", "hashes"} from an earlier tree size
@@ -127,7 +129,7 @@ class BundleWriter:
         self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed in finish
         self._summaries = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed in finish
         self._summary_count = 0
-        self._transitions: list[tuple[dict[str, Any], list[str]]] = []
+        self._transitions: list[tuple[dict[str, Any], list[str], int | None]] = []
         self._count = 0
         self._size: int | None = None
         self._finished = False
@@ -176,15 +178,22 @@ class BundleWriter:
             self._summaries.write(canonical_json({**entry, "envelope": dict(summary)}) + b"\n")
             self._summary_count += 1
 
-    def write_transition(self, record: Mapping[str, Any], proof_hashes: Sequence[bytes]) -> None:
+    def write_transition(
+        self,
+        record: Mapping[str, Any],
+        proof_hashes: Sequence[bytes],
+        proof_size: int | None = None,
+    ) -> None:
         """Add one key-transition record (the API's record shape, in log order) with its
-        inclusion proof to the checkpoint; the verifier follows them from the pinned key."""
+        inclusion proof to the checkpoint, or, for a transition the log appended after the
+        bundle's checkpoint (the key that signs the manifest came later), to the tree of
+        `proof_size`; the verifier follows them from the pinned key."""
         if self._finished:
             raise LedgerError("the bundle is already finished")
         missing = RECORD_FIELDS - record.keys()
         if missing:
             raise LedgerError(f"the record lacks {', '.join(sorted(missing))}")
-        self._transitions.append((dict(record), [h.hex() for h in proof_hashes]))
+        self._transitions.append((dict(record), [h.hex() for h in proof_hashes], proof_size))
 
     def finish(
         self,
@@ -222,13 +231,13 @@ class BundleWriter:
                         "record": record,
                         "proof": {
                             "index": record["log_index"],
-                            "size": checkpoint.size,
+                            "size": size or checkpoint.size,
                             "hashes": hashes,
                         },
                     }
                 )
                 + b"\n"
-                for record, hashes in self._transitions
+                for record, hashes, size in self._transitions
             )
             files[TRANSITIONS_MEMBER] = self._write(TRANSITIONS_MEMBER, lines)
         if witnesses is not None:

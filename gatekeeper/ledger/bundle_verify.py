@@ -30,7 +30,14 @@ from gatekeeper.ledger.bundle import (
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
 from gatekeeper.ledger.merkle import verify_consistency
 
-__all__ = ["BundleFailure", "BundleReport", "bundle_checkpoint", "pinned_keys", "verify_bundle"]
+__all__ = [
+    "BundleFailure",
+    "BundleReport",
+    "bundle_checkpoint",
+    "bundle_keys",
+    "pinned_keys",
+    "verify_bundle",
+]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PARALLEL_BYTES = 4 * 1024 * 1024
@@ -155,6 +162,15 @@ def bundle_checkpoint(path: str | Path) -> Checkpoint:
             return checkpoint_from_json(strict_json_loads(archive.read(CHECKPOINT_MEMBER)))
         except (*ZIP_ERRORS, CanonicalJSONError, VerificationError) as error:
             raise InputError(path, f"{CHECKPOINT_MEMBER} cannot be read ({error})") from error
+
+
+def bundle_keys(path: str | Path) -> list[VerifyingKey]:
+    """The public keys the bundle's keys.json lists, not trusted (to find which signature line
+    of an older signed note to read; `verify_bundle` decides whether its key is trusted)."""
+    with _open(path) as archive:
+        state = BundleState(archive, None)
+        state.load_keys()
+    return list(state.envelope_keys.values())
 
 
 def verify_bundle(

@@ -148,11 +148,14 @@ def write_rotated_bundle(
     *,
     transition_by: SigningKey | None = None,
     witnesses: tuple[SigningKey, ...] = (),
+    manifest_key: SigningKey | None = None,
 ) -> Checkpoint:
     """A bundle whose log rotated from `keys[0]` to `keys[1]`: two records by the first key,
     the transition record (signed by `transition_by`, default the first key, and the second),
     two records by the second key, the checkpoint and manifest by the second key, and a
-    cosignature of the checkpoint by each of `witnesses`."""
+    cosignature of the checkpoint by each of `witnesses`. With `manifest_key`, the log rotated
+    again after the checkpoint (a transition the bundle's tree does not cover) and that key
+    signs the manifest, as an export at an older checkpoint has it."""
     first, second = keys
     tree = MemoryTree()
     records = list(sample_records(2, first, tree))
@@ -163,11 +166,18 @@ def write_rotated_bundle(
         cosign(checkpoint.note, f"witness.test/{n}", key, 1767225600 + n).line()
         for n, key in enumerate(witnesses)
     ]
+    size = tree.size
+    after = _transition_record(tree, second, manifest_key) if manifest_key else None
     with path.open("wb") as out:
-        writer = BundleWriter(out, signing_key=second, exported_at="2026-02-01T00:00:00Z")
+        signer = manifest_key or second
+        writer = BundleWriter(out, signing_key=signer, exported_at="2026-02-01T00:00:00Z")
         for record in [*records, *later]:
-            writer.write_record(record, tree.inclusion_proof(record["log_index"]))
-        writer.write_transition(transition, tree.inclusion_proof(transition["log_index"]))
+            writer.write_record(record, tree.inclusion_proof(record["log_index"], size))
+        writer.write_transition(transition, tree.inclusion_proof(transition["log_index"], size))
+        if after is not None:
+            index = after["log_index"]
+            writer.write_transition(after, tree.inclusion_proof(index), tree.size)
         cosigned = {"size": checkpoint.size, "cosignatures": lines} if lines else None
-        writer.finish(checkpoint, keys_document(first, second), witnesses=cosigned)
+        published = keys_document(first, second, *([manifest_key] if manifest_key else []))
+        writer.finish(checkpoint, published, witnesses=cosigned)
     return checkpoint

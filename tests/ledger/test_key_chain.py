@@ -240,3 +240,16 @@ def test_the_writer_refuses_a_transition_it_cannot_write(tmp_path: Path) -> None
         writer.close()
         with pytest.raises(LedgerError, match="already finished"):
             writer.write_transition({"id": "x"}, [])
+
+
+def test_a_transition_after_the_checkpoint_reaches_the_manifest_key(tmp_path: Path) -> None:
+    """A bundle at an older checkpoint, its manifest signed by a key the log rotated to later,
+    verifies from the first key through both transitions."""
+    third = SigningKey.from_seed(b"\x07" * 32)
+    path = tmp_path / "older.zip"
+    write_rotated_bundle(path, (FIRST, SECOND), manifest_key=third)
+    report = verify_bundle(path, pinned_key_pem=FIRST.public.public_pem().encode())
+    assert report.ok, report.failures
+    assert report.key_transitions == 2
+    assert report.checkpoint is not None
+    assert report.checkpoint.size == 5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -163,3 +163,30 @@ def test_a_transition_signed_by_a_foreign_key_fails_verify(
         "or earlier transition reaches"
     ) in messages
     assert not report.ok
+
+
+class _SignedBeforeTheRotation:
+    """A key source whose first answer is the key current before a rotation (an append that
+    signed just before another instance rotated), then the database's current key."""
+
+    def __init__(self, stale: SigningKey, current: Callable[[], SigningKey]) -> None:
+        self.answers = [stale]
+        self.current = current
+
+    def __call__(self) -> SigningKey:
+        return self.answers.pop() if self.answers else self.current()
+
+
+def test_an_envelope_signed_before_a_rotation_is_signed_again_with_the_new_key(
+    app: FastAPI, settings: Settings
+) -> None:
+    """An append whose envelope was signed with the key a rotation has just retired is signed
+    again under the log lock: no record after a transition is signed by the retired key."""
+    old = _store(app).signing_key()
+    new = rotate(_store(app).engine, settings.data_dir, settings.log_origin)
+    source = _SignedBeforeTheRotation(old, _store(app).signing_key)
+    store = EvidenceStore(_store(app).engine, source, settings.log_origin)
+    result = store.append("acme/widget", canonical_json(statement(9)), StatementMeta())
+    assert _signers(app)[-1] == (result.record.log_index, "acme/widget", new.key_id)
+    assert result.receipt is not None
+    assert result.receipt.checkpoint.key_id == new.key_id

@@ -27,8 +27,10 @@ def _post(service: RunningService, token: str, *numbers: int) -> None:
         assert response.status_code == 201, response.text
 
 
-def _export(service: RunningService, path: Path) -> Path:
-    response = httpx.get(f"{service.url}/v1/export", headers=bearer(service.admin_token))
+def _export(service: RunningService, path: Path, **params: str | int) -> Path:
+    response = httpx.get(
+        f"{service.url}/v1/export", params=params, headers=bearer(service.admin_token)
+    )
     assert response.status_code == 200, response.text
     path.write_bytes(response.content)
     return path
@@ -37,9 +39,10 @@ def _export(service: RunningService, path: Path) -> Path:
 def test_witness_rotation_and_verify_as_a_user_runs_them(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """The witness cosigns twice, `keys rotate` logs a transition, `verify --key FIRST
-    --witness-key` passes; after the owner rebuilds the tail the witness exits 1 with a
-    sentence (state unchanged) and verify fails."""
+    """Across two logged rotations the witness cosigns twice and `verify --key FIRST
+    --witness-key --checkpoint OLD.note` passes on a bundle whose checkpoint a retired key
+    signed; after the owner rebuilds the tail the witness exits 1 with a sentence (state
+    unchanged) and verify fails."""
     witness_key = tmp_path / "witness.pem"
     witness_key.write_bytes(SigningKey.from_seed(b"\x31" * 32).private_pem())
     witness_pub = tmp_path / "witness.pub"
@@ -55,6 +58,7 @@ def test_witness_rotation_and_verify_as_a_user_runs_them(
         keys = httpx.get(f"{service.url}/v1/keys").json()["keys"]
         first_key.write_text(keys[0]["public_key_pem"])
         witness_env = {**service.env, "GATEKEEPER_TOKEN": read}
+        read_h = bearer(read)
         args = [*("witness", "--service", service.url, "--key", str(witness_key))]
         args += ["--state", str(state), "--name", "qa.example/witness"]
         _post(service, ingest, 1, 2)
@@ -62,6 +66,8 @@ def test_witness_rotation_and_verify_as_a_user_runs_them(
         assert rotated.returncode == 0, rotated.stderr
         assert "key transition logged:" in rotated.stdout
         _post(service, ingest, 3)
+        note = tmp_path / "size4.note"
+        note.write_text(httpx.get(f"{service.url}/v1/log/checkpoint/note", headers=read_h).text)
         once = run_gatekeeper(*args, env=witness_env)
         assert once.returncode == 0, once.stderr
         assert "first run: pinned the service's current key" in once.stdout
@@ -69,21 +75,38 @@ def test_witness_rotation_and_verify_as_a_user_runs_them(
         twice = run_gatekeeper(*args, env=witness_env)
         assert twice.returncode == 0, twice.stderr
         assert " at size 5 " in twice.stdout
-        bundle = _export(service, tmp_path / "good.zip")
-        verify = ("verify", str(bundle), "--key", str(first_key), "--witness-key", str(witness_pub))
+        assert run_gatekeeper("keys", "rotate", env=service.env).returncode == 0
+        _post(service, ingest, 5)
+        witnessed = _export(service, tmp_path / "witnessed.zip", witnessed="true", since_size=4)
+        verify = ["verify", str(witnessed), "--key", str(first_key)]
+        verify += ["--witness-key", str(witness_pub), "--checkpoint", str(note)]
         good = run_gatekeeper(*verify, env=witness_env)
         assert good.returncode == 0, good.stdout + good.stderr
-        assert "1 key transition(s) from it; cosigned by 1 witness(es)" in good.stdout
+        assert "tree size 5" in good.stdout  # signed by the key the second rotation retired
+        assert "2 key transition(s) from it; cosigned by 1 witness(es)" in good.stdout
+        assert good.stdout.rstrip().endswith("the log only grew since size 4")
+        latest = _export(service, tmp_path / "latest.zip")
+        chained = run_gatekeeper("verify", str(latest), "--key", str(first_key), env=witness_env)
+        assert chained.returncode == 0, chained.stdout + chained.stderr
+        assert "tree size 7" in chained.stdout
+        assert "2 key transition(s) from it" in chained.stdout
+        third = tmp_path / "third.pub"
+        keys = httpx.get(f"{service.url}/v1/keys").json()["keys"]
+        third.write_text(next(k["public_key_pem"] for k in keys if k["retired_at"] is None))
         before = state.read_bytes()
         drop_triggers(engine)
         origin = json.loads(before)["origin"]
-        rewrite_tail(engine, data_dir, origin, 4, [statement(40), statement(5)])
+        rewrite_tail(engine, data_dir, origin, 4, [statement(40), statement(6), statement(7)])
+        pinned_after_rotation = run_gatekeeper(*args, env=witness_env)
+        assert pinned_after_rotation.returncode == 1
+        assert "pin the new key with --service-key" in pinned_after_rotation.stderr
+        args += ["--service-key", str(third)]
         refused = run_gatekeeper(*args, env=witness_env)
         assert refused.returncode == 1
         assert "it was rewritten; not cosigned" in refused.stderr
         assert state.read_bytes() == before
         bad_bundle = _export(service, tmp_path / "rewritten.zip")
-        bad = run_gatekeeper("verify", str(bad_bundle), *verify[2:], env=witness_env)
+        bad = run_gatekeeper("verify", str(bad_bundle), *verify[2:6], env=witness_env)
         assert bad.returncode == 1
         assert "FAIL witnesses.json: 0 of the 1 witness keys cosigned" in bad.stdout
         engine.dispose()

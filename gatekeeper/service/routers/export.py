@@ -117,7 +117,7 @@ def _chunks(
                 writer.write_record(record.to_json(), proof, _summary(record, base, key))
             last = records[-1].log_index
             yield sink.take()
-        _write_transitions(connection, writer, checkpoint.size)
+        _write_transitions(context, connection, writer, checkpoint.size)
         keys = {"keys": [vars(key) for key in published_keys(connection)]}
         witnessed = bundle_witnesses(connection, checkpoint.size)
     writer.finish(
@@ -126,24 +126,26 @@ def _chunks(
     yield sink.take()
 
 
-def _write_transitions(connection: Connection, writer: BundleWriter, size: int) -> None:
-    """Every key transition of the log up to `size`, whatever the filters: the verifier
-    follows them from the key it pinned to the keys that signed later records."""
+def _write_transitions(
+    context: Context, connection: Connection, writer: BundleWriter, size: int
+) -> None:
+    """Every key transition of the log, whatever the filters: the verifier follows them from
+    the key it pinned to the keys that signed later records and the manifest (a transition
+    after `size` is proven to the newest checkpoint's tree instead)."""
+    newest = context.store.latest_checkpoint(connection)
+    latest = max(size, newest.size if newest is not None else size)
     rows = connection.execute(
         select(RecordRow.__table__)
-        .where(RecordRow.project == KEYS_PROJECT, RecordRow.log_index < size)
+        .where(RecordRow.project == KEYS_PROJECT, RecordRow.log_index < latest)
         .order_by(RecordRow.log_index)
     ).all()
     records = [record_from_row(row._mapping) for row in rows]
     reader = NodeReader(connection)
-    reader.prefetch(
-        pair
-        for record in records
-        for pair in merkle.required_nodes_for_inclusion(record.log_index, size)
-    )
     for record in records:
-        proof = merkle.inclusion_proof(record.log_index, size, reader.get)
-        writer.write_transition(record.to_json(), proof)
+        tree = size if record.log_index < size else latest
+        reader.prefetch(merkle.required_nodes_for_inclusion(record.log_index, tree))
+        proof = merkle.inclusion_proof(record.log_index, tree, reader.get)
+        writer.write_transition(record.to_json(), proof, tree)
 
 
 def _bundle_checkpoint(context: Context, *, witnessed: bool) -> CheckpointOut:
