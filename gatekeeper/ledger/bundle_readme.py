@@ -17,11 +17,12 @@ Check it with:
     gatekeeper verify {{this file}} --key service-public-key.pem
 
 `--key` pins the service's public key (the PEM from `GET /v1/keys` that you kept earlier, or that
-the organisation published): the checkpoint and the manifest must then be signed by that key,
-so pin the current one (the key whose `retired_at` is null); records signed by older keys are
-still checked with `keys.json`, and the pinned checkpoint's Merkle root vouches for them. Without
-`--key` the keys inside the bundle are used, which proves that the bundle is self-consistent but
-not who made it. `--checkpoint OLD.json` also proves that the
+the organisation published): the checkpoint, the manifest and every record must then be signed
+by that key or by a key the log's key transitions (`transitions.jsonl`: each signed by the key
+before it and the key it names) reach from it. `--trust-bundle-keys` uses the keys inside the
+bundle instead, which proves that the bundle is self-consistent but not who made it.
+`--witness-key PUB` requires the witnesses' cosignatures of the checkpoint (`witnesses.json`).
+`--checkpoint OLD.json` also proves that the
 log only grew since a checkpoint you kept earlier (an append-only log cannot drop or rewrite a
 record without breaking that proof).
 
@@ -33,7 +34,8 @@ record without breaking that proof).
 3. For each line of `records.jsonl` (one record: id, project, log_index, leaf_hash,
    integrated_at, envelope):
    - the line's SHA-256 is line i of `records.sha256` (covered by the manifest);
-   - the DSSE envelope is signed by a key in `keys.json` (key id = SHA-256 of the raw key);
+   - the DSSE envelope is signed by a pinned key or one the transitions reach (key id =
+     SHA-256 of the raw key);
    - its payload is an in-toto Statement v1 (subject = repository + commit);
    - `leaf_hash` = SHA-256(0x00 || RFC 8785 canonical JSON of the envelope object);
    - line i of `proofs.jsonl` is an RFC 9162 inclusion proof of that leaf at `log_index` to the

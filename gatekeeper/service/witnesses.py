@@ -36,6 +36,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _FUTURE_SKEW_S = 300
+_NAME_MAX = 200  # the column's width
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,10 @@ def accept_cosignature(
         cosignature = parse_cosignature(line)
     except VerificationError as error:
         raise ApiError(422, f"cosignature: {error}", "cosignature_invalid") from None
+    if len(cosignature.name) > _NAME_MAX:
+        raise ApiError(
+            422, f"the cosigner name is longer than {_NAME_MAX} characters", "cosignature_invalid"
+        )
     key = _witness(cosignature, witnesses)
     if cosignature.timestamp > time.time() + _FUTURE_SKEW_S:
         raise ApiError(422, "the cosignature's time is in the future", "cosignature_invalid")

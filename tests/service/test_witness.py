@@ -191,6 +191,15 @@ def test_the_service_refuses_foreign_keys_and_checkpoints_it_never_issued(
     assert (status, body["error"]["code"]) == (422, "cosignature_invalid")
     status, body = _post(witnessed, note, "\u2014 w nope")
     assert (status, body["error"]["code"]) == (422, "cosignature_invalid")
+    long_name = cosign(note, "w" * 201, WITNESS, 1767225600).line()
+    status, body = _post(witnessed, note, long_name)
+    assert (status, body["error"]["code"]) == (422, "cosignature_invalid")
+    future = cosign(note, "w", WITNESS, 2**40).line()
+    status, body = _post(witnessed, note, future)
+    assert body["error"] == {
+        "code": "cosignature_invalid",
+        "message": "the cosignature's time is in the future",
+    }
     good = cosign(note, "w", WITNESS, 1767225600).line()
     assert _post(witnessed, note, good)[0] == 201
     status, body = _post(witnessed, note, good)
