@@ -9,11 +9,19 @@ from typing import Any
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
 from gatekeeper.errors import VerificationError
 from gatekeeper.ledger._bundle_state import BundleState
-from gatekeeper.ledger.bundle import RECORD_FIELDS, TRANSITIONS_MEMBER
+from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, RECORD_FIELDS, TRANSITIONS_MEMBER
+from gatekeeper.ledger.checkpoint import Checkpoint
 from gatekeeper.ledger.key_chain import follow_chain
 from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
 
-__all__ = ["Transition", "check_transition_proofs", "follow_bundle_chain", "load_transitions"]
+__all__ = [
+    "KeyPeriods",
+    "Transition",
+    "check_key_periods",
+    "check_transition_proofs",
+    "follow_bundle_chain",
+    "load_transitions",
+]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -65,16 +73,59 @@ def load_transitions(state: BundleState) -> list[Transition]:
     return entries
 
 
-def follow_bundle_chain(state: BundleState, entries: list[Transition]) -> int:
+@dataclass(frozen=True)
+class KeyPeriods:
+    """Where in the log each followed transition put a key in and took one out (log index of
+    the transition record), and how many transitions were followed."""
+
+    started: dict[str, int]
+    retired: dict[str, int]
+    followed: int
+
+    def problem(self, checkpoint: Checkpoint) -> str | None:
+        """Why `checkpoint` cannot be signed by its key at its size, or None.
+
+        The transition at index j is the last leaf the old key signs a checkpoint for (size
+        j + 1); the new key signs from size j + 2 on."""
+        key, size = checkpoint.key_id, checkpoint.size
+        if key in self.retired and size > self.retired[key] + 1:
+            return (
+                f"signed by key {key[:16]}..., which the log retired at index "
+                f"{self.retired[key]}: a checkpoint of size {size} is its successor's to sign"
+            )
+        if key in self.started and size <= self.started[key] + 1:
+            return (
+                f"signed by key {key[:16]}... at size {size}, before the transition to it at "
+                f"index {self.started[key]} took effect"
+            )
+        return None
+
+
+def follow_bundle_chain(state: BundleState, entries: list[Transition]) -> KeyPeriods:
     """Trust the keys the transitions reach from the pinned keys (or, unpinned, the bundle's
-    own); every transition not signed by a key already reached is a failure. Returns how many
-    transitions were followed."""
+    own); every transition not signed by a key already reached is a failure."""
     chain = follow_chain(state.envelope_keys, (entry.record["envelope"] for entry in entries))
+    refused = {position for position, _sentence in chain.refused}
     for position, sentence in chain.refused:
         state.fail(TRANSITIONS_MEMBER, f"{entries[position - 1].where()}: {sentence}")
     state.envelope_keys = dict(chain.keys)
     state.trusted.update(chain.keys)
-    return len(chain.transitions)
+    followed = [e for n, e in enumerate(entries, start=1) if n not in refused]
+    periods = KeyPeriods({}, {}, len(chain.transitions))
+    for entry, transition in zip(followed, chain.transitions, strict=True):
+        periods.retired[transition.previous_key_id] = entry.record["log_index"]
+        periods.started[transition.key_id] = entry.record["log_index"]
+    return periods
+
+
+def check_key_periods(state: BundleState, periods: KeyPeriods) -> None:
+    """The bundle's checkpoint is signed by the key current at its size, not by one the log
+    had already retired (a retired key, even if stolen later, signs nothing new)."""
+    if state.checkpoint is None:
+        return
+    problem = periods.problem(state.checkpoint)
+    if problem is not None:
+        state.fail(CHECKPOINT_MEMBER, problem)
 
 
 def _check_one(entry: Transition, size: int, root: bytes) -> None:

@@ -14,6 +14,7 @@ from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
 from gatekeeper.ledger._bundle_chain import (
+    check_key_periods,
     check_transition_proofs,
     follow_bundle_chain,
     load_transitions,
@@ -202,14 +203,17 @@ def verify_bundle(
         state.check_names()
         state.load_keys()
         transitions = load_transitions(state)
-        followed = follow_bundle_chain(state, transitions)
+        periods = follow_bundle_chain(state, transitions)
         state.load_checkpoint()
+        check_key_periods(state, periods)
         check_transition_proofs(state, transitions)
         manifest = state.load_manifest()
         check_records(state, _workers(archive, workers))
         check_summaries(state)
         if old_checkpoint is not None:
             _check_consistency(state, old_checkpoint, consistency_proof)
+            if (problem := periods.problem(old_checkpoint)) is not None:
+                state.fail("old checkpoint", problem)
         witnessed: tuple[str, ...] = ()
         if witness_keys:
             required = len(witness_keys) if witnesses is None else witnesses
@@ -222,6 +226,6 @@ def verify_bundle(
         pinned_key_ids=tuple(pinned) if pinned is not None else (),
         consistency_from=old_checkpoint.size if old_checkpoint is not None else None,
         failures=tuple(state.failures),
-        key_transitions=followed,
+        key_transitions=periods.followed,
         witnessed_by=witnessed,
     )

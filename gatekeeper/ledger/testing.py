@@ -149,19 +149,22 @@ def write_rotated_bundle(
     transition_by: SigningKey | None = None,
     witnesses: tuple[SigningKey, ...] = (),
     manifest_key: SigningKey | None = None,
-) -> Checkpoint:
+    checkpoint_by: SigningKey | None = None,
+) -> tuple[MemoryTree, Checkpoint]:
     """A bundle whose log rotated from `keys[0]` to `keys[1]`: two records by the first key,
     the transition record (signed by `transition_by`, default the first key, and the second),
     two records by the second key, the checkpoint and manifest by the second key, and a
     cosignature of the checkpoint by each of `witnesses`. With `manifest_key`, the log rotated
     again after the checkpoint (a transition the bundle's tree does not cover) and that key
-    signs the manifest, as an export at an older checkpoint has it."""
+    signs the manifest, as an export at an older checkpoint has it. `checkpoint_by` signs the
+    checkpoint instead of the second key. Returns the tree (at the checkpoint's size unless
+    `manifest_key` added a leaf) and the checkpoint."""
     first, second = keys
     tree = MemoryTree()
     records = list(sample_records(2, first, tree))
     transition = _transition_record(tree, transition_by or first, second)
     later = list(sample_records(2, second, tree, project="acme/gadgets"))
-    checkpoint = sign_checkpoint(ORIGIN, tree.size, tree.root(), second)
+    checkpoint = sign_checkpoint(ORIGIN, tree.size, tree.root(), checkpoint_by or second)
     lines = [
         cosign(checkpoint.note, f"witness.test/{n}", key, 1767225600 + n).line()
         for n, key in enumerate(witnesses)
@@ -180,4 +183,4 @@ def write_rotated_bundle(
         cosigned = {"size": checkpoint.size, "cosignatures": lines} if lines else None
         published = keys_document(first, second, *([manifest_key] if manifest_key else []))
         writer.finish(checkpoint, published, witnesses=cosigned)
-    return checkpoint
+    return tree, checkpoint

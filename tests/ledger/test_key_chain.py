@@ -14,7 +14,7 @@ import pytest
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import LedgerError, VerificationError
-from gatekeeper.ledger import BundleWriter, verify_bundle
+from gatekeeper.ledger import BundleWriter, sign_checkpoint, verify_bundle
 from gatekeeper.ledger.key_chain import (
     TRANSITION_PREDICATE_TYPE,
     follow_chain,
@@ -253,3 +253,35 @@ def test_a_transition_after_the_checkpoint_reaches_the_manifest_key(tmp_path: Pa
     assert report.key_transitions == 2
     assert report.checkpoint is not None
     assert report.checkpoint.size == 5
+
+
+def test_a_checkpoint_signed_by_a_key_outside_its_period_fails(tmp_path: Path) -> None:
+    """A checkpoint signed by a key the log had retired, or by the new key before its
+    transition took effect, is named: a retired key signs nothing new."""
+    path = tmp_path / "late.zip"
+    write_rotated_bundle(path, (FIRST, SECOND), checkpoint_by=FIRST)
+    assert (
+        f"checkpoint.json: signed by key {FIRST.key_id[:16]}..., which the log retired at index "
+        "2: a checkpoint of size 5 is its successor's to sign"
+    ) in _messages(path)
+    good = tmp_path / "good.zip"
+    tree, _checkpoint = write_rotated_bundle(good, (FIRST, SECOND))
+    early = sign_checkpoint(ORIGIN, 3, tree.root(3), SECOND)
+    report = verify_bundle(
+        good,
+        pinned_key_pem=FIRST.public.public_pem().encode(),
+        old_checkpoint=early,
+        consistency_proof=tree.consistency_proof(3),
+    )
+    assert [f.describe() for f in report.failures] == [
+        f"old checkpoint: signed by key {SECOND.key_id[:16]}... at size 3, before the transition "
+        "to it at index 2 took effect"
+    ]
+    retired = sign_checkpoint(ORIGIN, 3, tree.root(3), FIRST)
+    report = verify_bundle(
+        good,
+        pinned_key_pem=FIRST.public.public_pem().encode(),
+        old_checkpoint=retired,
+        consistency_proof=tree.consistency_proof(3),
+    )
+    assert report.ok, report.failures  # the transition's own checkpoint is the old key's
