@@ -234,7 +234,7 @@ def evaluate_command(
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
     url = _submit.submit_url(submit, settings)
-    loaded = load_policy(policy)
+    loaded = load_policy(policy, budget=settings.expression_budget)
     target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
     known = target is not None or (repo is not None and commit is not None)
     token = _submit.check_ready(url, settings, subject_known=known, env=os.environ) if url else None
@@ -261,7 +261,9 @@ def evaluate_command(
     facts = _base.apply_base(
         facts, base_facts=base_facts, base_from=base_from or url, base=base, settings=settings
     )
-    verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
+    verdict = evaluate(
+        loaded, facts, now=dt.datetime.now(dt.UTC), budget=settings.expression_budget
+    )
     _print_verdict(verdict, facts, output, output_format)
     run_url = target.ci.run_url if target is not None and target.ci is not None else None
     receipt, not_stored = None, None

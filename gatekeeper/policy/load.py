@@ -16,6 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from gatekeeper.errors import PolicyError
+from gatekeeper.policy._budget import DEFAULT_BUDGET_S
 from gatekeeper.policy._build import Origin, build_rules
 from gatekeeper.policy._yaml import Positions, read_yaml, validate
 from gatekeeper.policy.model import Policy, Rule, Waiver
@@ -160,14 +161,15 @@ def _digest(contents: list[bytes]) -> str:
     return hashlib.sha256(joined).hexdigest()
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
-    """Load, merge, check and compile the policy at `path` (or a ready policy by name)."""
+def load_policy(path: str | Path, *, budget: float = DEFAULT_BUDGET_S) -> LoadedPolicy:
+    """Load, merge, check and compile the policy at `path` (or a ready policy by name); each CEL
+    rule's type probe may run `budget` seconds."""
     chain = _chain(path)
     rules, waivers = _merge(chain)
     root = chain[0]
     if not rules:
         raise PolicyError(root.source, "the policy has no rules; an empty gate would pass anything")
-    built = build_rules(rules, waivers)
+    built = build_rules(rules, waivers, budget=budget)
     files = [(doc.source, doc.data) for doc in chain] + list(built.modules)
     merged = root.policy.model_copy(
         update={

@@ -200,3 +200,24 @@ def test_reports_and_facts_file_combine() -> None:
     assert combined.reviews == saved.reviews
     assert combined.missing == {"coverage": "no report"}
     assert [s.location for s in combined.sources] == ["f.json", "junit.xml"]
+
+
+def test_expression_over_its_budget_exits_2_naming_the_rule(tmp_path: Path) -> None:
+    """A CEL rule that would run for hours over the facts stops the command after the budget
+    (GATEKEEPER_EXPRESSION_BUDGET seconds) with one line naming the rule, exit 2."""
+    failures = [{"name": f"test_{i}", "message": "x"} for i in range(600)]
+    facts = tmp_path / "facts.json"
+    tests = {"total": 600, "passed": 0, "failed": 600, "errors": 0, "skipped": 0}
+    facts.write_text(json.dumps({"tests": {**tests, "failures": failures}}), encoding="utf-8")
+    expr = (
+        "tests.failures.all(a, tests.failures.all(b, tests.failures.all(c, "
+        "a.name + b.name != c.name)))"
+    )
+    policy = write(tmp_path, f"version: 1\nname: x\nrules:\n  - id: cubic\n    expr: '{expr}'\n")
+    result = run_gatekeeper(
+        "evaluate", "--policy", str(policy), "--facts", str(facts),
+        env={"GATEKEEPER_EXPRESSION_BUDGET": "0.5"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "rule 'cubic': the expression ran longer than its budget of 0.5 s" in result.stderr
+    assert "Traceback" not in result.stderr
