@@ -221,3 +221,68 @@ def test_expression_over_its_budget_exits_2_naming_the_rule(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "rule 'cubic': the expression ran longer than its budget of 0.5 s" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_policy_validate_lists_every_problem_at_once(tmp_path: Path) -> None:
+    """Like ruff, `policy validate` prints one line per problem with file:line:col (an unknown
+    field, an unquoted clause, an unknown fact, a waiver for a mistyped rule), then the count."""
+    text = """\
+version: 1
+name: x
+rules:
+  - id: green
+    expr: tests.failed == 0
+    clause: 8.6
+  - id: cov
+    metric: coverage.linerate
+    op: '>='
+    threshold: 0.8
+    treshold: 1
+waivers:
+  - rule: gren
+    reason: flaky
+    approved_by: qa
+    expires: 2030-01-01
+"""
+    bad = write(tmp_path, text, "bad.yml")
+    result = run_gatekeeper("policy", "validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == (
+        f'error: {bad}:6:13: rules[0].clause: YAML read 8.6 as a number; quote it: clause: "8.6"'
+    )
+    assert lines[1] == (
+        f"error: {bad}:11:5: unknown field 'treshold' in rules[1]; did you mean threshold?"
+    )
+    assert lines[-1] == "Found 2 problems."
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_validate_lists_rule_and_waiver_problems_together(tmp_path: Path) -> None:
+    """Problems found while compiling (an unknown fact, a CEL syntax error, a waiver for a
+    mistyped rule id) are all listed, each at its place, with did-you-mean."""
+    text = """\
+version: 1
+name: x
+rules:
+  - id: green
+    expr: tests.failed +
+  - id: cov
+    metric: coverage.linerate
+    op: '>='
+    threshold: 0.8
+waivers:
+  - rule: gren
+    reason: flaky
+    approved_by: qa
+    expires: 2030-01-01
+"""
+    bad = write(tmp_path, text, "bad.yml")
+    result = run_gatekeeper("policy", "validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"error: {bad}:5:")
+    assert "rule 'green': CEL syntax error" in lines[0]
+    assert lines[1].startswith(f"error: {bad}:7:13: rule 'cov': unknown fact 'coverage.linerate'")
+    assert lines[2] == f"error: {bad}:11:11: waiver for unknown rule 'gren'; did you mean green?"
+    assert lines[-1] == "Found 3 problems."
