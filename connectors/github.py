@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from importlib.metadata import version
 
@@ -54,6 +55,12 @@ __all__ = ["GitHub", "GitHubCollector", "GitHubPublisher", "GitHubRunCollector"]
 _log = logging.getLogger(__name__)
 
 _OK_CONCLUSIONS = {"success", "neutral", "skipped"}
+_REPO_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+_CLOSING_QUERY = (
+    "query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, "
+    "name: $name) { pullRequest(number: $number) { closingIssuesReferences(first: 50) { "
+    "nodes { number repository { nameWithOwner } } } } } }"
+)
 _OWN_PREFIX = "gatekeeper/"
 
 
@@ -238,17 +245,54 @@ class GitHubCollector:
             sources=(*sources, self._source(f"pulls/{number}")),
         )
 
+    def _closing_issues(self, number: int) -> tuple[str, ...]:
+        """The issues GitHub links to the PR (`closingIssuesReferences`: closing keywords and the
+        Development sidebar), as `#12`, or `owner/repo#12` in another repository."""
+        gh = self._gh
+        owner, name = gh.repo_name.split("/", 1)
+        variables = {"owner": owner, "name": name, "number": number}
+        with gh.translate(f"reading the linked issues of #{number}", "pull-requests: read"):
+            try:
+                _, data = gh.client.requester.graphql_query(_CLOSING_QUERY, variables)
+            except GithubException as error:
+                if isinstance(error, RateLimitExceededException):
+                    raise
+                # an old GHES without the field, a token GraphQL refuses: the issues the texts
+                # name still count, and fewer linked issues can only fail a rule, never pass it
+                _log.warning(
+                    "GitHub's linked issues of #%d are unreadable (HTTP %s); using the texts only",
+                    number,
+                    error.status,
+                )
+                return ()
+        repository = (data.get("data") or {}).get("repository") or {}
+        pull = repository.get("pullRequest") or {}
+        nodes = (pull.get("closingIssuesReferences") or {}).get("nodes") or []
+        found: list[str] = []
+        for node in nodes:
+            if not isinstance(node, dict) or not isinstance(node.get("number"), int):
+                continue
+            where = (node.get("repository") or {}).get("nameWithOwner")
+            if isinstance(where, str) and where.lower() != gh.repo_name.lower():
+                if _REPO_NAME.fullmatch(where):
+                    found.append(f"{where}#{node['number']}")
+            else:
+                found.append(f"#{node['number']}")
+        return tuple(found)
+
     def _change(self, pr: PullRequest, commits: list[Commit], files: tuple[str, ...]) -> Change:
         # the stubs say always a user; a deleted account ("ghost") comes back as null
         author = pr.user.login if pr.user else None  # type: ignore[truthy-bool]
         texts = [pr.title, pr.body, pr.head.ref, *(c.message for c in commits)]
+        linked = linked_issues(self._options.issue_pattern, texts)
+        closing = self._closing_issues(pr.number)
         return Change(
             title=pr.title,
             branch=pr.head.ref,
             base_ref=pr.base.ref,
             labels=tuple(label.name for label in pr.labels),
             author=author,
-            linked_issues=linked_issues(self._options.issue_pattern, texts),
+            linked_issues=tuple(dict.fromkeys((*linked, *closing))),
             commits=tuple(commits),
             files=files,
         )

@@ -18,6 +18,7 @@ from rich.console import Console
 from connectors.evidence import Receipt
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
+from connectors.interface import CollectOptions
 from connectors.providers import Target
 from gatekeeper.cli import _base, _release, _run, _submit
 from gatekeeper.cli._provider import (
@@ -247,7 +248,9 @@ def evaluate_command(
             raise UsageError("--pipeline needs --provider gitlab (or a GitLab CI job)")
         given = _run.collect_pipeline(session, pipeline, settings=settings)
     else:
-        given = session.collect() if session is not None and session.can_collect else None
+        pattern = loaded.policy.issue_pattern
+        options = CollectOptions(issue_pattern=pattern) if pattern else None
+        given = session.collect(options) if session is not None and session.can_collect else None
     facts = gather_facts(
         reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
     )

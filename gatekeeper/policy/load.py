@@ -189,6 +189,9 @@ def load_policy(path: str | Path, *, budget: float = DEFAULT_BUDGET_S) -> Loaded
             "waivers": tuple(waiver for waiver, _ in waivers),
             "description": root.policy.description
             or next((d.policy.description for d in chain if d.policy.description), None),
+            "issue_pattern": next(
+                (d.policy.issue_pattern for d in chain if d.policy.issue_pattern), None
+            ),
         }
     )
     return LoadedPolicy(
