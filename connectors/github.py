@@ -13,9 +13,12 @@ import logging
 import re
 from collections.abc import Iterator
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
 from github.GithubException import RateLimitExceededExceedsMaxWait
+from github.GithubObject import NotSet
 from github.NamedUser import NamedUser
 from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
@@ -51,7 +54,14 @@ from connectors.interface import (
 from gatekeeper.facts import Change, Check, Checks, Commit, Facts, Reviews, Source, Subject
 from gatekeeper.logs import SECRETS
 
-__all__ = ["GitHub", "GitHubCollector", "GitHubPublisher", "GitHubRunCollector"]
+__all__ = [
+    "PROVIDER",
+    "GitHub",
+    "GitHubCollector",
+    "GitHubProvider",
+    "GitHubPublisher",
+    "GitHubRunCollector",
+]
 _log = logging.getLogger(__name__)
 
 _OK_CONCLUSIONS = {"success", "neutral", "skipped"}
@@ -139,6 +149,11 @@ class GitHub:
             requests_sent=self.stats.requests,
         )
 
+    @staticmethod
+    def unset_if_empty(value: str | None) -> Any:
+        """`value`, or PyGithub's NotSet (the argument is left out of the request) when empty."""
+        return value or NotSet
+
     def collector(
         self,
         number: int | None,
@@ -170,7 +185,7 @@ class GitHub:
         return count_reviews(raw, head=head, excluded=()).approvers
 
     def publisher(
-        self, *, number: int | None, commit: str, comment: bool = True
+        self, *, number: int | None, commit: str, comment: bool = True, dotenv: Path | None = None
     ) -> GitHubPublisher:
         """A publisher on pull request `number` and head `commit` (comment: the sticky one)."""
         return GitHubPublisher(self, number=number, commit=commit, comment=comment)
@@ -422,3 +437,30 @@ def _raw_review(review: object) -> RawReview:
         commit=getattr(review, "commit_id", None),
         bot=not login or is_bot(login, getattr(user, "type", None)),
     )
+
+
+class GitHubProvider:
+    """GitHub's entry in the provider table (`connectors.providers.PROVIDERS`)."""
+
+    name = "github"
+    title = "GitHub"
+    default_api_url = "https://api.github.com"
+    token_variables: tuple[str, ...] = ("GITHUB_TOKEN",)
+    ci_dotenv = False
+    workflow_notices = True
+
+    def connect(
+        self,
+        *,
+        api_url: str,
+        token: str | None,
+        repo: str,
+        job_token: bool = False,
+        retry: RetryPolicy | None = None,
+        stats: RequestStats | None = None,
+    ) -> GitHub:
+        """A connection to `repo` (GITHUB_TOKEN is a full token: `job_token` does not apply)."""
+        return GitHub(api_url=api_url, token=token, repo=repo, retry=retry, stats=stats)
+
+
+PROVIDER = GitHubProvider()

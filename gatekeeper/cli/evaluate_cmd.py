@@ -164,7 +164,8 @@ def evaluate_command(
     ] = VerdictFormat.text,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
     provider: Annotated[
-        ProviderChoice | None, typer.Option("--provider", help="Facts and feedback from/to it.")
+        ProviderChoice | None,
+        typer.Option("--provider", help="Facts and feedback from/to it."),
     ] = None,
     api_url: Annotated[str | None, typer.Option("--api-url", help="Provider API URL.")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME on the provider.")] = None,
