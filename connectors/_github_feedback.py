@@ -1,18 +1,17 @@
-"""GitHub feedback through PyGithub: commit status, sticky PR comment, check run, annotations."""
+"""GitHub feedback through the `connectors.github` connection (which alone imports PyGithub):
+commit status, sticky PR comment, check run, annotations."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from github.GithubObject import NotSet
-
 from connectors.interface import (
     GITHUB_CHECK_SUMMARY_LIMIT,
     GITHUB_COMMENT_LIMIT,
     Feedback,
-    ProviderPermissionError,
     PublishResult,
-    sticky_marker,
+    publish_channels,
+    sticky_body,
 )
 
 if TYPE_CHECKING:
@@ -34,37 +33,31 @@ class GitHubPublisher:
 
     def publish(self, feedback: Feedback) -> PublishResult:
         """Writes every channel; a channel the token may not write becomes a notice."""
-        written: dict[str, str] = {}
-        notices: list[str] = []
         channels = [("status", self.status)]
         if self._number is not None:  # a push or release gets the commit status only
             channels.append(("check_run", self.check_run))
             if self._comment:
                 channels.append(("comment", self.comment))
-        for channel, write in channels:
-            try:
-                written[channel] = write(feedback)
-            except ProviderPermissionError as error:
-                notices.append(f"{channel} not written: {error}")
-        return PublishResult(written=written, notices=tuple(notices))
+        written, notices = publish_channels(channels, feedback)
+        return PublishResult(written=written, notices=notices)
 
     def status(self, feedback: Feedback) -> str:
         """Sets the commit status `gatekeeper/<policy>` on the head; returns its URL."""
         gh = self._gh
+        link = {"target_url": feedback.details_url} if feedback.details_url else {}
         with gh.translate("setting the commit status", "statuses: write", write=True):
             status = gh.repo.get_commit(self._commit).create_status(
                 state="success" if feedback.verdict == "pass" else "failure",
                 description=feedback.summary[:140],
                 context=f"{_OWN_PREFIX}{feedback.policy}",
-                target_url=feedback.details_url or NotSet,
+                **link,
             )
         return str(status.url)
 
     def comment(self, feedback: Feedback) -> str:
         """Creates or edits in place the one comment carrying the policy's hidden marker."""
         gh = self._gh
-        marker = sticky_marker(feedback.policy)
-        body = f"{marker}\n{feedback.markdown(GITHUB_COMMENT_LIMIT - len(marker) - 1)}"
+        marker, body = sticky_body(feedback, GITHUB_COMMENT_LIMIT)
         with gh.translate("writing the pull request comment", "pull-requests: write", write=True):
             issue = gh.repo.get_issue(int(str(self._number)))
             for existing in issue.get_comments():
@@ -104,7 +97,7 @@ class GitHubPublisher:
                 status="completed",
                 conclusion="success" if feedback.verdict == "pass" else "failure",
                 output={**output, "annotations": batches[0]},
-                details_url=feedback.details_url or NotSet,
+                details_url=gh.unset_if_empty(feedback.details_url),
             )
             for batch in batches[1:]:
                 run.edit(output={**output, "annotations": batch})

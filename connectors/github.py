@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
 from github.GithubException import RateLimitExceededExceedsMaxWait
+from github.GithubObject import NotSet
 from github.NamedUser import NamedUser
 from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
@@ -50,10 +54,23 @@ from connectors.interface import (
 from gatekeeper.facts import Change, Check, Checks, Commit, Facts, Reviews, Source, Subject
 from gatekeeper.logs import SECRETS
 
-__all__ = ["GitHub", "GitHubCollector", "GitHubPublisher", "GitHubRunCollector"]
+__all__ = [
+    "PROVIDER",
+    "GitHub",
+    "GitHubCollector",
+    "GitHubProvider",
+    "GitHubPublisher",
+    "GitHubRunCollector",
+]
 _log = logging.getLogger(__name__)
 
 _OK_CONCLUSIONS = {"success", "neutral", "skipped"}
+_REPO_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+_CLOSING_QUERY = (
+    "query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, "
+    "name: $name) { pullRequest(number: $number) { closingIssuesReferences(first: 50) { "
+    "nodes { number repository { nameWithOwner } } } } } }"
+)
 _OWN_PREFIX = "gatekeeper/"
 
 
@@ -132,6 +149,11 @@ class GitHub:
             requests_sent=self.stats.requests,
         )
 
+    @staticmethod
+    def unset_if_empty(value: str | None) -> Any:
+        """`value`, or PyGithub's NotSet (the argument is left out of the request) when empty."""
+        return value or NotSet
+
     def collector(
         self,
         number: int | None,
@@ -163,7 +185,7 @@ class GitHub:
         return count_reviews(raw, head=head, excluded=()).approvers
 
     def publisher(
-        self, *, number: int | None, commit: str, comment: bool = True
+        self, *, number: int | None, commit: str, comment: bool = True, dotenv: Path | None = None
     ) -> GitHubPublisher:
         """A publisher on pull request `number` and head `commit` (comment: the sticky one)."""
         return GitHubPublisher(self, number=number, commit=commit, comment=comment)
@@ -238,17 +260,54 @@ class GitHubCollector:
             sources=(*sources, self._source(f"pulls/{number}")),
         )
 
+    def _closing_issues(self, number: int) -> tuple[str, ...]:
+        """The issues GitHub links to the PR (`closingIssuesReferences`: closing keywords and the
+        Development sidebar), as `#12`, or `owner/repo#12` in another repository."""
+        gh = self._gh
+        owner, name = gh.repo_name.split("/", 1)
+        variables = {"owner": owner, "name": name, "number": number}
+        with gh.translate(f"reading the linked issues of #{number}", "pull-requests: read"):
+            try:
+                _, data = gh.client.requester.graphql_query(_CLOSING_QUERY, variables)
+            except GithubException as error:
+                if isinstance(error, RateLimitExceededException):
+                    raise
+                # an old GHES without the field, a token GraphQL refuses: the issues the texts
+                # name still count, and fewer linked issues can only fail a rule, never pass it
+                _log.warning(
+                    "GitHub's linked issues of #%d are unreadable (HTTP %s); using the texts only",
+                    number,
+                    error.status,
+                )
+                return ()
+        repository = (data.get("data") or {}).get("repository") or {}
+        pull = repository.get("pullRequest") or {}
+        nodes = (pull.get("closingIssuesReferences") or {}).get("nodes") or []
+        found: list[str] = []
+        for node in nodes:
+            if not isinstance(node, dict) or not isinstance(node.get("number"), int):
+                continue
+            where = (node.get("repository") or {}).get("nameWithOwner")
+            if isinstance(where, str) and where.lower() != gh.repo_name.lower():
+                if _REPO_NAME.fullmatch(where):
+                    found.append(f"{where}#{node['number']}")
+            else:
+                found.append(f"#{node['number']}")
+        return tuple(found)
+
     def _change(self, pr: PullRequest, commits: list[Commit], files: tuple[str, ...]) -> Change:
         # the stubs say always a user; a deleted account ("ghost") comes back as null
         author = pr.user.login if pr.user else None  # type: ignore[truthy-bool]
         texts = [pr.title, pr.body, pr.head.ref, *(c.message for c in commits)]
+        linked = linked_issues(self._options.issue_pattern, texts)
+        closing = self._closing_issues(pr.number)
         return Change(
             title=pr.title,
             branch=pr.head.ref,
             base_ref=pr.base.ref,
             labels=tuple(label.name for label in pr.labels),
             author=author,
-            linked_issues=linked_issues(self._options.issue_pattern, texts),
+            linked_issues=tuple(dict.fromkeys((*linked, *closing))),
             commits=tuple(commits),
             files=files,
         )
@@ -378,3 +437,30 @@ def _raw_review(review: object) -> RawReview:
         commit=getattr(review, "commit_id", None),
         bot=not login or is_bot(login, getattr(user, "type", None)),
     )
+
+
+class GitHubProvider:
+    """GitHub's entry in the provider table (`connectors.providers.PROVIDERS`)."""
+
+    name = "github"
+    title = "GitHub"
+    default_api_url = "https://api.github.com"
+    token_variables: tuple[str, ...] = ("GITHUB_TOKEN",)
+    ci_dotenv = False
+    workflow_notices = True
+
+    def connect(
+        self,
+        *,
+        api_url: str,
+        token: str | None,
+        repo: str,
+        job_token: bool = False,
+        retry: RetryPolicy | None = None,
+        stats: RequestStats | None = None,
+    ) -> GitHub:
+        """A connection to `repo` (GITHUB_TOKEN is a full token: `job_token` does not apply)."""
+        return GitHub(api_url=api_url, token=token, repo=repo, retry=retry, stats=stats)
+
+
+PROVIDER = GitHubProvider()

@@ -40,7 +40,8 @@ from connectors.interface import (
     PublishResult,
     RequestStats,
     RetryPolicy,
-    sticky_marker,
+    publish_channels,
+    sticky_body,
 )
 from gatekeeper.facts import Facts, Source
 from gatekeeper.logs import SECRETS
@@ -355,19 +356,13 @@ class GitLabPublisher:
 
     def publish(self, feedback: Feedback) -> PublishResult:
         """Writes every channel; a channel the token may not write becomes a notice."""
-        written: dict[str, str] = {}
-        notices: list[str] = []
         channels = [("status", self.status)]
         if self._number is not None:
             channels.append(("note", self.note))
-        for channel, write in channels:
-            try:
-                written[channel] = write(feedback)
-            except ProviderPermissionError as error:
-                notices.append(f"{channel} not written: {error}")
+        written, notices = publish_channels(channels, feedback)
         if self._dotenv is not None:
             written["dotenv"] = str(write_dotenv(self._dotenv, feedback))
-        return PublishResult(written=written, notices=tuple(notices))
+        return PublishResult(written=written, notices=notices)
 
     def status(self, feedback: Feedback) -> str:
         """Sets the commit status `gatekeeper/<policy>` on the head commit."""
@@ -387,8 +382,7 @@ class GitLabPublisher:
     def note(self, feedback: Feedback) -> str:
         """Creates, or updates in place, the one MR note carrying the policy's hidden marker."""
         gl = self._gl
-        marker = sticky_marker(feedback.policy)
-        body = f"{marker}\n{feedback.markdown(GITLAB_NOTE_LIMIT - len(marker) - 1)}"
+        marker, body = sticky_body(feedback, GITLAB_NOTE_LIMIT)
         with gl.translate("writing the merge request note", "api", write=True):
             mr = gl.project.mergerequests.get(int(str(self._number)), lazy=True)
             for note in mr.notes.list(iterator=True):
@@ -397,3 +391,32 @@ class GitLabPublisher:
                     note.save()
                     return str(note.get_id())
             return str(mr.notes.create({"body": body}).get_id())
+
+
+class GitLabProvider:
+    """GitLab's entry in the provider table (`connectors.providers.PROVIDERS`)."""
+
+    name = "gitlab"
+    title = "GitLab"
+    default_api_url = "https://gitlab.com"
+    token_variables: tuple[str, ...] = ("GITLAB_TOKEN", "CI_JOB_TOKEN")
+    ci_dotenv = True
+    workflow_notices = False
+
+    def connect(
+        self,
+        *,
+        api_url: str,
+        token: str | None,
+        repo: str,
+        job_token: bool = False,
+        retry: RetryPolicy | None = None,
+        stats: RequestStats | None = None,
+    ) -> GitLab:
+        """A connection to `repo`; `job_token` when the token is the job's CI_JOB_TOKEN."""
+        return GitLab(
+            api_url=api_url, token=token, repo=repo, job_token=job_token, retry=retry, stats=stats
+        )
+
+
+PROVIDER = GitLabProvider()

@@ -12,7 +12,8 @@ them and hands them in. Errors::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -167,4 +168,88 @@ class FeedbackPublisher(Protocol):
 
     def publish(self, feedback: Feedback) -> PublishResult:
         """Writes every channel; a channel refused for lack of permission becomes a notice."""
+        ...
+
+
+Channel = tuple[str, Callable[["Feedback"], str]]
+
+
+def publish_channels(
+    channels: Sequence[Channel], feedback: Feedback
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Writes each (name, writer) channel in order: what was written where, and a notice for
+    each channel the token may not write (a fork's read-only token), never an error."""
+    written: dict[str, str] = {}
+    notices: list[str] = []
+    for channel, write in channels:
+        try:
+            written[channel] = write(feedback)
+        except ProviderPermissionError as error:
+            notices.append(f"{channel} not written: {error}")
+    return written, tuple(notices)
+
+
+def sticky_body(feedback: Feedback, limit: int) -> tuple[str, str]:
+    """The hidden marker that finds the one comment/note again, and its body within `limit`."""
+    marker = sticky_marker(feedback.policy)
+    return marker, f"{marker}\n{feedback.markdown(limit - len(marker) - 1)}"
+
+
+@runtime_checkable
+class Connection(Protocol):
+    """One repository on one provider: collectors of its changes and publishers of feedback."""
+
+    stats: RequestStats
+
+    def collector(
+        self,
+        number: int | None,
+        *,
+        commit: str | None = None,
+        ref: str | None = None,
+        options: CollectOptions | None = None,
+    ) -> FactsCollector:
+        """A collector of PR/MR `number`, or of `commit` (reviews from the PR/MR that merged it)."""
+        ...
+
+    def publisher(
+        self, *, number: int | None, commit: str, comment: bool = True, dotenv: Path | None = None
+    ) -> FeedbackPublisher:
+        """A publisher on PR/MR `number` and head `commit`; `dotenv` where the CI reads one."""
+        ...
+
+    def approvers_of(self, number: int, head: str) -> tuple[str, ...] | None:
+        """Who approved PR/MR `number` on `head` (None when the provider cannot tell)."""
+        ...
+
+
+class Provider(Protocol):
+    """One entry of the provider table (`connectors.providers.PROVIDERS`): what the CLI and the
+    service need to know of a code host without naming it. Adding a host is one module that
+    defines its connection and one of these, and one line in the table."""
+
+    name: str
+    """The `--provider` value and `subject.provider` of its facts, e.g. `github`."""
+    title: str
+    """How sentences name it, e.g. `GitHub`."""
+    default_api_url: str
+    token_variables: tuple[str, ...]
+    """Environment variables holding its API token, first found wins; any after the first is a
+    CI job's own token, with fewer rights (GitLab's CI_JOB_TOKEN)."""
+    ci_dotenv: bool
+    """Its CI reads a dotenv report, which the publisher writes with the feedback."""
+    workflow_notices: bool
+    """In its CI, notices are workflow commands (GitHub Actions' `::notice::`)."""
+
+    def connect(
+        self,
+        *,
+        api_url: str,
+        token: str | None,
+        repo: str,
+        job_token: bool = False,
+        retry: RetryPolicy | None = None,
+        stats: RequestStats | None = None,
+    ) -> Connection:
+        """A connection to `repo` at `api_url`."""
         ...

@@ -1,26 +1,46 @@
-"""Choosing and building a provider connector from flags and the CI context (env passed in)."""
+"""The provider table, and choosing and building a provider connection from flags and the CI
+context (env passed in).
+
+`PROVIDERS` is the one list of code hosts: the CLI's `--provider` choices, the default API URLs,
+the token variables and the service's review confirmation all read it. Each entry lives in its
+host's module (`connectors.github.PROVIDER`), the only module that imports that host's SDK.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from connectors.ci_env import DEFAULT_API_URLS, CiContext, detect_ci, provider_token
-from connectors.github import GitHub
-from connectors.gitlab import GitLab
+from connectors import github, gitlab
+from connectors.ci_env import CiContext, detect_ci
 from connectors.interface import (
     CollectOptions,
+    Connection,
     FactsCollector,
     FeedbackPublisher,
+    Provider,
     RequestStats,
     RetryPolicy,
 )
 from gatekeeper.errors import UsageError
+from gatekeeper.logs import SECRETS
 
-ProviderName = Literal["github", "gitlab"]
+PROVIDERS: Mapping[str, Provider] = {
+    entry.name: entry for entry in (github.PROVIDER, gitlab.PROVIDER)
+}
+"""Every provider Gatekeeper speaks to, by `--provider` name."""
+
+ProviderName = str
+
+
+def provider(name: str) -> Provider:
+    """The table entry named `name`; a UsageError lists the names there are."""
+    entry = PROVIDERS.get(name)
+    if entry is None:
+        raise UsageError(f"unknown provider {name!r}; give --provider {' or '.join(PROVIDERS)}")
+    return entry
 
 
 class Target(BaseModel):
@@ -38,9 +58,32 @@ class Target(BaseModel):
     job_token: bool = False
     ci: CiContext | None = None
 
+    @field_validator("provider")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in PROVIDERS:
+            raise ValueError(f"unknown provider {value!r} (known: {', '.join(PROVIDERS)})")
+        return value
+
+    @property
+    def entry(self) -> Provider:
+        """This target's entry in the provider table."""
+        return PROVIDERS[self.provider]
+
+
+def provider_token(entry: Provider, env: Mapping[str, str]) -> tuple[SecretStr | None, bool]:
+    """The API token for `entry` from `env` (registered with the log mask), and whether it is
+    a CI job's own token (any variable after the first)."""
+    for index, name in enumerate(entry.token_variables):
+        value = env.get(name, "").strip()
+        if value:
+            SECRETS.add(value)
+            return SecretStr(value), index > 0
+    return None, False
+
 
 def resolve_target(
-    provider: str | None,
+    provider_name: str | None,
     *,
     api_url: str | None = None,
     repo: str | None = None,
@@ -51,12 +94,14 @@ def resolve_target(
 ) -> Target:
     """Flags first, then the CI context in `env`; a UsageError names what is still missing."""
     ci = detect_ci(env)
-    chosen = provider or (ci.provider if ci else None)
-    if chosen not in ("github", "gitlab"):
-        raise UsageError("give --provider github or --provider gitlab (no CI context found)")
-    name: ProviderName = "github" if chosen == "github" else "gitlab"
+    chosen = provider_name or (ci.provider if ci else None)
+    if chosen is None or chosen not in PROVIDERS:
+        choices = " or ".join(f"--provider {name}" for name in PROVIDERS)
+        raise UsageError(f"give {choices} (no CI context found)")
+    entry = PROVIDERS[chosen]
+    name = entry.name
     same = ci if ci is not None and ci.provider == name else None
-    api = api_url or (same.api_url if same else DEFAULT_API_URLS[name])
+    api = api_url or (same.api_url if same else entry.default_api_url)
     repo = repo or (same.repo if same else None)
     if not repo:
         raise UsageError(f"give --repo OWNER/NAME for {name} (not found in the CI context)")
@@ -66,8 +111,7 @@ def resolve_target(
         raise UsageError(
             f"give --pr N or --commit SHA for {name} (no pull/merge request in the CI context)"
         )
-    token = provider_token(name, env)
-    job_token = name == "gitlab" and not env.get("GITLAB_TOKEN") and token is not None
+    token, job_token = provider_token(entry, env)
     from_ci = same is not None and commit in (None, same.commit)
     return Target(
         provider=name,
@@ -84,14 +128,10 @@ def resolve_target(
 
 def connect(
     target: Target, *, retry: RetryPolicy | None = None, stats: RequestStats | None = None
-) -> GitHub | GitLab:
-    """The connector for `target`, sharing `stats` (request count) when given."""
+) -> Connection:
+    """The connection for `target`, sharing `stats` (request count) when given."""
     token = target.token.get_secret_value() if target.token else None
-    if target.provider == "github":
-        return GitHub(
-            api_url=target.api_url, token=token, repo=target.repo, retry=retry, stats=stats
-        )
-    return GitLab(
+    return target.entry.connect(
         api_url=target.api_url,
         token=token,
         repo=target.repo,
@@ -102,7 +142,7 @@ def connect(
 
 
 def collector(
-    connection: GitHub | GitLab, target: Target, options: CollectOptions | None = None
+    connection: Connection, target: Target, options: CollectOptions | None = None
 ) -> FactsCollector:
     """A collector of the PR/MR in `target`, or of its commit (reviews from the merging PR/MR)."""
     if target.number is None and target.commit is None:
@@ -113,14 +153,18 @@ def collector(
 
 
 def publisher(
-    connection: GitHub | GitLab,
+    connection: Connection,
     target: Target,
     *,
     head: str,
     dotenv: Path | None = None,
     comment: bool = True,
 ) -> FeedbackPublisher:
-    """A publisher of feedback on the PR/MR and `head` commit of `target`."""
-    if isinstance(connection, GitHub):
-        return connection.publisher(number=target.number, commit=head, comment=comment)
-    return connection.publisher(number=target.number, commit=head, dotenv=dotenv, comment=comment)
+    """A publisher of feedback on the PR/MR and `head` commit of `target` (the dotenv report
+    only where the provider's CI reads one)."""
+    return connection.publisher(
+        number=target.number,
+        commit=head,
+        comment=comment,
+        dotenv=dotenv if target.entry.ci_dotenv else None,
+    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from connectors.github import GitHub
-from connectors.gitlab import GitLab
-from connectors.interface import RequestStats, RetryPolicy
+from connectors.interface import ProviderError, RequestStats, RetryPolicy
+from connectors.providers import PROVIDERS
 
 SERVICE_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_wait=5, max_total_wait=10, timeout=10)
 """Short retries: a statement waits at most seconds for the provider, never a reset hour."""
@@ -26,11 +25,12 @@ def approvers_reader(
     def read(
         provider: str, api_url: str, repo: str, number: int, head: str
     ) -> tuple[str, ...] | None:
-        token = tokens.get(api_url)
-        if provider == "github":
-            gh = GitHub(api_url=api_url, token=token, repo=repo, retry=retry, stats=stats)
-            return gh.approvers_of(number, head)
-        gl = GitLab(api_url=api_url, token=token, repo=repo, retry=retry, stats=stats)
-        return gl.approvers_of(number, head)
+        entry = PROVIDERS.get(provider)
+        if entry is None:
+            raise ProviderError(f"no provider named {provider!r} (known: {', '.join(PROVIDERS)})")
+        connection = entry.connect(
+            api_url=api_url, token=tokens.get(api_url), repo=repo, retry=retry, stats=stats
+        )
+        return connection.approvers_of(number, head)
 
     return read

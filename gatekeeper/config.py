@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     provider_write_interval: float = Field(
         default=1.0, ge=0, description="Pause between writes to GitHub (against abuse limits), s."
     )
+    expression_budget: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds each CEL rule may run (load-time probe, evaluation).",
+    )
     issue_pattern: str | None = Field(
         default=None, description="Regex for change.linked_issues (default: KEY-123 style keys)."
     )

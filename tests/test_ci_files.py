@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 from importlib.resources import files
@@ -111,3 +113,94 @@ def test_github_actions_are_on_current_majors_and_cache_stays_in_the_workspace()
             minimum = {"actions/checkout": 5, "actions/setup-python": 6}.get(action, 5)
             assert int(major) >= minimum, f"{name}: {action}@v{major}"
         assert "cache-dependency-path: ${{ github.action_path }}" not in text, name
+
+
+_INPUT = re.compile(r"\$\[\[ inputs\.([\w-]+) \]\]")
+
+
+def _component_script(inputs: dict[str, str]) -> str:
+    """The component job's script with its inputs interpolated, as GitLab runs it."""
+    text = (ROOT / "templates" / "gatekeeper.yml").read_text("utf-8")
+    header, body = yaml.load_all(text, Loader=_Yaml12Loader)
+    values = {name: str(spec.get("default", "")) for name, spec in header["spec"]["inputs"].items()}
+    values = {
+        name: value.lower() if value in ("True", "False") else value
+        for name, value in values.items()
+    }
+    values.update(inputs)
+    job = body["gatekeeper"]
+    exports = [
+        f"export {name}={shlex.quote(_INPUT.sub(lambda m: values[m.group(1)], value))}"
+        for name, value in job["variables"].items()
+    ]
+    return "\n".join(["set -e", *exports, *job["script"]])
+
+
+def _run_component(
+    tmp_path: Path, env: dict[str, str], **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the job's script in a git checkout with a `gatekeeper` on PATH that prints its args."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    stub = bin_dir / "gatekeeper"
+    stub.write_text('#!/bin/sh\necho "gatekeeper $*"\n', encoding="utf-8")
+    stub.chmod(0o755)
+    repo = tmp_path / "repo"
+    repo.mkdir(exist_ok=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "base"], check=True)
+    base = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    script = _component_script(inputs)
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+            "CI_SERVER_URL": "https://gitlab.example",
+            **env,
+        },
+    )
+
+
+def test_gitlab_component_without_gitlab_token_says_what_to_set(tmp_path: Path) -> None:
+    """On a first MR without the token, the job stops with one sentence naming the variable and
+    the token to create, before installing anything."""
+    result = _run_component(tmp_path, {}, reports="junit.xml")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: set GITLAB_TOKEN: a project access token (role Developer, scope api) as a masked "
+        "CI/CD variable; CI_JOB_TOKEN cannot write the MR note and commit status (docs/gitlab.md)"
+    ]
+
+
+def test_gitlab_component_measures_patch_coverage_unless_turned_off(tmp_path: Path) -> None:
+    """With git in the image the gate runs with --base (the MR's base); `patch-coverage: false`
+    leaves it out."""
+    token = {"GITLAB_TOKEN": "glpat-x"}
+    on = _run_component(tmp_path, token, reports="junit.xml coverage.xml")
+    assert on.returncode == 0, on.stderr
+    assert "--report junit.xml --report coverage.xml --base " in on.stdout
+    off = _run_component(tmp_path, token, reports="junit.xml", **{"patch-coverage": "false"})
+    assert off.returncode == 0, off.stderr
+    assert "--base" not in off.stdout
+
+
+def test_gitlab_component_installs_without_a_package_release() -> None:
+    """Without a release on a package index the job installs from the component's own project
+    at the ref of the include, in an image that has git."""
+    text = (ROOT / "templates" / "gatekeeper.yml").read_text("utf-8")
+    header, _ = yaml.load_all(text, Loader=_Yaml12Loader)
+    inputs = header["spec"]["inputs"]
+    assert inputs["package"]["default"] == ""
+    assert inputs["image"]["default"] == "python:3.12"  # Debian's full image: git included
+    assert inputs["patch-coverage"]["type"] == "boolean"
+    assert "git+${CI_SERVER_URL}/${GK_PROJECT}.git@${GK_VERSION}" in text
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "GITLAB_TOKEN" in readme.split("<!-- file: examples/gitlab-ci.yml -->")[1][:1500]

@@ -15,8 +15,14 @@ class FactsFormat(enum.StrEnum):
     json = "json"
 
 
-def print_facts(facts: Facts, output_format: FactsFormat) -> None:
-    """Facts as JSON (one object) or as text for a person."""
+def print_facts(
+    facts: Facts,
+    output_format: FactsFormat,
+    *,
+    verbose: bool = False,
+    uncovered_changes: tuple[str, ...] | None = None,
+) -> None:
+    """Facts as JSON (one object) or as text for a person (details with `verbose`)."""
     if output_format is FactsFormat.json:
         typer.echo(json.dumps(facts.to_json_dict(), indent=2, sort_keys=False))
     else:
@@ -24,4 +30,4 @@ def print_facts(facts: Facts, output_format: FactsFormat) -> None:
         # output (what CI scripts and the benchmark use) never needs.
         from gatekeeper.render.facts_text import facts_as_text  # noqa: PLC0415
 
-        typer.echo(facts_as_text(facts))
+        typer.echo(facts_as_text(facts, verbose=verbose, uncovered_changes=uncovered_changes))

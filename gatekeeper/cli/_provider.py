@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors import providers
 from connectors.ci_env import (
@@ -16,11 +17,9 @@ from connectors.ci_env import (
     write_dotenv,
     write_github_output,
 )
-from connectors.github import GitHub
-from connectors.gitlab import GitLab
-from connectors.interface import CollectOptions, Feedback, RequestStats, RetryPolicy
+from connectors.interface import CollectOptions, Connection, Feedback, RequestStats, RetryPolicy
 from connectors.providers import Target
-from gatekeeper.cli._log_guard import workflow_command
+from gatekeeper.cli import _log_guard
 from gatekeeper.config import Settings
 from gatekeeper.errors import UsageError
 from gatekeeper.facts import Facts
@@ -33,11 +32,10 @@ _log = logging.getLogger(__name__)
 DOTENV_NAME = "gatekeeper.env"
 
 
-class ProviderChoice(enum.StrEnum):
-    """The values of --provider."""
-
-    github = "github"
-    gitlab = "gitlab"
+if TYPE_CHECKING:
+    ProviderChoice = str
+else:  # the values of --provider: the names in the provider table
+    ProviderChoice = enum.StrEnum("ProviderChoice", {name: name for name in providers.PROVIDERS})
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -81,7 +79,7 @@ class Session:
         self.target = target
         self.stats = RequestStats()
         self._issue_pattern = settings.issue_pattern
-        self.connection: GitHub | GitLab = providers.connect(
+        self.connection: Connection = providers.connect(
             target, retry=retry_policy(settings), stats=self.stats
         )
 
@@ -113,24 +111,20 @@ class Session:
         self, feedback: Feedback, *, head: str | None, comment: bool, dotenv: Path | None
     ) -> None:
         """Posts feedback where the target's provider shows it; refused writes become notices."""
-        target, ci = self.target, self.target.ci
+        target, ci, entry = self.target, self.target.ci, self.target.entry
         commit = head or target.commit
-        if target.provider == "gitlab" and ci is not None and dotenv is None:
+        if entry.ci_dotenv and ci is not None and dotenv is None:
             dotenv = Path(DOTENV_NAME)
         if commit is not None:
             publisher = providers.publisher(
-                self.connection,
-                target,
-                head=commit,
-                comment=comment,
-                dotenv=dotenv if target.provider == "gitlab" else None,
+                self.connection, target, head=commit, comment=comment, dotenv=dotenv
             )
             result = publisher.publish(feedback)
             for channel, where in result.written.items():
                 _log.info("feedback: %s %s", channel, where)
             for notice in result.notices:
-                _notice(notice, github=target.provider == "github" and ci is not None)
-        if dotenv is not None and (target.provider == "github" or commit is None):
+                _notice(notice, workflow_command=entry.workflow_notices and ci is not None)
+        if dotenv is not None and (not entry.ci_dotenv or commit is None):
             write_dotenv(dotenv, feedback)
         if ci is not None and ci.step_summary is not None:
             append_step_summary(ci.step_summary, feedback.render)
@@ -207,8 +201,8 @@ def verdict_feedback(
     )
 
 
-def _notice(text: str, *, github: bool) -> None:
-    if github:
-        workflow_command("notice", text, title="Gatekeeper feedback")
+def _notice(text: str, *, workflow_command: bool) -> None:
+    if workflow_command:
+        _log_guard.workflow_command("notice", text, title="Gatekeeper feedback")
     else:
         print("notice: " + terminal_text(text), file=sys.stderr)

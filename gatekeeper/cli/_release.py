@@ -14,9 +14,10 @@ from connectors._github_release import GitHubReleaseSource
 from connectors._gitlab_release import GitLabReleaseSource
 from connectors.evidence import EvidenceClient, RecordSeen, lookup_records
 from connectors.github import GitHub
+from connectors.gitlab import GitLab
 from connectors.release import ReleaseSource, collect_release
 from gatekeeper.cli._provider import Session
-from gatekeeper.errors import EvidenceNotStoredError
+from gatekeeper.errors import EvidenceNotStoredError, UsageError
 from gatekeeper.facts import Facts
 
 __all__ = ["is_release", "with_release"]
@@ -36,7 +37,9 @@ def _source(session: Session) -> ReleaseSource:
         ci = session.target.ci
         match = _RUN.search(ci.run_url or "") if ci is not None else None
         return GitHubReleaseSource(connection, run_id=int(match.group(1)) if match else None)
-    return GitLabReleaseSource(connection, tag_commit=session.target.commit)
+    if isinstance(connection, GitLab):
+        return GitLabReleaseSource(connection, tag_commit=session.target.commit)
+    raise UsageError(f"release facts are not read from {session.target.entry.title}")
 
 
 def with_release(

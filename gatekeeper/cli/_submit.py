@@ -16,7 +16,7 @@ import typer
 from connectors._oidc_token import ID_TOKEN_VARIABLE, id_token_source
 from connectors.ci_env import detect_ci, write_github_output
 from connectors.evidence import EvidenceClient, Receipt, build_verdict_statement
-from connectors.providers import Target
+from connectors.providers import PROVIDERS, Target
 from gatekeeper import __version__
 from gatekeeper.attest.predicate import carried_policy
 from gatekeeper.cli import _spool
@@ -187,7 +187,7 @@ def publish_record_id(
     ci = target.ci if target is not None else None
     if enabled and ci is not None and ci.output is not None:
         write_github_output(ci.output, {"record-id": receipt.record_id})
-    if enabled and dotenv is None and ci is not None and ci.provider == "gitlab":
+    if enabled and dotenv is None and ci is not None and PROVIDERS[ci.provider].ci_dotenv:
         dotenv = Path(DOTENV_NAME)
     if dotenv is not None:
         try:

@@ -20,7 +20,10 @@ def collect(
     *,
     provider: Annotated[
         ProviderChoice | None,
-        typer.Option("--provider", help="github or gitlab (found from the CI context in CI)."),
+        typer.Option(
+            "--provider",
+            help="github or gitlab (found from the CI context in CI).",
+        ),
     ] = None,
     api_url: Annotated[
         str | None, typer.Option("--api-url", help="API base URL (GHES: https://HOST/api/v3).")
@@ -64,7 +67,7 @@ def collect(
     that pipeline's test report and the report files of its jobs' artifacts.
     """
     target = providers.resolve_target(
-        provider.value if provider else None,
+        provider,
         api_url=api_url,
         repo=repo,
         number=pr,

@@ -18,6 +18,7 @@ from rich.console import Console
 from connectors.evidence import Receipt
 from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
+from connectors.interface import CollectOptions
 from connectors.providers import Target
 from gatekeeper.cli import _base, _release, _run, _submit
 from gatekeeper.cli._provider import (
@@ -163,7 +164,8 @@ def evaluate_command(
     ] = VerdictFormat.text,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
     provider: Annotated[
-        ProviderChoice | None, typer.Option("--provider", help="Facts and feedback from/to it.")
+        ProviderChoice | None,
+        typer.Option("--provider", help="Facts and feedback from/to it."),
     ] = None,
     api_url: Annotated[str | None, typer.Option("--api-url", help="Provider API URL.")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME on the provider.")] = None,
@@ -234,7 +236,7 @@ def evaluate_command(
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
     url = _submit.submit_url(submit, settings)
-    loaded = load_policy(policy)
+    loaded = load_policy(policy, budget=settings.expression_budget)
     target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
     known = target is not None or (repo is not None and commit is not None)
     token = _submit.check_ready(url, settings, subject_known=known, env=os.environ) if url else None
@@ -247,7 +249,9 @@ def evaluate_command(
             raise UsageError("--pipeline needs --provider gitlab (or a GitLab CI job)")
         given = _run.collect_pipeline(session, pipeline, settings=settings)
     else:
-        given = session.collect() if session is not None and session.can_collect else None
+        pattern = loaded.policy.issue_pattern
+        options = CollectOptions(issue_pattern=pattern) if pattern else None
+        given = session.collect(options) if session is not None and session.can_collect else None
     facts = gather_facts(
         reports or [], facts_file, diff=diff, base=base, settings=settings, provider=given
     )
@@ -261,7 +265,9 @@ def evaluate_command(
     facts = _base.apply_base(
         facts, base_facts=base_facts, base_from=base_from or url, base=base, settings=settings
     )
-    verdict = evaluate(loaded, facts, now=dt.datetime.now(dt.UTC))
+    verdict = evaluate(
+        loaded, facts, now=dt.datetime.now(dt.UTC), budget=settings.expression_budget
+    )
     _print_verdict(verdict, facts, output, output_format)
     run_url = target.ci.run_url if target is not None and target.ci is not None else None
     receipt, not_stored = None, None

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from connectors.files import collect_report_facts
+from connectors.files import Inventory, collect_report_facts
+from gatekeeper import logs
 from gatekeeper.cli import _output
 from gatekeeper.config import load_settings
 from gatekeeper.errors import UsageError
@@ -26,10 +27,27 @@ def inspect(
     output_format: Annotated[
         _output.FactsFormat, typer.Option("--format", help="Output format.")
     ] = _output.FactsFormat.text,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="List each file that is not a report and each report path the diff misses.",
+        ),
+    ] = False,
 ) -> None:
-    """Parse test and coverage reports (format found from content) and print their facts."""
+    """Parse test and coverage reports (format found from content) and print their facts.
+
+    Over a folder (`inspect .`), files that are not reports are one summary line."""
     if diff is not None and base is not None:
         raise UsageError("give either --diff FILE or --base REF, not both")
+    if verbose:
+        logs.configure(1)
     settings = load_settings()
-    facts = collect_report_facts(paths, diff=diff, base=base, settings=settings)
-    _output.print_facts(facts, output_format)
+    inventory = Inventory()
+    facts = collect_report_facts(
+        paths, diff=diff, base=base, settings=settings, inventory=inventory
+    )
+    _output.print_facts(
+        facts, output_format, verbose=verbose, uncovered_changes=inventory.uncovered_changes
+    )

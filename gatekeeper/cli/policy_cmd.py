@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -11,21 +13,43 @@ import typer
 
 from gatekeeper import logs
 from gatekeeper.config import load_settings
-from gatekeeper.errors import EXIT_GATE_FAILED, EvidenceNotStoredError, UsageError
+from gatekeeper.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_GATE_FAILED,
+    EvidenceNotStoredError,
+    UsageError,
+)
 from gatekeeper.policy import load_policy
 from gatekeeper.policy.cases import run_cases
 from gatekeeper.policy.explain import explain_policy
+from gatekeeper.policy.problems import PolicyProblemsError
 from gatekeeper.policy.recompute import policy_document
+from gatekeeper.render.escape import terminal_text
 
 app = typer.Typer(help="Check, explain, test and publish policy files.", no_args_is_help=True)
 
 PolicyArg = Annotated[Path, typer.Argument(help="Policy file, or a ready policy name.")]
 
 
+@contextlib.contextmanager
+def _every_problem() -> Iterator[None]:
+    """Several policy problems as ruff prints them: one `error:` line each, then the count."""
+    try:
+        yield
+    except PolicyProblemsError as error:
+        for problem in error.problems:
+            typer.echo(f"error: {terminal_text(str(problem))}", err=True)
+        typer.echo(f"Found {len(error.problems)} problems.", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from error
+
+
 @app.command("validate")
 def validate(policy: PolicyArg) -> None:
-    """Check a policy file (and what it extends) without evaluating it; exit 2 when invalid."""
-    loaded = load_policy(policy)
+    """Check a policy file (and what it extends) without evaluating it; every problem is one
+    line (file:line:col); exit 2 when invalid."""
+    settings = load_settings()
+    with _every_problem():
+        loaded = load_policy(policy, budget=settings.expression_budget)
     typer.echo(
         f"{loaded.source}: valid policy {loaded.name}, {len(loaded.rules)} rules, "
         f"sha256 {loaded.digest}"
@@ -43,7 +67,8 @@ def test(
     folder: Annotated[Path, typer.Argument(help="Folder holding *_test.yml case files.")],
 ) -> None:
     """Run the policy test cases under a folder; exit 1 when any case fails."""
-    results = run_cases(folder, now=dt.datetime.now(dt.UTC))
+    with _every_problem():
+        results = run_cases(folder, now=dt.datetime.now(dt.UTC))
     for result in results:
         typer.echo(f"{'PASS' if result.passed else 'FAIL'} {result.file}: {result.name}")
         for problem in result.problems:

@@ -9,11 +9,19 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from gatekeeper.errors import PolicyError
+from gatekeeper.policy._budget import DEFAULT_BUDGET_S
 from gatekeeper.policy._refs import cel_references, line_column, rego_references
 from gatekeeper.policy._yaml import Loc, Mark, Positions
-from gatekeeper.policy.cel import CelError, compile_expression, failure_fields
+from gatekeeper.policy.cel import (
+    CelBudgetError,
+    CelError,
+    compile_expression,
+    failure_fields,
+    type_check,
+)
 from gatekeeper.policy.facts_lookup import fact_kind, is_fact, unknown_fact_message
 from gatekeeper.policy.model import Rule, Waiver
+from gatekeeper.policy.problems import raise_problems
 from gatekeeper.policy.rego import RegoCompileError, compile_module
 from gatekeeper.policy.rules import CelRule, RegoRule, RuleCheck, ThresholdRule
 
@@ -102,6 +110,7 @@ def _expr_error(
 
 
 def _cel_rule(rule: Rule, origin: Origin) -> CelRule:
+    """The compiled expression; its type probe runs later, with the others (`_probe`)."""
     source = str(rule.expr)
     reads: dict[str, None] = {}
     for reference in cel_references(source):
@@ -111,7 +120,7 @@ def _cel_rule(rule: Rule, origin: Origin) -> CelRule:
             raise _expr_error(rule, origin, detail, line, col)
         reads[reference.name] = None
     try:
-        program = compile_expression(source)
+        program = compile_expression(source, budget=None)
     except CelError as error:
         raise _expr_error(rule, origin, error.detail, error.line, error.column) from error
     return CelRule(rule, program, tuple(reads))
@@ -146,37 +155,75 @@ def _rego_rule(rule: Rule, origin: Origin) -> tuple[RegoRule, tuple[str, bytes]]
     return RegoRule(rule, module, tuple(reads)), (name, data)
 
 
+def unknown_rule_hint(rule_id: str, rule_ids: Sequence[str]) -> str:
+    """'; did you mean X?' with the closest rule id, else the list of rule ids."""
+    close = difflib.get_close_matches(rule_id, list(rule_ids), n=1)
+    return f"; did you mean {close[0]}?" if close else f"; rules: {', '.join(rule_ids)}"
+
+
 def _check_waiver(waiver: Waiver, origin: Origin, rule_ids: Sequence[str]) -> None:
     if waiver.rule in rule_ids:
         return
-    close = difflib.get_close_matches(waiver.rule, list(rule_ids), n=1)
-    hint = f"; did you mean {close[0]}?" if close else f"; rules: {', '.join(rule_ids)}"
+    hint = unknown_rule_hint(waiver.rule, rule_ids)
     raise origin.error(
         ("waivers", origin.index, "rule"), f"waiver for unknown rule '{waiver.rule}'{hint}"
     )
 
 
+def _probe(cel_rules: Sequence[tuple[CelRule, Origin]], budget: float) -> list[PolicyError]:
+    """Type problems of the CEL rules over the probe facts, each probe within `budget` s."""
+    try:
+        problems = type_check([rule.program for rule, _ in cel_rules], budget)
+    except CelBudgetError as error:
+        rule, origin = cel_rules[error.index]
+        detail = (
+            f"the expression ran longer than its budget of {error.budget:g} s over sample facts "
+            "of one item per list; nested comprehensions over long lists can run for hours"
+        )
+        return [_expr_error(rule.spec, origin, detail, None, None)]
+    return [
+        _expr_error(rule.spec, origin, problem, None, None)
+        for (rule, origin), problem in zip(cel_rules, problems, strict=True)
+        if problem is not None
+    ]
+
+
 def build_rules(
-    rules: Sequence[tuple[Rule, Origin]], waivers: Sequence[tuple[Waiver, Origin]]
+    rules: Sequence[tuple[Rule, Origin]],
+    waivers: Sequence[tuple[Waiver, Origin]],
+    *,
+    budget: float = DEFAULT_BUDGET_S,
 ) -> Built:
-    """Compile every rule (CEL and Rego once, here) and check every waiver names a rule."""
+    """Compile every rule (CEL and Rego once, here) and check every waiver names a rule;
+    CEL type probes run `budget` seconds at most each. Every problem is reported, together."""
     built: list[RuleCheck] = []
+    cel_rules: list[tuple[CelRule, Origin]] = []
     modules: list[tuple[str, bytes]] = []
     cel_reads: set[str] = set()
+    problems: list[PolicyError] = []
     for rule, origin in rules:
-        if rule.metric is not None:
-            built.append(_threshold_rule(rule, origin))
-        elif rule.expr is not None:
-            cel_rule = _cel_rule(rule, origin)
-            cel_reads.update(cel_rule.reads)
-            if "tests.failures" in cel_rule.reads:
-                cel_reads.update(failure_fields(cel_rule.program.source))
-            built.append(cel_rule)
-        else:
-            rego_rule, module_file = _rego_rule(rule, origin)
-            modules.append(module_file)
-            built.append(rego_rule)
+        try:
+            if rule.metric is not None:
+                built.append(_threshold_rule(rule, origin))
+            elif rule.expr is not None:
+                cel_rule = _cel_rule(rule, origin)
+                cel_rules.append((cel_rule, origin))
+                cel_reads.update(cel_rule.reads)
+                if "tests.failures" in cel_rule.reads:
+                    cel_reads.update(failure_fields(cel_rule.program.source))
+                built.append(cel_rule)
+            else:
+                rego_rule, module_file = _rego_rule(rule, origin)
+                modules.append(module_file)
+                built.append(rego_rule)
+        except PolicyError as error:
+            problems.append(error)
+    problems += _probe(cel_rules, budget)
     rule_ids = [rule.id for rule, _ in rules]
     for waiver, origin in waivers:
-        _check_waiver(waiver, origin, rule_ids)
+        try:
+            _check_waiver(waiver, origin, rule_ids)
+        except PolicyError as error:
+            problems.append(error)
+    raise_problems(problems)
     return Built(tuple(built), tuple(modules), frozenset(cel_reads))

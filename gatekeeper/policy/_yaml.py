@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gatekeeper.errors import PolicyError
+from gatekeeper.policy.problems import raise_problems
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -93,11 +94,7 @@ def read_yaml(source: str, text: str) -> tuple[Any, Positions]:
         _walk(node, (), positions, source)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "invalid YAML"
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        raise PolicyError(source, f"YAML error: {problem}", line=line, column=column) from error
+        raise _syntax_error(source, error) from error
     except yaml.YAMLError as error:
         raise PolicyError(source, f"YAML error: {error}") from error
     finally:
@@ -105,32 +102,73 @@ def read_yaml(source: str, text: str) -> tuple[Any, Positions]:
     return data, positions
 
 
+_UNCLOSED = {
+    "while parsing a flow sequence": "this [ is never closed",
+    "while parsing a flow mapping": "this { is never closed",
+    "while scanning a quoted scalar": "this quoted string is never closed",
+}
+
+
+def _syntax_error(source: str, error: yaml.MarkedYAMLError) -> PolicyError:
+    """A YAML syntax error at the start of the construct left open (a `[`, `{` or quote), where
+    the fix is, rather than where the parser gave up (often the next key or the file's end)."""
+    problem = error.problem or error.context or "invalid YAML"
+    opened = _UNCLOSED.get(error.context or "")
+    mark = error.problem_mark or error.context_mark
+    if opened is not None and error.context_mark is not None and error.problem_mark is not None:
+        gave_up = error.problem_mark
+        problem = f"{opened} ({problem} at {gave_up.line + 1}:{gave_up.column + 1})"
+        mark = error.context_mark
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    return PolicyError(source, f"YAML error: {problem}", line=line, column=column)
+
+
 def validate(model: type[M], data: Any, source: str, positions: Positions) -> M:
-    """`model` validated from `data`; the first problem becomes a PolicyError at its node."""
+    """`model` validated from `data`; every problem becomes a PolicyError at its node, raised
+    together (PolicyProblems) when there are several."""
     if not isinstance(data, dict):
         raise PolicyError(source, "a policy file must be a mapping of keys", line=1, column=1)
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        loc: Loc = tuple(first["loc"])
-        extra = first["type"] == "extra_forbidden"
-        mark = positions.of(loc, key=extra)
-        if extra:
-            message = _unknown_field(model, loc)
-        elif loc[-1:] == ("clause",) and isinstance(first.get("input"), int | float):
-            message = (
-                f"{_dotted(loc)}: YAML read {first['input']} as a number; "
-                f'quote it: clause: "{first["input"]}"'
-            )
-        else:
-            message = f"{_dotted(loc)}: {first['msg'].removeprefix('Value error, ')}"
-        raise PolicyError(
-            source,
-            message,
-            line=mark.line if mark else None,
-            column=mark.column if mark else None,
-        ) from error
+        items = error.errors()
+        problems = [
+            _problem(model, item, source, positions)
+            for item in items
+            if not _consequence(item, items)
+        ]
+        raise_problems(problems)
+        raise  # pragma: no cover - a ValidationError has at least one error
+
+
+def _consequence(item: Any, items: list[Any]) -> bool:
+    """A list too short only because one of its items was refused: that item is the problem."""
+    loc = tuple(item["loc"])
+    return item["type"] == "too_short" and any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in items
+    )
+
+
+def _problem(model: type[BaseModel], item: Any, source: str, positions: Positions) -> PolicyError:
+    loc: Loc = tuple(item["loc"])
+    extra = item["type"] == "extra_forbidden"
+    mark = positions.of(loc, key=extra)
+    if extra:
+        message = _unknown_field(model, loc)
+    elif loc[-1:] == ("clause",) and isinstance(item.get("input"), int | float):
+        message = (
+            f"{_dotted(loc)}: YAML read {item['input']} as a number; "
+            f'quote it: clause: "{item["input"]}"'
+        )
+    else:
+        message = f"{_dotted(loc)}: {item['msg'].removeprefix('Value error, ')}"
+    return PolicyError(
+        source,
+        message,
+        line=mark.line if mark else None,
+        column=mark.column if mark else None,
+    )
 
 
 def _dotted(loc: Loc) -> str:

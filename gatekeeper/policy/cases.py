@@ -25,9 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatekeeper.errors import InputError, PolicyError
 from gatekeeper.facts import Facts
-from gatekeeper.policy._yaml import read_yaml, validate
+from gatekeeper.policy._build import unknown_rule_hint
+from gatekeeper.policy._yaml import Positions, read_yaml, validate
 from gatekeeper.policy.evaluate import evaluate
-from gatekeeper.policy.load import load_policy
+from gatekeeper.policy.load import LoadedPolicy, load_policy
+from gatekeeper.policy.problems import raise_problems
 from gatekeeper.policy.verdict import Outcome, Verdict
 
 CASE_GLOB = "*_test.yml"
@@ -108,6 +110,29 @@ def _compare(verdict: Verdict, expect: Expect) -> tuple[str, ...]:
     return tuple(problems)
 
 
+def _check_rule_ids(
+    spec: CaseFile, policy: LoadedPolicy, source: str, positions: Positions
+) -> None:
+    """Every rule a case expects exists in the policy; each unknown id is a problem at its key."""
+    rule_ids = [rule.spec.id for rule in policy.rules]
+    problems: list[PolicyError] = []
+    for index, case in enumerate(spec.cases):
+        for rule_id in case.expect.rules:
+            if rule_id in rule_ids:
+                continue
+            mark = positions.of(("cases", index, "expect", "rules", rule_id), key=True)
+            problems.append(
+                PolicyError(
+                    source,
+                    f"case '{case.name}' expects unknown rule '{rule_id}' of policy "
+                    f"{policy.name}{unknown_rule_hint(rule_id, rule_ids)}",
+                    line=mark.line if mark else None,
+                    column=mark.column if mark else None,
+                )
+            )
+    raise_problems(problems)
+
+
 def run_case_file(path: Path, *, now: dt.datetime) -> list[CaseResult]:
     """Run every case of one case file; `now` is the clock when the file sets none."""
     source = str(path)
@@ -115,6 +140,7 @@ def run_case_file(path: Path, *, now: dt.datetime) -> list[CaseResult]:
     spec = validate(CaseFile, raw, source, positions)
     policy_path = path.parent / spec.policy
     policy = load_policy(policy_path if policy_path.is_file() else spec.policy)
+    _check_rule_ids(spec, policy, source, positions)
     results: list[CaseResult] = []
     for case in spec.cases:
         when = case.now or spec.now or now

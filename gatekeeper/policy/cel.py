@@ -3,6 +3,7 @@
 Expressions compile once when the policy loads. The library has no static type checker, so after
 compiling, each expression is run once against a probe activation holding a value of the right type
 for every fact: an operator applied to the wrong types fails there, at load time, not in CI.
+The probe and every evaluation run under a time budget per expression (`_budget`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from gatekeeper.facts import SECTIONS, Facts, TestFailure
+from gatekeeper.policy._budget import DEFAULT_BUDGET_S, BudgetExceededError, run_tasks
 
 if TYPE_CHECKING:
     import cel
@@ -69,6 +71,15 @@ class CelRuntimeError(Exception):
     """An expression that failed while running over real facts."""
 
 
+class CelBudgetError(Exception):
+    """Expression `index` (of those run together) ran longer than `budget` seconds."""
+
+    def __init__(self, index: int, budget: float) -> None:
+        super().__init__(f"the expression ran longer than its budget of {budget:g} s")
+        self.index = index
+        self.budget = budget
+
+
 @dataclass(frozen=True)
 class CelProgram:
     """A compiled expression."""
@@ -95,8 +106,10 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
 
 
-def compile_expression(source: str) -> CelProgram:
-    """Compile and type-check `source`; raises CelError with the position within it."""
+def compile_expression(source: str, *, budget: float | None = DEFAULT_BUDGET_S) -> CelProgram:
+    """Compile and type-check `source`; raises CelError with the position within it.
+
+    With `budget` None the probe is left to the caller (`type_check`, for many at once)."""
     try:
         program = _cel().compile(source)
     except Exception as error:  # the library raises ValueError for syntax errors
@@ -109,28 +122,69 @@ def compile_expression(source: str) -> CelProgram:
             f"CEL syntax error: {detail}", line=int(match.group(1)), column=int(match.group(2))
         ) from error
     compiled = CelProgram(source, program)
-    _type_check(compiled)
+    if budget is not None:
+        problem = type_check([compiled], budget)[0]
+        if problem is not None:
+            raise CelError(problem)
     return compiled
 
 
-def _type_check(compiled: CelProgram) -> None:
+def type_check(programs: list[CelProgram], budget: float) -> list[str | None]:
+    """Each program's type problem over the probe activation (None: none), `budget` s each;
+    raises CelBudgetError naming the first program whose probe overran."""
+    _probe_context()  # built before the fork, so that the worker inherits it
+    tasks = [functools.partial(_probe_problem, program) for program in programs]
+    try:
+        return run_tasks(tasks, budget)
+    except BudgetExceededError as error:
+        raise CelBudgetError(error.index, error.budget) from error
+
+
+def _probe_problem(compiled: CelProgram) -> str | None:
+    problem: str | None = None
     try:
         result = compiled._program.execute(_probe_context())
     except TypeError as error:
-        raise CelError(f"CEL type error: {_first_line(str(error))}") from error
+        problem = f"CEL type error: {_first_line(str(error))}"
     except RuntimeError as error:
         text = _first_line(str(error))
+        # other runtime errors depend on the values (e.g. division by zero)
         if "Undefined variable" in text:
-            raise CelError(f"CEL error: {text.split('. ')[0]}") from error
-        return  # other runtime errors depend on the values (e.g. division by zero)
+            problem = f"CEL error: {text.split('. ')[0]}"
     except KeyError as error:
-        raise CelError(f"CEL error: no field {error} in the facts") from error
+        problem = f"CEL error: no field {error} in the facts"
     except Exception:  # value-dependent errors (division by zero, index) are not type errors
-        return
-    if not isinstance(result, bool):
-        raise CelError(
-            f"CEL type error: the expression gives {type(result).__name__}, not true or false"
-        )
+        problem = None
+    else:
+        if not isinstance(result, bool):
+            kind = type(result).__name__
+            problem = f"CEL type error: the expression gives {kind}, not true or false"
+    return problem
+
+
+def run_programs(
+    programs: list[CelProgram], activation: Activation, budget: float
+) -> list[Any | CelRuntimeError]:
+    """Each program's value over `activation` (or its CelRuntimeError), `budget` s each;
+    raises CelBudgetError naming the first program that overran."""
+    tasks = [functools.partial(_value_or_error, program, activation) for program in programs]
+    try:
+        return run_tasks(tasks, budget)
+    except BudgetExceededError as error:
+        raise CelBudgetError(error.index, error.budget) from error
+
+
+_PLAIN = (bool, int, float, str, type(None), list, dict)
+
+
+def _value_or_error(program: CelProgram, activation: Activation) -> Any:
+    try:
+        value = program.run(activation)
+    except CelRuntimeError as error:
+        return error
+    if not isinstance(value, _PLAIN):  # it crosses a pipe; a rule needs only true or false
+        return CelRuntimeError(f"the expression gave a {type(value).__name__}, not true or false")
+    return value
 
 
 def build_activation(facts: Facts, read: frozenset[str]) -> Activation:

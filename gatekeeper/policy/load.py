@@ -16,9 +16,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from gatekeeper.errors import PolicyError
+from gatekeeper.policy._budget import DEFAULT_BUDGET_S
 from gatekeeper.policy._build import Origin, build_rules
 from gatekeeper.policy._yaml import Positions, read_yaml, validate
 from gatekeeper.policy.model import Policy, Rule, Waiver
+from gatekeeper.policy.problems import all_problems, raise_problems
 from gatekeeper.policy.rules import RuleCheck
 from gatekeeper.policy.verdict import PolicyRef
 
@@ -134,8 +136,11 @@ def _chain(path: str | Path) -> list[Document]:
     return chain
 
 
-def _merge(chain: list[Document]) -> tuple[list[tuple[Rule, Origin]], list[tuple[Waiver, Origin]]]:
-    """Rules by id (a nearer file's rule replaces a farther one in place), waivers of all files."""
+def _merge(
+    chain: list[Document], problems: list[PolicyError]
+) -> tuple[list[tuple[Rule, Origin]], list[tuple[Waiver, Origin]]]:
+    """Rules by id (a nearer file's rule replaces a farther one in place), waivers of all files;
+    a duplicate id goes to `problems`."""
     rules: dict[str, tuple[Rule, Origin]] = {}
     waivers: list[tuple[Waiver, Origin]] = []
     for document in reversed(chain):
@@ -143,7 +148,9 @@ def _merge(chain: list[Document]) -> tuple[list[tuple[Rule, Origin]], list[tuple
         for index, rule in enumerate(document.policy.rules):
             origin = Origin(document.source, document.folder, document.positions, index)
             if rule.id in own:
-                raise origin.error(("rules", index, "id"), f"duplicate rule id '{rule.id}'")
+                problems.append(
+                    origin.error(("rules", index, "id"), f"duplicate rule id '{rule.id}'")
+                )
             own.add(rule.id)
             rules[rule.id] = (rule, origin)
         for index, waiver in enumerate(document.policy.waivers):
@@ -160,14 +167,21 @@ def _digest(contents: list[bytes]) -> str:
     return hashlib.sha256(joined).hexdigest()
 
 
-def load_policy(path: str | Path) -> LoadedPolicy:
-    """Load, merge, check and compile the policy at `path` (or a ready policy by name)."""
+def load_policy(path: str | Path, *, budget: float = DEFAULT_BUDGET_S) -> LoadedPolicy:
+    """Load, merge, check and compile the policy at `path` (or a ready policy by name); each CEL
+    rule's type probe may run `budget` seconds."""
     chain = _chain(path)
-    rules, waivers = _merge(chain)
+    problems: list[PolicyError] = []
+    rules, waivers = _merge(chain, problems)
     root = chain[0]
     if not rules:
         raise PolicyError(root.source, "the policy has no rules; an empty gate would pass anything")
-    built = build_rules(rules, waivers)
+    try:
+        built = build_rules(rules, waivers, budget=budget)
+    except PolicyError as error:
+        raise_problems(problems + list(all_problems(error)))
+        raise
+    raise_problems(problems)
     files = [(doc.source, doc.data) for doc in chain] + list(built.modules)
     merged = root.policy.model_copy(
         update={
@@ -175,6 +189,9 @@ def load_policy(path: str | Path) -> LoadedPolicy:
             "waivers": tuple(waiver for waiver, _ in waivers),
             "description": root.policy.description
             or next((d.policy.description for d in chain if d.policy.description), None),
+            "issue_pattern": next(
+                (d.policy.issue_pattern for d in chain if d.policy.issue_pattern), None
+            ),
         }
     )
     return LoadedPolicy(

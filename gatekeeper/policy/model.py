@@ -7,6 +7,7 @@ A rule has exactly one condition: `metric` + `op` + `threshold`, or `expr` (CEL)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import (
@@ -16,6 +17,7 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    field_validator,
     model_validator,
 )
 
@@ -132,5 +134,22 @@ class Policy(_Frozen):
         description="Another policy file (relative path) or a ready policy by name; "
         "rules merge by id, this file's rules win.",
     )
+    issue_pattern: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Regex that finds change.linked_issues in the PR/MR title, description, "
+        "branch and commit messages (default: Jira keys, #123, owner/repo#123); GitHub's "
+        "linked issues (closingIssuesReferences) count too.",
+    )
     rules: tuple[Rule, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+
+    @field_validator("issue_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"not a regular expression: {error}") from error
+        return value

@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gatekeeper.facts import Facts
+from gatekeeper.policy._budget import DEFAULT_BUDGET_S
 from gatekeeper.policy._sentence import expr_sentence
-from gatekeeper.policy.cel import Activation, CelProgram, CelRuntimeError, build_activation
+from gatekeeper.policy.cel import (
+    Activation,
+    CelBudgetError,
+    CelProgram,
+    CelRuntimeError,
+    build_activation,
+    run_programs,
+)
 from gatekeeper.policy.facts_lookup import Missing, fact_kind, lookup
 from gatekeeper.policy.model import Op, Rule
 from gatekeeper.policy.rego import RegoModule, RegoRuntimeError
@@ -71,15 +79,44 @@ LABELS: dict[str, str] = {
 }
 
 
+class ExpressionBudgetError(Exception):
+    """`program` ran longer than `budget` seconds over the facts."""
+
+    def __init__(self, program: CelProgram, budget: float) -> None:
+        super().__init__(f"the expression ran longer than {budget:g} s")
+        self.program = program
+        self.budget = budget
+
+
 @dataclass
 class EvalContext:
-    """What one evaluation shares between rules: the clock, and facts converted once."""
+    """What one evaluation shares between rules: the clock, facts converted once, and the
+    values of its CEL programs, computed together in one worker under `budget` s each."""
 
     facts: Facts
     now: dt.datetime
     cel_reads: frozenset[str] = frozenset()
+    cel_programs: tuple[CelProgram, ...] = ()
+    budget: float = DEFAULT_BUDGET_S
     _activation: Activation | None = field(default=None, repr=False)
     _input_json: str | None = field(default=None, repr=False)
+    _cel_values: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def cel_value(self, program: CelProgram) -> Any:
+        """The value of `program` over the facts; raises CelRuntimeError or
+        ExpressionBudgetError."""
+        if id(program) not in self._cel_values:
+            waiting = [p for p in self.cel_programs if id(p) not in self._cel_values]
+            batch = waiting if any(p is program for p in waiting) else [program]
+            try:
+                values = run_programs(batch, self.activation(), self.budget)
+            except CelBudgetError as error:
+                raise ExpressionBudgetError(batch[error.index], error.budget) from error
+            self._cel_values.update((id(p), v) for p, v in zip(batch, values, strict=True))
+        value = self._cel_values[id(program)]
+        if isinstance(value, CelRuntimeError):
+            raise value
+        return value
 
     def activation(self) -> Activation:
         """The CEL activation, built on first use and reused by every CEL rule."""
@@ -298,7 +335,7 @@ class CelRule:
         if missing:
             return missing_result(self.spec, missing, actual=values or None, expected=expected)
         try:
-            value = self.program.run(context.activation())
+            value = context.cel_value(self.program)
         except CelRuntimeError as error:
             return result(self.spec, "error", f"the expression failed: {error}", expected=expected)
         if not isinstance(value, bool):

@@ -56,8 +56,13 @@ def _findings_lines(findings: Findings) -> list[str]:
     return lines
 
 
-def facts_as_text(facts: Facts) -> str:
-    """A short, readable summary of every section that is present, and why others are missing."""
+def facts_as_text(
+    facts: Facts, *, verbose: bool = False, uncovered_changes: tuple[str, ...] | None = None
+) -> str:
+    """A short, readable summary of every section that is present, and why others are missing.
+
+    Report paths the diff does not touch (most of a repository) are one count line unless
+    `verbose`; `uncovered_changes` (changed files no coverage report names) are each listed."""
     lines: list[str] = []
     if facts.tests is not None:
         lines.extend(_tests_lines(facts.tests))
@@ -75,10 +80,21 @@ def facts_as_text(facts: Facts) -> str:
             lines.append(f"          patch {p.lines_covered}/{p.lines_valid} ({_percent(p.rate)})")
             for item in p.uncovered[:_SHOWN_PATHS]:
                 lines.append(f"          not run: {terminal_text(item.file)}: {item.text()}")
-            for path in p.unmatched_paths[:_SHOWN_PATHS]:
-                lines.append(f"          report path not in the diff: {terminal_text(path)}")
-            if len(p.unmatched_paths) > _SHOWN_PATHS:
-                lines.append(f"          ... and {len(p.unmatched_paths) - _SHOWN_PATHS} more")
+            for path in (uncovered_changes or ())[:_SHOWN_PATHS]:
+                lines.append(f"          changed, in no coverage report: {terminal_text(path)}")
+            if len(uncovered_changes or ()) > _SHOWN_PATHS:
+                more = len(uncovered_changes or ()) - _SHOWN_PATHS
+                lines.append(f"          ... and {more} more")
+            if verbose:
+                lines.extend(
+                    f"          report path not in the diff: {terminal_text(path)}"
+                    for path in p.unmatched_paths
+                )
+            elif p.unmatched_paths:
+                lines.append(
+                    f"          {len(p.unmatched_paths)} report paths not in the diff "
+                    "(unchanged files; -v lists them)"
+                )
     if facts.findings is not None:
         lines.extend(_findings_lines(facts.findings))
     for name, reason in sorted(facts.missing.items()):

@@ -10,7 +10,7 @@ import hashlib
 import urllib.parse
 from dataclasses import dataclass, field
 
-from gatekeeper.facts import Facts, TestFailure
+from gatekeeper.facts import Facts, Finding, TestFailure
 from gatekeeper.policy.verdict import RuleResult, Verdict
 from gatekeeper.render._common import MARKS, ordered, short_digest, summary
 from gatekeeper.render.escape import markdown_code, markdown_text
@@ -20,6 +20,8 @@ FAILURE_LIMIT = 200
 FAILURES_LISTED = 50
 UNCOVERED_LISTED = 20
 UNCOVERED_RANGES_LISTED = 15
+FINDINGS_LISTED = 10
+_LEVEL_ORDER = {"error": 0, "warning": 1, "note": 2}
 _URGENT = ("fail", "error")
 _WRAPPERS = 140  # table head, the failures <details> block and blank lines
 
@@ -109,6 +111,33 @@ def _uncovered_lines(facts: Facts | None, links: Links | None) -> list[str]:
     return lines
 
 
+def _finding_line(item: Finding) -> str:
+    where = ""
+    if item.file:
+        place = f"{item.file}:{item.line}" if item.line else item.file
+        where = f" {markdown_code(place, FAILURE_LIMIT)}"
+    message = markdown_text(item.message, FAILURE_LIMIT)
+    rule = f" {markdown_code(item.rule_id, FAILURE_LIMIT)}" if item.rule_id else ""
+    return f"- {item.level}{rule}{where}" + (f": {message}" if message else "")
+
+
+def _findings(facts: Facts | None) -> tuple[str, list[str], int]:
+    """The findings' headline (totals by level, new ones on changed lines) and the top items,
+    errors first."""
+    findings = facts.findings if facts is not None else None
+    if findings is None:
+        return "", [], 0
+    levels = findings.by_level
+    headline = (
+        f"**Findings: {findings.total}** ({levels.error} error, {levels.warning} warning, "
+        f"{levels.note} note)"
+    )
+    if findings.new is not None:
+        headline += f" · {findings.new} new on changed lines"
+    ranked = sorted(findings.items, key=lambda item: _LEVEL_ORDER[item.level])
+    return headline, [_finding_line(item) for item in ranked[:FINDINGS_LISTED]], findings.total
+
+
 @dataclass
 class _Parts:
     """The lines of each section; `cut_rules` and `cut_failures` count what was left out."""
@@ -119,6 +148,9 @@ class _Parts:
     failures: list[str] = field(default_factory=list)
     failures_total: int = 0
     uncovered: list[str] = field(default_factory=list)
+    findings_headline: str = ""
+    findings: list[str] = field(default_factory=list)
+    findings_total: int = 0
     foot: list[str] = field(default_factory=list)
     cut_rules: int = 0
     cut_failures: int = 0
@@ -135,6 +167,13 @@ def _assemble(parts: _Parts, limit: int | None) -> str:
         lines += [summary_line, "", *parts.failures, "", "</details>", ""]
     if parts.uncovered:
         lines += ["**Changed lines no test ran**", "", *parts.uncovered, ""]
+    if parts.findings_headline:
+        lines += [parts.findings_headline, ""]
+    if parts.findings:
+        more = parts.findings_total - len(parts.findings)
+        rest = [f"- … and {more} more"] if more > 0 else []
+        summary_line = f"<details><summary>Top findings ({len(parts.findings)})</summary>"
+        lines += [summary_line, "", *parts.findings, *rest, "", "</details>", ""]
     lines += parts.foot
     if parts.cut_rules or parts.cut_failures:
         lines.append(
@@ -195,6 +234,7 @@ def _parts(
         f"{verdict.evaluated_at.strftime('%Y-%m-%dT%H:%M:%SZ')}</sub>"
     ]
     parts = _Parts(head=head, foot=foot, uncovered=_uncovered_lines(facts, links))
+    parts.findings_headline, parts.findings, parts.findings_total = _findings(facts)
     parts.waivers = [
         f"- {markdown_code(use.rule)} {use.status.replace('_', ' ')}: "
         f"{markdown_text(use.message, CELL_LIMIT)}"
@@ -229,6 +269,8 @@ def _fit(parts: _Parts, rules: list[RuleResult], failure_lines: list[str], limit
     parts.cut_rules, parts.cut_failures = len(rules), len(failure_lines)
     while parts.uncovered and len(_assemble(parts, limit)) > limit // 2:
         parts.uncovered.pop()  # the uncovered lines may take at most half of the channel
+    while parts.findings and len(_assemble(parts, limit)) > limit // 2:
+        parts.findings.pop()  # so may the findings, with the uncovered lines
     budget = limit - len(_assemble(parts, limit)) - _WRAPPERS
     urgent = [rule for rule in rules if rule.outcome in _URGENT]
     other = [rule for rule in rules if rule.outcome not in _URGENT]

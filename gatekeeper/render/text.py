@@ -69,6 +69,21 @@ def _failures(facts: Facts | None) -> list[RenderableType]:
     return lines
 
 
+def _findings(facts: Facts | None) -> list[RenderableType]:
+    findings = facts.findings if facts is not None else None
+    if findings is None:
+        return []
+    levels = findings.by_level
+    new = f", {findings.new} new on changed lines" if findings.new is not None else ""
+    return [
+        Text(
+            f"Findings: {findings.total} ({levels.error} error, {levels.warning} warning, "
+            f"{levels.note} note){new}",
+            style="bold",
+        )
+    ]
+
+
 def render_verdict(verdict: Verdict, facts: Facts | None = None) -> RenderableType:
     """The Verdict as a Rich renderable: headline, rule table, waivers, failing tests."""
     word = "PASS" if verdict.passed else "FAIL"
@@ -90,6 +105,7 @@ def render_verdict(verdict: Verdict, facts: Facts | None = None) -> RenderableTy
                 )
             )
     parts.extend(_failures(facts))
+    parts.extend(_findings(facts))
     return Group(*parts)
 
 

@@ -95,7 +95,8 @@ def test_no_feedback_writes_nothing(fake_github: FakeGitHub, tmp_path: Path) -> 
     """--no-feedback is a dry run: facts are read, nothing is written, exit by verdict."""
     result = _evaluate(tmp_path, _actions(fake_github, tmp_path), "--no-feedback")
     assert result.returncode == 1
-    assert fake_github.count("POST") == fake_github.count("PATCH") == 0
+    writes = fake_github.count("POST") - fake_github.count("POST", "/graphql")  # GraphQL reads
+    assert writes == fake_github.count("PATCH") == 0
     assert not (tmp_path / "summary.md").exists()
     assert not (tmp_path / "output").exists()
 
@@ -187,3 +188,29 @@ def test_workflow_run_phase_two_gates_the_pull_requests_head_commit(
     assert run["head_sha"] == fake_github.head
     [comment] = fake_github.comments
     assert comment["body"].startswith("<!-- gatekeeper:pr-gate -->")
+
+
+def test_policy_issue_pattern_decides_the_linked_tickets(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """A policy's `issue_pattern` finds the change's tickets (here `SHOP-7` in the body, not the
+    default Jira and `#N` forms), so a rule on linked issues follows the team's own convention."""
+    fake_github.add_review("bob", "APPROVED")
+    fake_github.title = "stricter login"
+    fake_github.head_ref = "feature/login"
+    fake_github.commits = []
+    fake_github.add_commit(fake_github.head, "alice", "tighten the login check, QA-12")
+    fake_github.body = "Ticket: SHOP-7"
+    policy = tmp_path / "ticket.yml"
+    policy.write_text(
+        "version: 1\nname: tickets\nissue_pattern: 'SHOP-\\d+'\nrules:\n"
+        "  - id: ticket\n    expr: size(change.linked_issues) == 1 && "
+        "change.linked_issues[0] == 'SHOP-7'\n",
+        encoding="utf-8",
+    )
+    result = run_gatekeeper(
+        "evaluate", "--policy", str(policy), "--no-feedback", "--format", "json",
+        env={**FAST_RETRIES, **_actions(fake_github, tmp_path)}, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["facts"]["change"]["linked_issues"] == ["SHOP-7"]

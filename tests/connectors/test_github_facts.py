@@ -178,13 +178,18 @@ def test_checks_combine_check_runs_and_statuses(
 
 
 def test_ghes_api_url_with_api_v3(policy: RetryPolicy) -> None:
-    """GitHub Enterprise Server works through its /api/v3 base URL."""
+    """GitHub Enterprise Server works through its /api/v3 base URL (GraphQL at /api/graphql)."""
     with FakeGitHub(prefix="/api/v3") as fake:
         fake.add_review("bob", "APPROVED")
+        fake.closing_issues = [{"number": 3, "repository": {"nameWithOwner": "octo/app"}}]
         facts = github_client(fake, policy).collector(fake.number).collect()
         assert facts.reviews is not None
         assert facts.reviews.approvals == 1
-        assert all(r.path.startswith("/api/v3/") for r in fake.requests)
+        assert facts.change is not None
+        assert "#3" in facts.change.linked_issues
+        rest = [r.path for r in fake.requests if not r.path.endswith("graphql")]
+        assert all(path.startswith("/api/v3/") for path in rest)
+        assert [r.path for r in fake.requests if r.path.endswith("graphql")] == ["/api/graphql"]
 
 
 def test_request_budget_for_140_reviews_and_3_check_runs(
@@ -203,7 +208,8 @@ def test_request_budget_for_140_reviews_and_3_check_runs(
     assert facts.reviews.codeowners_approved is True
     assert gh.stats.requests == len(fake_github.requests)
     assert gh.stats.requests <= 12
-    assert gh.stats.requests == 10  # PR, commits, files, reviews x2, CODEOWNERS x3, runs, status
+    # PR, commits, files, linked issues (GraphQL), reviews x2, CODEOWNERS x3, runs, status
+    assert gh.stats.requests == 11
 
 
 def test_commit_without_pull_request(fake_github: FakeGitHub, policy: RetryPolicy) -> None:
@@ -227,3 +233,21 @@ def test_issue_references_in_title_body_and_commits_are_linked(
     fake_github.add_commit("1" * 40, "alice", "Resolves #123; refs OPS-7")
     linked = _collect(fake_github, policy).change.linked_issues  # type: ignore[union-attr]
     assert linked == ("QA-12", "#123", "octo/lib#9", "OPS-7")
+
+
+def test_github_linked_issues_include_closing_issues_references(
+    fake_github: FakeGitHub, policy: RetryPolicy
+) -> None:
+    """Issues linked in GitHub's Development sidebar (GraphQL closingIssuesReferences) are
+    linked issues too: `#5` in the same repository, `owner/repo#8` in another, once each."""
+    fake_github.body = "Fixes #5"
+    fake_github.closing_issues = [
+        {"number": 5, "repository": {"nameWithOwner": "octo/app"}},
+        {"number": 8, "repository": {"nameWithOwner": "octo/lib"}},
+        {"number": 9, "repository": {"nameWithOwner": "not a repo](https://evil.example)"}},
+    ]
+    linked = _collect(fake_github, policy).change.linked_issues  # type: ignore[union-attr]
+    assert linked == ("QA-12", "#5", "octo/lib#8")
+    graphql = [r for r in fake_github.requests if r.path.endswith("/graphql")]
+    assert len(graphql) == 1
+    assert graphql[0].body["variables"] == {"owner": "octo", "name": "app", "number": 7}

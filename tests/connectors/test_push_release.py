@@ -162,7 +162,8 @@ def test_request_budget_of_a_pushed_commit(fake_github: FakeGitHub, policy: Retr
     assert facts.reviews is not None
     assert facts.reviews.approvers == ("bob",)
     assert gh.stats.requests == len(fake_github.requests)
-    assert gh.stats.requests == 9  # commit pulls, commits, files, reviews, CODEOWNERS x3, checks x2
+    # commit pulls, commits, files, linked issues (GraphQL), reviews, CODEOWNERS x3, checks x2
+    assert gh.stats.requests == 10
     assert fake_github.count("GET", "/pulls/7") == 3  # commits, files, reviews; never the PR
 
 

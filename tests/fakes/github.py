@@ -92,6 +92,7 @@ class FakeGitHub(FakeServer):
         self.merge_commit_sha: str | None = None
         self.pushed: list[dict[str, Any]] = []  # commits on a branch, not in the PR
         self.associated: dict[str, list[dict[str, Any]]] = {}  # sha -> PRs containing it
+        self.closing_issues: list[dict[str, Any]] = []  # closingIssuesReferences nodes
         self._ids = itertools.count(1000)
         self._routes()
         self.add_commit(self.head, "alice", "QA-12 tighten the login check")
@@ -255,6 +256,26 @@ class FakeGitHub(FakeServer):
         self.route("POST", repo + "/statuses/(?P<sha>[^/]+)", self._post_status)
         self.route("POST", repo + "/check-runs", self._post_check_run)
         self.route("PATCH", repo + r"/check-runs/(?P<id>\d+)", self._patch_check_run)
+        self.route("POST", "/graphql", self._graphql)
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]
+    ) -> Reply:
+        if self.prefix.endswith("/v3") and path == self.prefix.removesuffix("/v3") + "/graphql":
+            path = self.prefix + "/graphql"  # GHES serves GraphQL at /api/graphql, REST at /api/v3
+        return super()._answer(method, path, query, body, headers)
+
+    def _graphql(self, *, query: dict[str, str], body: Any, **parts: Any) -> Reply:
+        """closingIssuesReferences of the pull request, as GitHub's GraphQL API answers it; other
+        queries go to the routes registered after this one (the release fake's)."""
+        if "closingIssuesReferences" not in str((body or {}).get("query", "")):
+            for method, pattern, handler in self.routes:
+                if method == "POST" and pattern.match("/graphql") and handler != self._graphql:
+                    return handler(query=query, body=body, **parts)
+            return 200, {}, {"errors": [{"message": "unknown query"}]}
+        nodes = copy.deepcopy(self.closing_issues)
+        pull = {"closingIssuesReferences": {"nodes": nodes}}
+        return 200, {}, {"data": {"repository": {"pullRequest": pull}}}
 
     def _get_pull(self, *, query: dict[str, str], **_: Any) -> Reply:
         return 200, {}, self.pull_request()

@@ -9,6 +9,7 @@ import pytest
 
 from gatekeeper.errors import InputError, PolicyError
 from gatekeeper.policy.cases import run_cases
+from gatekeeper.policy.problems import PolicyProblemsError
 from tests.policy._helpers import NOW, write
 
 POLICY = """\
@@ -62,11 +63,32 @@ def test_facts_file_case(tmp_path: Path) -> None:
     write(
         tmp_path,
         "policy: policy.yml\ncases:\n  - name: ok\n    facts_file: green.json\n"
-        "    expect: {rules: {green: pass, nosuch: pass}}\n",
+        "    expect: {rules: {green: pass}}\n",
         "x_test.yml",
     )
     results = run_cases(tmp_path, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    assert results[0].problems == ("rule nosuch: no such rule in policy t",)
+    assert results[0].passed
+
+
+def test_unknown_rule_ids_in_cases_suggest_the_closest(tmp_path: Path) -> None:
+    """Every case expecting a rule the policy lacks is reported at its key, with did-you-mean."""
+    write(tmp_path, POLICY)
+    write(
+        tmp_path,
+        "policy: policy.yml\ncases:\n  - name: ok\n    facts: {}\n"
+        "    expect: {rules: {gren: pass}}\n  - name: two\n    facts: {}\n"
+        "    expect: {rules: {nosuch: pass}}\n",
+        "x_test.yml",
+    )
+    with pytest.raises(PolicyProblemsError) as caught:
+        run_cases(tmp_path, now=NOW)
+    lines = [str(problem) for problem in caught.value.problems]
+    assert lines[0].endswith(
+        "x_test.yml:5:22: case 'ok' expects unknown rule 'gren' of policy t; did you mean green?"
+    )
+    assert lines[1].endswith(
+        "x_test.yml:8:22: case 'two' expects unknown rule 'nosuch' of policy t; rules: green"
+    )
 
 
 def test_bad_case_file_and_empty_folder(tmp_path: Path) -> None:

@@ -7,8 +7,18 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.errors import PolicyError
-from gatekeeper.policy import load_policy
-from tests.policy._helpers import facts, failing_tests, message, outcome, policy_of, run, write
+from gatekeeper.facts import TestFailure, TestSummary
+from gatekeeper.policy import evaluate, load_policy
+from tests.policy._helpers import (
+    NOW,
+    facts,
+    failing_tests,
+    message,
+    outcome,
+    policy_of,
+    run,
+    write,
+)
 
 
 def _cel(expr: str) -> str:
@@ -109,3 +119,56 @@ def test_cel_failure_fields_named_in_expressions_are_available(tmp_path: Path) -
     policy = policy_of(tmp_path, _cel(expr))
     assert outcome(run(policy, facts(tests=failing_tests(2))), "c") == "pass"
     assert outcome(run(policy, facts(tests=failing_tests(1))), "c") == "fail"
+
+
+def _many_failures(count: int) -> TestSummary:
+    failures = tuple(TestFailure(name=f"test_{i}", message="x") for i in range(count))
+    return TestSummary(total=count, passed=0, failed=count, errors=0, skipped=0, failures=failures)
+
+
+_SLOW_OVER_FACTS = (
+    "'tests.failures.all(a, tests.failures.all(b, tests.failures.all(c, "
+    "a.name + b.name != c.name)))'"
+)
+
+
+def test_expression_running_past_its_budget_stops_the_evaluation_naming_the_rule(
+    tmp_path: Path,
+) -> None:
+    """An expression cheap on the load-time probe but cubic over 600 real failures is stopped
+    after its budget with a sentence naming the rule, not left to hang the CI job."""
+    path = write(tmp_path, f"version: 1\nname: t\nrules:\n{_cel(_SLOW_OVER_FACTS)}")
+    policy = load_policy(path, budget=0.3)
+    with pytest.raises(PolicyError) as caught:
+        evaluate(policy, facts(tests=_many_failures(600)), now=NOW, budget=0.3)
+    assert "rule 'c': the expression ran longer than its budget of 0.3 s" in str(caught.value)
+
+
+def test_type_probe_running_past_its_budget_is_a_load_error_naming_the_rule(
+    tmp_path: Path,
+) -> None:
+    """An expression whose load-time probe alone runs too long (nested comprehensions over a
+    long literal list) is refused when the policy loads, at the rule's place."""
+    items = ",".join(["1"] * 400)
+    expr = f"'[{items}].all(a, [{items}].all(b, [{items}].all(c, a + b + c > 0)))'"
+    path = write(tmp_path, f"version: 1\nname: t\nrules:\n{_cel(expr)}")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path, budget=0.3)
+    text = str(caught.value)
+    assert "rule 'c': the expression ran longer than its budget of 0.3 s" in text
+    assert "policy.yml:7:13: " in text
+
+
+def test_expressions_within_budget_give_the_same_results(tmp_path: Path) -> None:
+    """Rules run in the budgeted worker keep their results, values and runtime errors."""
+    rules = """
+    - id: c
+      expr: tests.failed == 0
+    - id: d
+      expr: tests.failed / (tests.total - tests.total) == 0
+    """
+    policy = policy_of(tmp_path, rules)
+    verdict = evaluate(policy, facts(tests=failing_tests(2)), now=NOW, budget=1.0)
+    assert outcome(verdict, "c") == "fail"
+    assert outcome(verdict, "d") == "error"
+    assert "the expression failed" in message(verdict, "d")

@@ -200,3 +200,89 @@ def test_reports_and_facts_file_combine() -> None:
     assert combined.reviews == saved.reviews
     assert combined.missing == {"coverage": "no report"}
     assert [s.location for s in combined.sources] == ["f.json", "junit.xml"]
+
+
+def test_expression_over_its_budget_exits_2_naming_the_rule(tmp_path: Path) -> None:
+    """A CEL rule that would run for hours over the facts stops the command after the budget
+    (GATEKEEPER_EXPRESSION_BUDGET seconds) with one line naming the rule, exit 2."""
+    failures = [{"name": f"test_{i}", "message": "x"} for i in range(600)]
+    facts = tmp_path / "facts.json"
+    tests = {"total": 600, "passed": 0, "failed": 600, "errors": 0, "skipped": 0}
+    facts.write_text(json.dumps({"tests": {**tests, "failures": failures}}), encoding="utf-8")
+    expr = (
+        "tests.failures.all(a, tests.failures.all(b, tests.failures.all(c, "
+        "a.name + b.name != c.name)))"
+    )
+    policy = write(tmp_path, f"version: 1\nname: x\nrules:\n  - id: cubic\n    expr: '{expr}'\n")
+    result = run_gatekeeper(
+        "evaluate", "--policy", str(policy), "--facts", str(facts),
+        env={"GATEKEEPER_EXPRESSION_BUDGET": "0.5"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "rule 'cubic': the expression ran longer than its budget of 0.5 s" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_validate_lists_every_problem_at_once(tmp_path: Path) -> None:
+    """Like ruff, `policy validate` prints one line per problem with file:line:col (an unknown
+    field, an unquoted clause, an unknown fact, a waiver for a mistyped rule), then the count."""
+    text = """\
+version: 1
+name: x
+rules:
+  - id: green
+    expr: tests.failed == 0
+    clause: 8.6
+  - id: cov
+    metric: coverage.linerate
+    op: '>='
+    threshold: 0.8
+    treshold: 1
+waivers:
+  - rule: gren
+    reason: flaky
+    approved_by: qa
+    expires: 2030-01-01
+"""
+    bad = write(tmp_path, text, "bad.yml")
+    result = run_gatekeeper("policy", "validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == (
+        f'error: {bad}:6:13: rules[0].clause: YAML read 8.6 as a number; quote it: clause: "8.6"'
+    )
+    assert lines[1] == (
+        f"error: {bad}:11:5: unknown field 'treshold' in rules[1]; did you mean threshold?"
+    )
+    assert lines[-1] == "Found 2 problems."
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_validate_lists_rule_and_waiver_problems_together(tmp_path: Path) -> None:
+    """Problems found while compiling (an unknown fact, a CEL syntax error, a waiver for a
+    mistyped rule id) are all listed, each at its place, with did-you-mean."""
+    text = """\
+version: 1
+name: x
+rules:
+  - id: green
+    expr: tests.failed +
+  - id: cov
+    metric: coverage.linerate
+    op: '>='
+    threshold: 0.8
+waivers:
+  - rule: gren
+    reason: flaky
+    approved_by: qa
+    expires: 2030-01-01
+"""
+    bad = write(tmp_path, text, "bad.yml")
+    result = run_gatekeeper("policy", "validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"error: {bad}:5:")
+    assert "rule 'green': CEL syntax error" in lines[0]
+    assert lines[1].startswith(f"error: {bad}:7:13: rule 'cov': unknown fact 'coverage.linerate'")
+    assert lines[2] == f"error: {bad}:11:11: waiver for unknown rule 'gren'; did you mean green?"
+    assert lines[-1] == "Found 3 problems."

@@ -72,11 +72,30 @@ def test_explain_every_rule_in_words(tmp_path: Path) -> None:
         ("file?.txt", "file1.txt", True),
         ("docs/", "docs/x/y.md", True),
         ("release/*", "release/1.0", True),
+        ("src/**/test_*.py", "src/test_a.py", True),
+        ("src/**/test_*.py", "src/a/b/test_a.py", True),
+        ("src/**/test_*.py", "srcx/test_a.py", False),
+        ("a**b", "a/x/b", True),
+        ("*.py", ".py", True),
     ],
 )
 def test_globs(pattern: str, value: str, expected: bool) -> None:
     """`*` stays in a folder, `**` spans folders, `?` is one character, `dir/` is the folder."""
     assert glob_match(pattern, value) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [
+        ("*a" * 30 + "b", "a" * 5000),
+        ("**/" * 30 + "x", "a/" * 3000 + "y"),
+        ("**a" * 30 + "b", "a/" * 3000),
+    ],
+)
+def test_pathological_globs_finish(pattern: str, value: str) -> None:
+    """A glob that makes a backtracking matcher run for hours is answered at once (it runs in
+    time proportional to pattern length times path length)."""
+    assert glob_match(pattern, value) is False
 
 
 def test_metric_on_text_fact_is_rejected(tmp_path: Path) -> None:

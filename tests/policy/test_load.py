@@ -31,10 +31,28 @@ def _error(tmp_path: Path, text: str) -> PolicyError:
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
-    """A YAML syntax error names its line and column."""
+    """A YAML syntax error points at the `[` that is never closed, not at the file's end."""
     error = _error(tmp_path, "version: 1\nname: t\nrules:\n  - id: [unclosed\n")
-    assert error.line == 5
-    assert "YAML error" in str(error)
+    assert (error.line, error.column) == (4, 9)
+    assert "YAML error: this [ is never closed (did not find expected ',' or ']' at 5:1)" in str(
+        error
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "words"),
+    [
+        ("version: 1\nname: 't\n\nrules: []\n", (2, 7), "this quoted string is never closed"),
+        ("version: 1\nname: t\nrules: {a: 1\nb: 2\n", (3, 8), "this { is never closed"),
+    ],
+)
+def test_unclosed_yaml_constructs_point_at_their_start(
+    tmp_path: Path, text: str, place: tuple[int, int], words: str
+) -> None:
+    """A quote or brace left open is reported where it opens, where the fix goes."""
+    error = _error(tmp_path, text)
+    assert (error.line, error.column) == place
+    assert words in str(error)
 
 
 def test_unknown_field_suggests(tmp_path: Path) -> None:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import hashlib
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
-from gatekeeper.facts import Coverage, Facts, PatchCoverage, UncoveredLines
+from gatekeeper.facts import (
+    Coverage,
+    Facts,
+    Finding,
+    FindingLevels,
+    Findings,
+    PatchCoverage,
+    UncoveredLines,
+)
 from gatekeeper.render import verdict_markdown, verdict_text
 from gatekeeper.render.markdown import Links
 from tests.render._sample import GOLDEN, sample_facts, sample_verdict
@@ -124,3 +134,51 @@ def test_uncovered_changed_lines_are_listed_and_linked(
     assert "**Changed lines no test ran**" in text
     assert first in text
     assert second in text
+
+
+def _facts_with_findings() -> Facts:
+    items = (
+        Finding(rule_id="E501", level="note", file="a.py", line=3, message="line too long"),
+        Finding(
+            rule_id="B105",
+            level="error",
+            file="src/</details>.py",
+            line=9,
+            message="@acme/security hard-coded password ![x](https://evil.example/x.png)",
+        ),
+        Finding(rule_id="W291", level="warning", file=None, line=None, message="trailing space"),
+    )
+    findings = Findings(
+        total=14, by_level=FindingLevels(error=1, warning=8, note=5), new=2, items=items
+    )
+    return sample_facts().model_copy(update={"findings": findings})
+
+
+def test_comment_shows_findings_by_level_new_ones_and_the_top_items_escaped() -> None:
+    """SARIF findings appear as totals by level, the count on changed lines and the top items,
+    errors first, their text inert."""
+    text = verdict_markdown(sample_verdict(), _facts_with_findings())
+    assert "**Findings: 14** (1 error, 8 warning, 5 note) · 2 new on changed lines" in text
+    listed = [line for line in text.splitlines() if line.startswith("- error `B105`")]
+    assert listed
+    assert "`src/</details>.py:9`" in listed[0]
+    assert text.index("`B105`") < text.index("`W291`") < text.index("`E501`")
+    assert "- … and 11 more" in text
+    html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+    assert html.count("<details>") == html.count("</details>") == 2
+    assert "<img" not in html
+    assert "<a " not in html
+    assert "@\u2060acme" in html
+
+
+def test_terminal_verdict_has_a_findings_line() -> None:
+    """The CI log says how many findings of each level there are."""
+    text = verdict_text(sample_verdict(), _facts_with_findings())
+    assert "Findings: 14 (1 error, 8 warning, 5 note), 2 new on changed lines" in text
+
+
+def test_cut_comment_keeps_the_findings_headline() -> None:
+    """Under a tight limit the findings' totals stay while their items are cut."""
+    text = verdict_markdown(sample_verdict(), _facts_with_findings(), limit=1200)
+    assert len(text) <= 1200
+    assert "**Findings: 14**" in text
