@@ -424,7 +424,7 @@ register(
         name="junit",
         kind="test",
         title="JUnit XML",
-        detect=lambda head: head.root in ("testsuites", "testsuite"),
+        detect=lambda head: head.root in ("testsuites", "testsuite", "testcase"),
         parse=_read,
         passed_ids=passed_ids,
     )

@@ -31,3 +31,12 @@ def corpus_dir() -> Path:
     if found is None:
         pytest.skip(CORPUS_MISSING)
     return found
+
+
+def find_peers() -> Path | None:
+    """Other projects' report fixtures: `<ancestor>/shared/peers` of the checkout, or None."""
+    for parent in _HERE.parents:
+        candidate = parent / "shared" / "peers"
+        if (candidate / "MANIFEST.tsv").is_file():
+            return candidate
+    return None
