@@ -60,6 +60,8 @@ _BATCH = 4096
 _STATUS = methodcaller("get", "status")
 _NAME = methodcaller("get", "name")
 _TIME = methodcaller("get", "time")
+_OUTPUT = frozenset({"system-out", "system-err"})
+"""Children of a testcase that hold only captured output."""
 
 
 class _JunitTarget(StreamTarget):
@@ -223,8 +225,14 @@ class _CountTarget(_JunitTarget):
         return True
 
     def _other(self, tag: str, attrib: Attributes, depth: int) -> None:
-        if self._plain_depth > 0 and (depth == self._plain_depth + 1 or tag == "testcase"):
-            plain = self._plain_depth  # a child (or a nested testcase): no longer plain
+        plain = self._plain_depth
+        if plain > 0 and depth == plain + 1 and tag in _OUTPUT and not self._pytest:
+            # Captured output says nothing of the outcome: the testcase stays a plain one, in
+            # the batch, and the output's text is never gathered. (pytest's files keep the
+            # closer look: an attempt of pytest-rerunfailures is told by having no child.)
+            self._set_level(depth, (tag, attrib))
+            return
+        if plain > 0:  # a child (or a nested testcase, or deeper): no longer plain
             self._open.append([plain, self._batch.pop(), self._levels[plain - 1], None])
             self._plain_depth = -1
         if depth == self._case_depth + 1:
@@ -235,12 +243,7 @@ class _CountTarget(_JunitTarget):
             self._open.append([depth, attrib, parent, None])
             self._case_depth = depth
             return
-        level = (tag, attrib)
-        levels = self._levels
-        if depth < len(levels):
-            levels[depth] = level
-        else:
-            levels.append(level)
+        self._set_level(depth, (tag, attrib))
         if self._suites and self._suites[-1].depth >= depth:
             self._close_suites(depth)
         if tag in ("testsuite", "testsuites"):
@@ -255,6 +258,13 @@ class _CountTarget(_JunitTarget):
             if suite.depth == depth - 1 and suite.explain is None:
                 suite.explain = Explain(tag, attrib)
                 self._text = suite.explain.text
+
+    def _set_level(self, depth: int, level: _Level) -> None:
+        levels = self._levels
+        if depth < len(levels):
+            levels[depth] = level
+        else:
+            levels.append(level)
 
     def _counted(self) -> int:
         return self.result.total + len(self._batch)

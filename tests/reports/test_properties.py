@@ -134,3 +134,54 @@ def test_merging_a_report_with_itself_keeps_lines_and_coverage(
         facts = reports_to_facts([parse_report(one), parse_report(two)])
     assert facts.coverage is not None
     assert (facts.coverage.lines_valid, facts.coverage.lines_covered) == _expected(files)
+
+
+_OUTPUT_BODIES = {
+    "passed": "",
+    "failed": "<failure message='m'>text</failure>",
+    "error": "<error>trace</error>",
+    "skipped": "<skipped/>",
+    "flaky": "<flakyFailure message='first run'/>",
+}
+_output_case = st.tuples(
+    st.sampled_from(sorted(_OUTPUT_BODIES)),
+    st.sampled_from(("a", "b", "c")),  # few names: reruns (a failure, later a pass) happen
+    st.sampled_from(("none", "out", "err", "both", "after", "nested")),
+    st.booleans(),  # status="disabled"
+)
+
+
+def _with_output(outcome: str, name: str, where: str, disabled: bool) -> tuple[str, str]:
+    """One testcase as (without output, with output)."""
+    status = ' status="disabled"' if disabled else ""
+    head = f'<testcase classname="c" name="{name}" time="0.5"{status}>'
+    body = _OUTPUT_BODIES[outcome]
+    output = {
+        "none": ("", ""),
+        "out": ("<system-out><![CDATA[log <a> & b]]></system-out>", ""),
+        "err": ("<system-err>warn</system-err>", ""),
+        "both": ("<system-out>o</system-out><system-err>e</system-err>", ""),
+        "after": ("", "<system-out>late</system-out>"),
+        "nested": ("<system-out>x<b>y</b></system-out>", ""),
+    }[where]
+    return f"{head}{body}</testcase>", f"{head}{output[0]}{body}{output[1]}</testcase>"
+
+
+@settings(max_examples=80, deadline=None)
+@given(suites=st.lists(st.lists(_output_case, max_size=10), max_size=4))
+def test_captured_output_never_changes_the_facts(
+    suites: list[list[tuple[str, str, str, bool]]],
+) -> None:
+    """Adding <system-out>/<system-err> to any testcase gives the same counts, failures (in
+    order, with messages), flaky and skipped tests as the file without them (outside pytest's
+    files, where an attempt of pytest-rerunfailures is a record with no child)."""
+    plain: list[str] = []
+    with_output: list[str] = []
+    for index, cases in enumerate(suites):
+        pairs = [_with_output(*case) for case in cases]
+        for target, part in ((plain, 0), (with_output, 1)):
+            body = "".join(pair[part] for pair in pairs)
+            target.append(f'<testsuite name="s{index}">{body}</testsuite>')
+    expected = _parse(f"<testsuites>{''.join(plain)}</testsuites>", ".xml")
+    found = _parse(f"<testsuites>{''.join(with_output)}</testsuites>", ".xml")
+    assert found.tests == expected.tests  # type: ignore[attr-defined]
