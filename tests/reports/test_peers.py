@@ -47,7 +47,22 @@ def _lines(covered: int, valid: int, *branches: int) -> dict[str, int]:
     return found
 
 
-# What the peer's own tests expect: EnricoMi's `<name>.results.json` per-run figures (runs,
+def _dorny(total: int, passed: int, failed: int, skipped: int) -> dict[str, int]:
+    return {
+        "tests.total": total,
+        "tests.passed": passed,
+        "tests.failed+errors": failed,
+        "tests.skipped": skipped,
+    }
+
+
+def _summary(passed: int, failed: int, skipped: int) -> dict[str, int]:
+    return {"tests.passed": passed, "tests.failed+errors": failed, "tests.skipped": skipped}
+
+
+# What the peer's own tests expect: dorny's __tests__/__outputs__/*.md ("N tests were completed
+# ... with P passed, F failed and S skipped"), test-summary's test/junit.ts and test/tap.ts
+# (result.counts), EnricoMi's `<name>.results.json` per-run figures (runs,
 # runs_succ, runs_fail, runs_error, runs_skip), codecov's insta snapshots (testruns by outcome),
 # and the figures MANIFEST.tsv quotes from coverage-model's, junit-plugin's and
 # action-junit-report's tests ("failed" there counts errors too: `tests.failed+errors`).
@@ -205,6 +220,32 @@ PEER: dict[str, dict[str, int]] = {
     },
     "mikepenz/xunit/report.xml": {"tests.total": 4, "tests.failed+errors": 1},
     "mikepenz/xunit/report_fl_on_f.xml": {"tests.total": 4, "tests.failed+errors": 1},
+    "dorny/dotnet-nunit.xml": _dorny(9, 3, 5, 1),
+    "dorny/dotnet-xunitv3.trx": _dorny(4, 1, 3, 0),
+    "dorny/empty/dotnet-trx.trx": _dorny(0, 0, 0, 0),
+    "dorny/empty/java-junit.xml": _dorny(0, 0, 0, 0),
+    "dorny/empty/jest-junit-empty-testsuite.xml": _dorny(0, 0, 0, 0),
+    "dorny/external/java/junit4-basic.xml": _dorny(6, 5, 1, 0),
+    "dorny/external/java/junit4-complete.xml": _dorny(8, 5, 2, 1),
+    "dorny/external/java/pulsar-test-report.xml": _dorny(808, 793, 1, 14),
+    "dorny/external/jest/jest-react-component-test-results.xml": _dorny(1, 1, 0, 0),
+    "dorny/external/jest/jest-test-results.xml": _dorny(4239, 4207, 2, 30),
+    "dorny/external/phpunit/junit-basic.xml": _dorny(9, 8, 1, 0),
+    "dorny/external/phpunit/phpcheckstyle-phpunit.xml": _dorny(30, 28, 2, 0),
+    "dorny/golang-json.json": _dorny(12, 5, 6, 1),
+    "dorny/jest-junit-eslint.xml": _dorny(1, 1, 0, 0),
+    "dorny/junit-with-message.xml": _dorny(1, 0, 1, 0),
+    "dorny/nette-tester/BootstrapFormRenderer-report.xml": _dorny(4, 4, 0, 0),
+    "dorny/nette-tester/tester-v1.7-report.xml": _dorny(65, 61, 1, 3),
+    "dorny/test-errors/jest/jest-test-results.xml": _dorny(2, 0, 2, 0),
+    "test-summary/junit/01-common.xml": _summary(7, 1, 0),
+    "test-summary/junit/02-example.xml": _summary(21, 9, 0),
+    "test-summary/junit/03-junit.xml": _summary(4, 4, 2),
+    "test-summary/junit/04-bazel-junit.xml": _summary(1, 1, 0),
+    "test-summary/junit/05-empty.xml": _summary(0, 0, 0),
+    "test-summary/junit/06-empty.xml": _summary(0, 0, 0),
+    "test-summary/tap/01-common.tap": _summary(6, 0, 0),
+    "test-summary/tap/08-everything.tap": _summary(6, 6, 8),
 }
 
 # Where we differ from the peer on purpose: our figures, and why.
@@ -272,6 +313,11 @@ DIFFERENT: dict[str, tuple[dict[str, int], str]] = {
         {"tests.total": 3, "tests.passed": 1},
         "checkRetries again: a pass followed by a failure and an error of the same name is not a "
         "rerun (a rerun follows a failure), so the failure and the error count",
+    ),
+    "test-summary/tap/08-everything.tap": (
+        _summary(6, 7, 8),
+        "the plan 1..12 announces 12 tests but 20 ran: TAP makes that a failed run, counted as "
+        "one errored test named plan; test-summary ignores the plan",
     ),
     "mikepenz/issues/testFailedDisabled.xml": (
         _tests(1, 0, 1, 0, 0),
