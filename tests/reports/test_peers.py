@@ -62,10 +62,12 @@ def _summary(passed: int, failed: int, skipped: int) -> dict[str, int]:
 
 # What the peer's own tests expect: dorny's __tests__/__outputs__/*.md ("N tests were completed
 # ... with P passed, F failed and S skipped"), test-summary's test/junit.ts and test/tap.ts
-# (result.counts), EnricoMi's `<name>.results.json` per-run figures (runs,
-# runs_succ, runs_fail, runs_error, runs_skip), codecov's insta snapshots (testruns by outcome),
-# and the figures MANIFEST.tsv quotes from coverage-model's, junit-plugin's and
-# action-junit-report's tests ("failed" there counts errors too: `tests.failed+errors`).
+# (result.counts), gcovr's reference coverage_summary.json / coverage.txt TOTAL row of the test
+# that wrote each file (line and branch totals of all its formats), EnricoMi's
+# `<name>.results.json` per-run figures (runs, runs_succ, runs_fail, runs_error, runs_skip),
+# codecov's insta snapshots (testruns by outcome), and the figures MANIFEST.tsv quotes from
+# coverage-model's, junit-plugin's and action-junit-report's tests ("failed" there counts errors
+# too: `tests.failed+errors`).
 PEER: dict[str, dict[str, int]] = {
     "enricomi/junit-xml/empty-system-out-err.xml": _tests(1, 1, 0, 0, 0),
     "enricomi/junit-xml/jest/jest-junit.xml": _tests(2, 2, 0, 0, 0),
@@ -117,6 +119,40 @@ PEER: dict[str, dict[str, int]] = {
     "codecov/vitest-junit.xml": _tests(2, 1, 1, 0, 0),
     "codecov/warnings-junit.xml": _tests(0, 0, 0, 0, 0),
     "codecov/with-eval-properties-junit.xml": _tests(1, 0, 1, 0, 0),
+    "gcovr/const-functions_gcc-14/clover.xml": _lines(17, 19),
+    "gcovr/const-functions_gcc-14/cobertura.xml": _lines(17, 19, 2, 4),
+    "gcovr/const-functions_gcc-14/coverage.lcov": _lines(17, 19, 2, 4),
+    "gcovr/const-functions_gcc-14/jacoco.xml": _lines(17, 19, 2, 4),
+    "gcovr/exclusion_exclude-branch_gcc-5/cobertura.xml": _lines(11, 14),
+    "gcovr/exclusion_exclude-branch_gcc-5/coverage.lcov": _lines(11, 14),
+    "gcovr/exclusion_exclude-branch_gcc-5/jacoco.xml": _lines(11, 14),
+    "gcovr/merging_different-functions-merge-use-line-0_gcc-5/coverage.lcov": _lines(7, 8),
+    "gcovr/merging_different-functions-merge-use-line-max_gcc-5/cobertura.xml": _lines(7, 8),
+    "gcovr/merging_different-functions-merge-use-line-max_gcc-5/coverage.lcov": _lines(7, 8),
+    "gcovr/nested_oos_gcc-5/cobertura.xml": _lines(19, 32),
+    "gcovr/nested_oos_gcc-5/coverage.lcov": _lines(19, 32),
+    "gcovr/nested_standard_gcc-5/clover.xml": _lines(25, 42),
+    "gcovr/nested_standard_gcc-5/cobertura.xml": _lines(25, 42),
+    "gcovr/nested_standard_gcc-5/coverage.lcov": _lines(25, 42),
+    "gcovr/nested_standard_gcc-5/jacoco.xml": _lines(25, 42),
+    "gcovr/several-functions-on-same-line_gcc-8/clover.xml": _lines(41, 43),
+    "gcovr/several-functions-on-same-line_gcc-8/cobertura.xml": _lines(41, 43),
+    "gcovr/several-functions-on-same-line_gcc-8/coverage.lcov": _lines(41, 43),
+    "gcovr/several-functions-on-same-line_gcc-8/jacoco.xml": _lines(41, 43),
+    "gcovr/simple_standard_gcc-5/clover.xml": _lines(7, 11),
+    "gcovr/simple_standard_gcc-5/cobertura.xml": _lines(7, 11, 2, 4),
+    "gcovr/simple_standard_gcc-5/jacoco.xml": _lines(7, 11, 2, 4),
+    "gcovr/virtual-classes_gcc-14/clover.xml": _lines(23, 30),
+    "gcovr/virtual-classes_gcc-14/cobertura.xml": _lines(23, 30, 18, 36),
+    "gcovr/virtual-classes_gcc-14/coverage.lcov": _lines(23, 30, 18, 36),
+    "gcovr/virtual-classes_gcc-14/jacoco.xml": _lines(23, 30, 18, 36),
+    "gcovr/windows_drive-subst_gcc-14-Windows/clover.xml": _lines(7, 9),
+    "gcovr/windows_drive-subst_gcc-14-Windows/cobertura.xml": _lines(7, 9, 2, 4),
+    "gcovr/windows_drive-subst_gcc-14-Windows/coverage.lcov": _lines(7, 9, 2, 4),
+    "gcovr/windows_drive-subst_gcc-14-Windows/jacoco.xml": _lines(7, 9, 2, 4),
+    "gcovr/wspace_gcc-7/cobertura.xml": _lines(7, 9),
+    "gcovr/wspace_gcc-7/coverage.lcov": _lines(7, 9),
+    "gcovr/wspace_gcc-7/jacoco.xml": _lines(7, 9),
     "coverage-model/clover/clover-empty-package.xml": _lines(69, 69),
     "coverage-model/clover/clover-java.xml": _lines(1, 17, 1, 2),
     "coverage-model/clover/clover.xml": _lines(143, 165),
@@ -302,6 +338,49 @@ DIFFERENT: dict[str, tuple[dict[str, int], str]] = {
         _lines(3, 6),
         "DA:20,0 is a line that did not run; coverage-model counts it covered because one of its "
         "branches (BRDA:20,1,1,1) was taken",
+    ),
+    "gcovr/const-functions_gcc-14/clover.xml": (
+        _lines(17, 17),
+        "gcovr counts a line once per function instance that holds it (const and non-const "
+        "overloads, templates: line 8 listed with hits 0 and 2); a source line counts once, "
+        "with its highest hits (gcovr's JaCoCo, whose counters we read, agrees with gcovr)",
+    ),
+    "gcovr/const-functions_gcc-14/cobertura.xml": (
+        _lines(17, 17, 2, 4),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/const-functions_gcc-14/coverage.lcov": (
+        _lines(17, 17, 2, 4),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/several-functions-on-same-line_gcc-8/clover.xml": (
+        _lines(30, 30),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/several-functions-on-same-line_gcc-8/cobertura.xml": (
+        _lines(30, 30),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/several-functions-on-same-line_gcc-8/coverage.lcov": (
+        _lines(30, 30),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/virtual-classes_gcc-14/clover.xml": (
+        _lines(23, 24),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/virtual-classes_gcc-14/cobertura.xml": (
+        _lines(23, 24, 18, 36),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/virtual-classes_gcc-14/coverage.lcov": (
+        _lines(23, 24, 18, 36),
+        "as const-functions_gcc-14/cobertura.xml",
+    ),
+    "gcovr/nested_oos_gcc-5/coverage.lcov": (
+        _lines(25, 42),
+        "the file holds 42 DA records where its LF totals say 32 (gcovr's out-of-source run "
+        "lists lines its summary leaves out): counts come from the records, never the totals",
     ),
     "mikepenz/flaky_retries/flaky_all_failures.xml": (
         {"tests.total": 3, "tests.failed+errors": 3},
