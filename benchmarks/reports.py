@@ -75,6 +75,14 @@ etree.parse(sys.argv[1], etree.XMLParser(target=Target()))
 """The floor of any lxml-based reader that hands each element to Python: a parser target whose
 callbacks do nothing (no tree is built; lxml still makes each element's attribute dict)."""
 
+_FROM_TREE = """
+import runpy, sys
+sys.path[:0] = [sys.argv.pop(1)]
+sys.argv[0] = "gatekeeper"
+runpy.run_module("gatekeeper", run_name="__main__", alter_sys=True)
+"""
+"""`gatekeeper` run from another source tree (the --baseline revision) instead of this one."""
+
 _PYCOBERTURA = """
 import sys
 from pycobertura import Cobertura
@@ -424,25 +432,64 @@ def run(workdir: Path, runs: int, sizes: tuple[int, int, int]) -> None:
     )
 
 
-def run_realistic(workdir: Path, runs: int, sizes: tuple[int, int]) -> None:
-    """The realistic JUnit file at 400k and 1M cases against junitparser and bare iterparse."""
+def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, Measured]:
+    """Each command run `runs` times, taking turns (so a change in the machine's load falls on
+    all of them alike); per command the fastest wall and CPU times and the highest peak RSS."""
+    results: dict[str, list[Measured]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            results[name].append(measure(command))
+    return {
+        name: (min(r[0] for r in got), min(r[1] for r in got), max(r[2] for r in got))
+        for name, got in results.items()
+    }
+
+
+def run_realistic(
+    workdir: Path, runs: int, sizes: tuple[int, int], baseline: Path | None = None
+) -> None:
+    """The realistic JUnit file at 400k and 1M cases against junitparser and bare iterparse;
+    with `baseline` (a source tree of another revision), its gatekeeper too, in the same run."""
     small, large = workdir / "junit-real-400k.xml", workdir / "junit-real-1m.xml"
     _check("realistic junit 400k", small, write_realistic_junit(small, sizes[0]))
     _check("realistic junit 1M", large, write_realistic_junit(large, sizes[1]))
     python = sys.executable
     print(f"Realistic JUnit, {sizes[0]} tests ({small.stat().st_size / 1e6:.0f} MB):")
-    gk = best_of(_gatekeeper(small), runs)
-    jp = best_of([python, "-c", _JUNITPARSER, str(small)], runs)
-    bare = best_of([python, "-c", _BARE_ITERPARSE, str(small)], runs)
-    _line("gatekeeper inspect", *gk)
-    _line("junitparser", *jp)
-    _line("bare lxml iterparse", *bare)
+    commands = {
+        "gatekeeper inspect": _gatekeeper(small),
+        "junitparser": [python, "-c", _JUNITPARSER, str(small)],
+        "bare lxml iterparse": [python, "-c", _BARE_ITERPARSE, str(small)],
+    }
+    if baseline is not None:
+        commands["baseline gatekeeper"] = [
+            python,
+            "-c",
+            _FROM_TREE,
+            str(baseline),
+            *_gatekeeper(small)[3:],
+        ]
+    found = interleaved(commands, runs)
+    for name, measured in found.items():
+        _line(name, *measured)
+    gk, jp, bare = found["gatekeeper inspect"], found["junitparser"], found["bare lxml iterparse"]
     gk_1m = best_of(_gatekeeper(large), runs)
     print(f"Realistic JUnit, {sizes[1]} tests ({large.stat().st_size / 1e6:.0f} MB):")
     _line("gatekeeper inspect", *gk_1m)
     print("Ratios:")
     print(_verdict("real 400k: gatekeeper / junitparser time", gk[0] / jp[0], 0.6, gk[1] / jp[1]))
     print(_verdict("real 400k: gatekeeper / bare iterparse", gk[0] / bare[0], 1.5, gk[1] / bare[1]))
+    if baseline is not None:
+        base = found["baseline gatekeeper"]
+        print(
+            _verdict(
+                "real 400k: baseline / junitparser time", base[0] / jp[0], 0.6, base[1] / jp[1]
+            )
+        )
+        print(
+            _verdict(
+                "real 400k: baseline / bare iterparse", base[0] / bare[0], 1.5, base[1] / bare[1]
+            )
+        )
     print(_verdict("real 1M: gatekeeper peak RSS (MB)", gk_1m[2], TARGET_RSS_MB))
     print(_verdict("real 1M / 400k peak RSS", gk_1m[2] / gk[2], 1.1))
 
@@ -474,6 +521,12 @@ def main() -> None:
         default="all",
         help="which files to measure",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="with --only realistic: also time gatekeeper from this source tree (another "
+        "revision, e.g. `git archive main gatekeeper connectors | tar -x -C DIR`), in turns",
+    )
     arguments = parser.parse_args()
     sizes, events = (400_000, 1_000_000, 400_000), 1_000_000
     runs = arguments.runs
@@ -486,7 +539,7 @@ def main() -> None:
         if arguments.only in ("all", "gotest"):
             run_gotest(Path(workdir), runs, events)
         if arguments.only in ("all", "realistic"):
-            run_realistic(Path(workdir), runs, sizes[:2])
+            run_realistic(Path(workdir), runs, sizes[:2], arguments.baseline)
         if arguments.only in ("all", "dotnet"):
             run_dotnet(Path(workdir), runs, sizes[0])
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")

@@ -163,7 +163,7 @@ def collect_report_facts(
         changed = read_diff(diff, max_bytes=settings.max_diff_bytes)
     elif base is not None:
         changed = git_changed_lines(base, Path.cwd(), max_bytes=settings.max_diff_bytes)
-    facts = reports_to_facts(reports, changed=changed)
+    facts = reports_to_facts(reports, changed=changed, root=Path.cwd())
     if changed is not None and any(report.coverage for report in reports):
         inventory.uncovered_changes = _uncovered_changes(reports, changed)
     if facts.tests is None or not facts.tests.failures:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from gatekeeper.reports._junit_cases import MAX_SECONDS, Text
 from gatekeeper.reports._xml import StreamTarget, parse_target
-from gatekeeper.reports.model import FailureRecord, TestResult
+from gatekeeper.reports.model import FailureRecord, ParsedReport, TestResult
+from gatekeeper.reports.registry import Head, ReportFormat, register
 
 Attributes = dict[str, str]
 OUTCOMES = ("passed", "failed", "error", "skipped")
@@ -216,3 +217,27 @@ def passed_ids(path: Path, wanted: set[str], dialect: Dialect) -> set[str]:
     target = _Target(path, dialect, wanted)
     parse_target(path, target)
     return target.found
+
+
+def register_dialect(
+    dialect: Dialect, *, name: str, title: str, detect: Callable[[Head], bool], producer: str
+) -> ReportFormat:
+    """Register a .NET test format read with `dialect` (its ids compare across files)."""
+
+    def read(path: Path, report: ParsedReport) -> None:
+        report.tests = count_tests(path, dialect)
+
+    def passed(path: Path, wanted: set[str]) -> set[str]:
+        return passed_ids(path, wanted, dialect)
+
+    return register(
+        ReportFormat(
+            name=name,
+            kind="test",
+            title=title,
+            detect=detect,
+            parse=read,
+            passed_ids=passed,
+            producer=producer,
+        )
+    )

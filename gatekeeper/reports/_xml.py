@@ -16,6 +16,7 @@ only under an external DTD, which is never loaded) is dropped and the text aroun
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,12 +91,66 @@ def check_prolog(path: Path, head: bytes) -> bool:
     return found is not None
 
 
+_SENTENCES = {
+    "ERR_CDATA_NOT_FINISHED": "a CDATA section never ends (no ']]>'): the file is truncated",
+    "ERR_DOCUMENT_EMPTY": "no XML element at all",
+    "ERR_DOCUMENT_END": "more content after the root element ended",
+}
+_ERROR_NAMES = {
+    code: name for name, code in vars(etree.ErrorTypes).items() if name.startswith("ERR_")
+}
+
+
 def syntax_error(path: Path, error: etree.XMLSyntaxError) -> ReportError:
-    """An lxml syntax error as a ReportError naming the file, line and column."""
+    """An lxml syntax error as a ReportError naming the file, line and column.
+
+    libxml2's own wording is kept where it is a sentence; where it has none ("Unregistered error
+    message") or would quote the file's text (an unfinished CDATA section), ours is used.
+    """
     # lxml-stubs type position as always set; a libxml2 error without a place leaves it empty
     line, column = error.position if error.position else (None, None)  # type: ignore[redundant-expr]
-    message = str(error.msg or error).split(", line ")[0].strip()
+    name = _ERROR_NAMES.get(getattr(error, "code", 0), "")  # lxml-stubs lack `code`
+    message = str(error.msg or error).split(", line ")[0].split("\n")[0].strip()
+    if name in _SENTENCES:
+        message = _SENTENCES[name]
+    elif not message or message.startswith("Unregistered error"):
+        message = name.removeprefix("ERR_").replace("_", " ").lower() or "a syntax error"
     return ReportError(path, f"invalid XML: {message}", line=line or None, column=column or None)
+
+
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.-]+)""")
+
+
+def _undecodable(path: Path) -> ReportError:
+    """Where the first byte that is not UTF-8 is, for libxml2's placeless encoding error."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+        declared = _DECLARED_ENCODING.match(head)
+        if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            encoding = declared.group(1).decode("ascii")
+            return ReportError(path, f"invalid XML: bytes that are not valid {encoding}")
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        line, column = 1, 1
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                chunk = chunk[: error.start]
+                bad = True
+            else:
+                bad = False
+            newline = chunk.rfind(b"\n")
+            line += chunk.count(b"\n")
+            column = len(chunk) - newline if newline >= 0 else column + len(chunk)
+            if bad:
+                return ReportError(
+                    path,
+                    "invalid XML: a byte that is not UTF-8 (the file declares no other encoding)",
+                    line=line,
+                    column=column,
+                )
+    return ReportError(path, "invalid XML: bytes that are not valid in the file's encoding")
 
 
 @contextmanager
@@ -105,6 +160,10 @@ def xml_errors(path: Path) -> Iterator[None]:
         yield
     except etree.XMLSyntaxError as error:
         raise syntax_error(path, error) from None
+    except OSError as error:  # libxml2 reports bad encodings of a file it reads as OSError
+        if "encoding" in str(error):
+            raise _undecodable(path) from None
+        raise ReportError(path, f"cannot read the file: {error.strerror or error}") from None
     except (UnicodeError, LookupError) as error:
         raise ReportError(path, f"cannot decode the text: {error}") from None
     except (ValueError, OverflowError) as error:

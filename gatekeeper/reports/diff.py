@@ -30,6 +30,9 @@ class PatchResult:
     reason: str | None
     unmatched_paths: tuple[str, ...]
     uncovered: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()
+    stale: bool = False
+    """The reports cover changed files but measure none of their changed lines: they are most
+    likely from another commit, so patch coverage is unknown (never 0 lines, never skipped)."""
 
 
 def line_ranges(numbers: Iterable[int]) -> tuple[tuple[int, int], ...]:
@@ -150,12 +153,14 @@ def patch_coverage(coverage: CoverageResult, changed: ChangedLines) -> PatchResu
     valid = covered = 0
     unmatched: list[str] = []
     uncovered: dict[str, set[int]] = {}
+    matched: set[str] = set()
     for key, file_coverage in coverage.files.items():
         report_path = _clean(key) if not key.startswith("/") else key
         targets = [d for d in changed if _matches(report_path, d)]
         if not targets:
             unmatched.append(key)
             continue
+        matched.update(targets)
         hits = file_coverage.line_hits()
         for target in targets:
             for number in changed[target]:
@@ -178,11 +183,16 @@ def patch_coverage(coverage: CoverageResult, changed: ChangedLines) -> PatchResu
         )
     if not changed:
         reason = "the diff adds or changes no lines"
-    elif len(unmatched) == len(coverage.files):
+    elif not matched:
         reason = "no path in the coverage reports matches a path in the diff"
     else:
-        reason = "no added or changed line is measured by the coverage reports"
-    return PatchResult(0, 0, None, reason, tuple(sorted(unmatched)))
+        lines = sum(len(changed[path]) for path in matched)
+        reason = (
+            f"the coverage reports hold no data for any of the {lines} added or changed line(s) "
+            f"of the {len(matched)} changed file(s) they measure: they are likely from another "
+            "commit (regenerate coverage on this one)"
+        )
+    return PatchResult(0, 0, None, reason, tuple(sorted(unmatched)), stale=bool(matched))
 
 
 def new_findings(findings: Iterable[FindingRecord], changed: ChangedLines) -> int:

@@ -60,6 +60,8 @@ _BATCH = 4096
 _STATUS = methodcaller("get", "status")
 _NAME = methodcaller("get", "name")
 _TIME = methodcaller("get", "time")
+_KEPT_PLAIN = frozenset({"system-out", "system-err", "skipped"})
+"""Children of a testcase that leave it in the batch: captured output, and <skipped>."""
 
 
 class _JunitTarget(StreamTarget):
@@ -174,6 +176,7 @@ class _CountTarget(_JunitTarget):
         self._declared = 0  # the largest tests="N" of the root or a suite
         self._pytest = False  # the root is pytest's <testsuites name="pytest tests">
         self._reruns: dict[int, Attributes] = {}  # final attempts of rerun tests, by identity
+        self._skipped_at: list[int] = []  # positions in the batch of cases with a <skipped>
         self._rerun_flaky: list[str] = []
 
     def start(self, tag: str, attrib: Attributes) -> None:
@@ -223,10 +226,12 @@ class _CountTarget(_JunitTarget):
         return True
 
     def _other(self, tag: str, attrib: Attributes, depth: int) -> None:
-        if self._plain_depth > 0 and (depth == self._plain_depth + 1 or tag == "testcase"):
-            plain = self._plain_depth  # a child (or a nested testcase): no longer plain
-            self._open.append([plain, self._batch.pop(), self._levels[plain - 1], None])
-            self._plain_depth = -1
+        plain = self._plain_depth
+        if plain > 0 and depth == plain + 1 and tag in _KEPT_PLAIN and not self._pytest:
+            self._keep_plain(tag, attrib, depth)
+            return
+        if plain > 0:  # a child (or a nested testcase, or deeper): no longer plain
+            self._leave_batch(plain)
         if depth == self._case_depth + 1:
             self._text = self._child(tag, attrib)
         if tag == "testcase":
@@ -235,12 +240,7 @@ class _CountTarget(_JunitTarget):
             self._open.append([depth, attrib, parent, None])
             self._case_depth = depth
             return
-        level = (tag, attrib)
-        levels = self._levels
-        if depth < len(levels):
-            levels[depth] = level
-        else:
-            levels.append(level)
+        self._set_level(depth, (tag, attrib))
         if self._suites and self._suites[-1].depth >= depth:
             self._close_suites(depth)
         if tag in ("testsuite", "testsuites"):
@@ -255,6 +255,37 @@ class _CountTarget(_JunitTarget):
             if suite.depth == depth - 1 and suite.explain is None:
                 suite.explain = Explain(tag, attrib)
                 self._text = suite.explain.text
+
+    def _keep_plain(self, tag: str, attrib: Attributes, depth: int) -> None:
+        """Captured output says nothing of the outcome, and a <skipped> only that the case is
+        skipped: the testcase stays in the batch (marked skipped) and no text is gathered.
+        (pytest's files keep the closer look: an attempt of pytest-rerunfailures is told by
+        having no child.)"""
+        if tag == "skipped":
+            position = len(self._batch) - 1
+            if not self._skipped_at or self._skipped_at[-1] != position:
+                self._skipped_at.append(position)
+        self._set_level(depth, (tag, attrib))
+
+    def _leave_batch(self, plain: int) -> None:
+        """The plain testcase at depth `plain` needs a closer look: it leaves the batch, with
+        its <skipped> mark if it has one."""
+        attrib = self._batch.pop()
+        case = None
+        marks = self._skipped_at
+        if marks and marks[-1] == len(self._batch):
+            marks.pop()
+            case = Case(plain, attrib, self._levels[plain - 1])
+            case.skipped = True
+        self._open.append([plain, attrib, self._levels[plain - 1], case])
+        self._plain_depth = -1
+
+    def _set_level(self, depth: int, level: _Level) -> None:
+        levels = self._levels
+        if depth < len(levels):
+            levels[depth] = level
+        else:
+            levels.append(level)
 
     def _counted(self) -> int:
         return self.result.total + len(self._batch)
@@ -316,9 +347,15 @@ class _CountTarget(_JunitTarget):
         if self._reruns:
             self._flaky_reruns(batch)
         failed, suite = tally.failed_ids, self._batch_suite
+        marks = self._skipped_at
         if failed and not tally.failed_names.isdisjoint(map(_NAME, batch)):
-            for attrib in batch:
-                tally.add(Case(0, attrib, self._first_parent), suite)
+            skipped = set(marks)
+            for position, attrib in enumerate(batch):
+                case = Case(0, attrib, self._first_parent)
+                case.skipped = position in skipped
+                tally.add(case, suite)
+        elif marks:
+            self._flush_marked(batch, marks)
         elif any(map(_STATUS, batch)):
             for attrib in batch:
                 if attrib.get("status"):
@@ -328,6 +365,23 @@ class _CountTarget(_JunitTarget):
         else:
             self._passed += len(batch)
         batch.clear()
+        marks.clear()
+
+    def _flush_marked(self, batch: list[Attributes], marks: list[int]) -> None:
+        """Count a batch some of whose cases have a <skipped> child (no failure to resolve)."""
+        tally = self._tally
+        skipped = set(marks)
+        for position in marks:
+            case = Case(0, batch[position], None)
+            case.skipped = True
+            tally.add(case, "")
+        for position, attrib in enumerate(batch):
+            if position in skipped:
+                continue
+            if attrib.get("status"):
+                tally.add(Case(0, attrib, None), "")
+            else:
+                self._passed += 1
 
     def _flaky_reruns(self, batch: list[Attributes]) -> None:
         """Final attempts that passed (still plain, so in the batch) make their tests flaky."""
@@ -424,7 +478,7 @@ register(
         name="junit",
         kind="test",
         title="JUnit XML",
-        detect=lambda head: head.root in ("testsuites", "testsuite"),
+        detect=lambda head: head.root in ("testsuites", "testsuite", "testcase"),
         parse=_read,
         passed_ids=passed_ids,
     )

@@ -1,7 +1,9 @@
 """LCOV tracefiles: DA and BRDA records per SF section; LF/LH/BRF/BRH totals are ignored.
 
 A line (or a branch) listed twice for the same file counts once with its highest hits, as
-geninfo's own merge does; ``-`` in BRDA means the branch was never reached (not taken).
+geninfo's own merge does; ``-`` in BRDA means the branch was never reached (not taken). A DA
+record of line 0 (gcovr's `--merge-mode-functions=merge-use-line-0`) is not a line, as gcovr's
+own LF says.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ def _record(path: Path, number: int, section: _Section | None, tag: str, value: 
         if len(fields) < 2:
             raise ReportError(path, "DA needs a line number and hits", line=number)
         line, hits = _int(path, number, fields[0]), max(_int(path, number, fields[1]), 0)
-        section.lines[line] = max(section.lines.get(line, 0), hits)
+        if line:  # gcovr's DA:0 (functions merged to line 0) is no source line
+            section.lines[line] = max(section.lines.get(line, 0), hits)
     else:
         fields = value.split(",")
         if len(fields) < 4:

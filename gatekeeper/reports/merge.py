@@ -1,4 +1,5 @@
-"""Several reports into one set of facts: tests summed, coverage of a file merged by summing hits.
+"""Several reports into one set of facts: tests summed, coverage of a file merged by summing hits
+(after its key is made a repository path; one run given twice counts once).
 
 A test id (classname and name) that failed in one file and passed in another file of a format
 that compares ids the same way is passed and flaky: its failed run is dropped from the counts, so
@@ -10,9 +11,11 @@ the other files of the format, only for the ids that failed, so memory stays bou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from gatekeeper.reports.coverage_paths import repository_paths
 from gatekeeper.reports.model import CoverageResult, ParsedReport, TestResult
 from gatekeeper.reports.registry import PassedIds, lookup
 
@@ -83,14 +86,56 @@ def merge_tests(reports: Sequence[ParsedReport]) -> TestResult | None:
     return _sum_tests(results) if results else None
 
 
-def merge_coverage(reports: Sequence[ParsedReport]) -> tuple[CoverageResult | None, bool]:
-    """Coverage of every coverage report merged per file (hits summed) and whether any had
-    branch data."""
-    results = [r.coverage for r in reports if r.coverage is not None]
-    if not results:
-        return None, False
-    merged = CoverageResult()
-    for result in results:
+@dataclass(slots=True)
+class MergedCoverage:
+    """Coverage of every coverage report, keyed by repository path, and what to tell the user."""
+
+    result: CoverageResult
+    has_branches: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _same_run(first: CoverageResult, second: CoverageResult) -> int:
+    """How many files two reports share when every shared file has identical line data, else 0."""
+    shared = first.files.keys() & second.files.keys()
+    if all(first.files[key].same_lines(second.files[key]) for key in shared):
+        return len(shared)
+    return 0
+
+
+def merge_coverage(
+    reports: Sequence[ParsedReport], *, root: str | None = None, anchors: Iterable[str] = ()
+) -> MergedCoverage | None:
+    """Coverage of every coverage report merged per repository path (hits summed), or None.
+
+    File keys are mapped to repository paths first (`repository_paths`, with `root` and the
+    diff's paths as `anchors`). Two reports whose shared files all carry identical line data are
+    one run given twice (Cobertura and coverage.py JSON of the same `coverage run`): the second
+    is merged without adding its hits, and a warning says so.
+    """
+    parsed = [r for r in reports if r.coverage is not None]
+    if not parsed:
+        return None
+    keys = {key for r in parsed if r.coverage for key in r.coverage.files}
+    mapped = repository_paths(keys, root=root, anchors=anchors)
+    results: list[CoverageResult] = []
+    for report in parsed:
+        result = CoverageResult()
+        for key, coverage in report.coverage.files.items() if report.coverage else ():
+            result.add(mapped[key], coverage)
+        results.append(result)
+    merged = MergedCoverage(CoverageResult(), any(r.has_branches for r in reports))
+    for index, result in enumerate(results):
+        repeats = next(
+            ((other, n) for other in range(index) if (n := _same_run(results[other], result))),
+            None,
+        )
+        if repeats is not None:
+            other, count = repeats
+            merged.warnings.append(
+                f"{parsed[index].location} and {parsed[other].location} describe the same "
+                f"{count} file(s) of the same run (identical line data): counted once"
+            )
         for key, coverage in result.files.items():
-            merged.add(key, coverage, same_report=False)
-    return merged, any(r.has_branches for r in reports)
+            merged.result.add(key, coverage, same_report=repeats is not None)
+    return merged

@@ -116,6 +116,12 @@ class FileCoverage:
         b_valid = sum(v for _, v in self.branches.values())
         return valid, covered, b_valid, b_covered
 
+    def same_lines(self, other: FileCoverage) -> bool:
+        """Whether both measure the same lines with the same hits (one run read twice)."""
+        if self.blocks or other.blocks:
+            return self.blocks == other.blocks
+        return self._numbers == other._numbers and self._hits == other._hits
+
     def merge_from(self, other: FileCoverage, *, same_report: bool) -> None:
         """Add another measurement of this file: hits summed, or max within one report."""
         combine = max if same_report else _add

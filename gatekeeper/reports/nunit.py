@@ -21,12 +21,9 @@ so a test failed in one NUnit file and passed in another is passed and flaky.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gatekeeper.reports import _dotnet
 from gatekeeper.reports._dotnet import Attributes, Dialect, Test
-from gatekeeper.reports.model import ParsedReport
-from gatekeeper.reports.registry import Head, ReportFormat, register
+from gatekeeper.reports.registry import Head
 
 _V3 = {"passed": "passed", "warning": "passed", "skipped": "skipped", "inconclusive": "skipped"}
 _V3_ERRORS = frozenset({"error", "invalid", "cancelled"})
@@ -91,22 +88,10 @@ def _detect(head: Head) -> bool:
     return head.root == "test-suite" and b"type=" in head.root_attributes
 
 
-def _read(path: Path, report: ParsedReport) -> None:
-    report.tests = _dotnet.count_tests(path, DIALECT)
-
-
-def _passed_ids(path: Path, wanted: set[str]) -> set[str]:
-    return _dotnet.passed_ids(path, wanted, DIALECT)
-
-
-register(
-    ReportFormat(
-        name="nunit",
-        kind="test",
-        title="NUnit XML",
-        detect=_detect,
-        parse=_read,
-        passed_ids=_passed_ids,
-        producer="nunit",
-    )
+_dotnet.register_dialect(
+    DIALECT,
+    name="nunit",
+    title="NUnit XML",
+    detect=_detect,
+    producer="nunit",
 )

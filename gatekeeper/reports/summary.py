@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from gatekeeper.facts import (
     SKIPPED_IDS_KEPT,
@@ -66,6 +67,28 @@ def _tests(result: TestResult) -> TestSummary:
     )
 
 
+def _patch(
+    result: CoverageResult, changed: ChangedLines, missing: dict[str, str]
+) -> PatchCoverage | None:
+    found = patch_coverage(result, changed)
+    if found.stale and found.reason is not None:
+        missing["coverage.patch"] = found.reason
+        return None
+    if found.reason is not None:
+        missing["coverage.patch.rate"] = found.reason
+    return PatchCoverage(
+        lines_valid=found.lines_valid,
+        lines_covered=found.lines_covered,
+        rate=found.rate,
+        unmatched_paths=found.unmatched_paths,
+        uncovered=tuple(
+            UncoveredLines(file=path, ranges=ranges)
+            for path, ranges in found.uncovered[:UNCOVERED_FILES_KEPT]
+        ),
+        uncovered_files=len(found.uncovered),
+    )
+
+
 def _coverage(
     result: CoverageResult,
     has_branches: bool,
@@ -79,22 +102,7 @@ def _coverage(
         missing["coverage.branch_rate"] = "no coverage report carries branch data"
     elif not branches_valid:
         missing["coverage.branch_rate"] = "the coverage reports measure no branches"
-    patch = None
-    if changed is not None:
-        found = patch_coverage(result, changed)
-        if found.reason is not None:
-            missing["coverage.patch.rate"] = found.reason
-        patch = PatchCoverage(
-            lines_valid=found.lines_valid,
-            lines_covered=found.lines_covered,
-            rate=found.rate,
-            unmatched_paths=found.unmatched_paths,
-            uncovered=tuple(
-                UncoveredLines(file=path, ranges=ranges)
-                for path, ranges in found.uncovered[:UNCOVERED_FILES_KEPT]
-            ),
-            uncovered_files=len(found.uncovered),
-        )
+    patch = _patch(result, changed, missing) if changed is not None else None
     return Coverage(
         lines_valid=lines_valid,
         lines_covered=lines_covered,
@@ -128,10 +136,14 @@ def _findings(records: Sequence[FindingRecord], changed: ChangedLines | None) ->
 
 
 def reports_to_facts(
-    reports: Sequence[ParsedReport], *, changed: ChangedLines | None = None
+    reports: Sequence[ParsedReport],
+    *,
+    changed: ChangedLines | None = None,
+    root: Path | None = None,
 ) -> Facts:
     """Facts from parsed reports: tests, coverage and findings merged; patch coverage and new
-    findings when a diff is given."""
+    findings when a diff is given. `root` is the repository's directory: absolute coverage paths
+    under it are compared as relative ones."""
     missing: dict[str, str] = {}
     for report in reports:
         for warning in report.tests.warnings if report.tests is not None else ():
@@ -139,14 +151,18 @@ def reports_to_facts(
     tests = merge_tests(reports)
     if tests is None:
         missing["tests"] = "no JUnit XML report among the inputs"
-    coverage_result, has_branches = merge_coverage(reports)
+    merged = merge_coverage(
+        reports, root=str(root) if root is not None else None, anchors=changed or ()
+    )
     coverage = None
-    if coverage_result is None:
+    if merged is None:
         missing["coverage"] = "no coverage report among the inputs"
         if changed is not None:
             missing["coverage.patch"] = "patch coverage needs a coverage report"
     else:
-        coverage = _coverage(coverage_result, has_branches, changed, missing)
+        for warning in merged.warnings:
+            _log.warning("%s", warning)
+        coverage = _coverage(merged.result, merged.has_branches, changed, missing)
     sarif = [r.findings for r in reports if r.findings is not None]
     findings = None
     if not sarif:

@@ -18,12 +18,10 @@ and flaky. `<ResultSummary>` counters are never read.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from gatekeeper.reports import _dotnet
 from gatekeeper.reports._dotnet import Attributes, Dialect, Test
-from gatekeeper.reports.model import ParsedReport
-from gatekeeper.reports.registry import Head, ReportFormat, register
+from gatekeeper.reports.registry import Head
 
 NAMESPACE = b"http://microsoft.com/schemas/VisualStudio/TeamTest/2010"
 _OUTCOMES = {
@@ -77,22 +75,10 @@ def _detect(head: Head) -> bool:
     return head.root == "TestRun" and NAMESPACE in head.root_attributes
 
 
-def _read(path: Path, report: ParsedReport) -> None:
-    report.tests = _dotnet.count_tests(path, DIALECT)
-
-
-def _passed_ids(path: Path, wanted: set[str]) -> set[str]:
-    return _dotnet.passed_ids(path, wanted, DIALECT)
-
-
-register(
-    ReportFormat(
-        name="trx",
-        kind="test",
-        title="Visual Studio TRX",
-        detect=_detect,
-        parse=_read,
-        passed_ids=_passed_ids,
-        producer="vstest",
-    )
+_dotnet.register_dialect(
+    DIALECT,
+    name="trx",
+    title="Visual Studio TRX",
+    detect=_detect,
+    producer="vstest",
 )

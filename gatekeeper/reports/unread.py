@@ -43,3 +43,19 @@ register_unread(
         "have the test runner write JUnit XML beside its Allure results",
     )
 )
+register_unread(
+    UnreadFormat(
+        "an RSpec JSON report",
+        lambda head: (
+            head.body.startswith(b"{") and b'"examples"' in head.body and b'"version"' in head.body
+        ),
+        "write JUnit XML with rspec_junit_formatter (rspec --format RspecJunitFormatter)",
+    )
+)
+register_unread(
+    UnreadFormat(
+        "a Dart test JSON report",
+        lambda head: head.body.startswith(b"{") and b'"protocolVersion"' in head.body[:200],
+        "convert it with junitreport (dart test --reporter json | tojunit) to JUnit XML",
+    )
+)

@@ -13,12 +13,8 @@ failed in one xUnit.net file and passed in another is passed and flaky.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gatekeeper.reports import _dotnet
 from gatekeeper.reports._dotnet import Attributes, Dialect, Test
-from gatekeeper.reports.model import ParsedReport
-from gatekeeper.reports.registry import ReportFormat, register
 
 _RESULTS = {"pass": "passed", "fail": "failed", "skip": "skipped", "notrun": "skipped"}
 
@@ -52,25 +48,12 @@ DIALECT = Dialect(
 )
 
 
-def _read(path: Path, report: ParsedReport) -> None:
-    report.tests = _dotnet.count_tests(path, DIALECT)
-
-
-def _passed_ids(path: Path, wanted: set[str]) -> set[str]:
-    return _dotnet.passed_ids(path, wanted, DIALECT)
-
-
-register(
-    ReportFormat(
-        name="xunit-net",
-        kind="test",
-        title="xUnit.net XML",
-        detect=lambda head: (
-            head.root == "assemblies"
-            or (head.root == "assembly" and b"name=" in head.root_attributes)
-        ),
-        parse=_read,
-        passed_ids=_passed_ids,
-        producer="xunit.net",
-    )
+_dotnet.register_dialect(
+    DIALECT,
+    name="xunit-net",
+    title="xUnit.net XML",
+    detect=lambda head: (
+        head.root == "assemblies" or (head.root == "assembly" and b"name=" in head.root_attributes)
+    ),
+    producer="xunit.net",
 )

@@ -9,13 +9,18 @@ import pytest
 _HERE = Path(__file__).resolve()
 
 
-def find_corpus() -> Path | None:
-    """The shared corpus: `<ancestor>/shared/corpus` of the checkout, or None."""
+def _find_shared(folder: str, marker: str) -> Path | None:
+    """`<ancestor>/shared/<folder>` of the checkout when it holds `marker`, or None."""
     for parent in _HERE.parents:
-        candidate = parent / "shared" / "corpus"
-        if (candidate / "EXPECTED.tsv").is_file():
+        candidate = parent / "shared" / folder
+        if (candidate / marker).is_file():
             return candidate
     return None
+
+
+def find_corpus() -> Path | None:
+    """The shared corpus: `<ancestor>/shared/corpus` of the checkout, or None."""
+    return _find_shared("corpus", "EXPECTED.tsv")
 
 
 CORPUS_MISSING = (
@@ -31,3 +36,8 @@ def corpus_dir() -> Path:
     if found is None:
         pytest.skip(CORPUS_MISSING)
     return found
+
+
+def find_peers() -> Path | None:
+    """Other projects' report fixtures: `<ancestor>/shared/peers` of the checkout, or None."""
+    return _find_shared("peers", "MANIFEST.tsv")

@@ -251,6 +251,11 @@ def test_absurd_numbers_are_refused_or_clamped(tmp_path: Path) -> None:
         ('{"numFailedTests": 0, "numTotalTests": 3, "testResults": []}', "a jest JSON report"),
         ('[{"keyword": "Feature", "name": "x", "elements": []}]', "a Cucumber JSON report"),
         ('{"uuid": "1", "historyId": "2", "status": "passed"}', "an Allure result file"),
+        ('{"version": "3.13.0", "examples": [], "summary": {}}', "an RSpec JSON report"),
+        (
+            '{"protocolVersion":"0.1.1","runnerVersion":"1.15.4","type":"start"}\n',
+            "a Dart test JSON report",
+        ),
     ],
 )
 def test_known_unread_formats_are_named(tmp_path: Path, content: str, title: str) -> None:
@@ -264,3 +269,67 @@ def test_nul_byte_names_its_place(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="NUL byte") as caught:
         parse_report(_write(tmp_path, "r.xml", b"<testsuite>\n  <x\x00/>"))
     assert (caught.value.line, caught.value.column) == (2, 5)
+
+
+CDATA_CUT = '<testsuites><testsuite name="s"><testcase name="a"><failure><![CDATA[at a.b(C.java:1)'
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        CDATA_CUT,
+        CDATA_CUT.replace("<failure>", "<system-out>"),
+        '<coverage><packages><package><classes><class filename="a.py"><lines><![CDATA[x',
+        '<assemblies><assembly name="a"><test name="t" result="Fail"><failure><message><![CDATA[x',
+        '<TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010"><Results>'
+        '<UnitTestResult testName="a" outcome="Failed"><Output><ErrorInfo><Message><![CDATA[x',
+    ],
+    ids=["junit-failure", "junit-system-out", "cobertura", "xunit-net", "trx"],
+)
+def test_a_truncated_cdata_section_is_one_sentence(tmp_path: Path, content: str) -> None:
+    """A file cut inside a CDATA section says so with its place, never libxml2's "Unregistered
+    error message" nor the section's text."""
+    with pytest.raises(ReportError) as caught:
+        parse_report(_write(tmp_path, "r.xml", content))
+    message = str(caught.value)
+    assert "a CDATA section never ends (no ']]>'): the file is truncated" in message
+    assert "Unregistered" not in message
+    assert "C.java" not in message
+    assert caught.value.line == 1
+    assert caught.value.column is not None
+
+
+def test_a_nul_byte_deep_in_a_file_names_its_place(tmp_path: Path) -> None:
+    """A NUL byte past the first bytes is refused as an invalid character at its line, not as an
+    internal error."""
+    content = (
+        b'<testsuite name="s">\n' + b'<testcase name="a"/>\n' * 500 + b"<x>\x00</x></testsuite>"
+    )
+    with pytest.raises(ReportError, match=r"invalid XML: .*0x0") as caught:
+        parse_report(_write(tmp_path, "r.xml", content))
+    assert caught.value.line == 502
+
+
+@pytest.mark.parametrize(
+    ("declaration", "line", "column"),
+    [(b"", 2, 21), (b'<?xml version="1.0" encoding="UTF-8"?>\n', 3, 21)],
+    ids=["undeclared", "declared-utf-8"],
+)
+def test_a_byte_that_is_not_utf8_names_its_place(
+    tmp_path: Path, declaration: bytes, line: int, column: int
+) -> None:
+    """Latin-1 bytes in a file that declares (or defaults to) UTF-8 give line and column, never an
+    internal error."""
+    content = declaration + b'<testsuites>\n<testsuite name="caf\xe9"/></testsuites>'
+    with pytest.raises(ReportError, match="a byte that is not UTF-8") as caught:
+        parse_report(_write(tmp_path, "r.xml", content))
+    assert (caught.value.line, caught.value.column) == (line, column)
+
+
+def test_a_declared_single_byte_encoding_is_read(tmp_path: Path) -> None:
+    """The same bytes under a declared ISO-8859-1 encoding are read (no error)."""
+    content = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<testsuites><testsuite name="caf\xe9">'
+    content += b'<testcase name="t"/></testsuite></testsuites>'
+    tests = parse_report(_write(tmp_path, "r.xml", content)).tests
+    assert tests is not None
+    assert tests.total == 1

@@ -134,3 +134,64 @@ def test_merging_a_report_with_itself_keeps_lines_and_coverage(
         facts = reports_to_facts([parse_report(one), parse_report(two)])
     assert facts.coverage is not None
     assert (facts.coverage.lines_valid, facts.coverage.lines_covered) == _expected(files)
+
+
+_OUTPUT_BODIES = {
+    "passed": "",
+    "failed": "<failure message='m'>text</failure>",
+    "error": "<error>trace</error>",
+    "skipped": "<skipped/>",
+    "skipped-why": "<skipped message='r'>why<reason/></skipped>",
+    "skipped-twice": "<skipped/><skipped>again</skipped>",
+    "skipped-failed": "<skipped/><failure message='f'/>",
+    "flaky": "<flakyFailure message='first run'/>",
+}
+_output_case = st.tuples(
+    st.sampled_from(sorted(_OUTPUT_BODIES)),
+    st.sampled_from(("a", "b", "c")),  # few names: reruns (a failure, later a pass) happen
+    st.sampled_from(("none", "out", "err", "both", "after", "nested")),
+    st.sampled_from(("", ' status="disabled"', ' status="passed"')),
+)
+
+
+def _versions(outcome: str, name: str, where: str, status: str) -> tuple[str, str, str]:
+    """One testcase without output, with output, and with output and a <properties/> child
+    (which takes every testcase off the parser's fast path)."""
+    head = f'<testcase classname="c" name="{name}" time="0.5"{status}>'
+    body = _OUTPUT_BODIES[outcome]
+    before, after = {
+        "none": ("", ""),
+        "out": ("<system-out><![CDATA[log <a> & b]]></system-out>", ""),
+        "err": ("<system-err>warn</system-err>", ""),
+        "both": ("<system-out>o</system-out><system-err>e</system-err>", ""),
+        "after": ("", "<system-out>late</system-out>"),
+        "nested": ("<system-out>x<b>y</b></system-out>", ""),
+    }[where]
+    return (
+        f"{head}{body}</testcase>",
+        f"{head}{before}{body}{after}</testcase>",
+        f"{head}<properties/>{before}{body}{after}</testcase>",
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(suites=st.lists(st.lists(_output_case, max_size=10), max_size=4))
+def test_output_and_skips_on_the_fast_path_count_as_on_the_slow_one(
+    suites: list[list[tuple[str, str, str, str]]],
+) -> None:
+    """Adding <system-out>/<system-err> to any testcase gives the same counts, failures (in
+    order, with messages), flaky and skipped tests as the file without them, and as the file
+    whose every testcase takes the parser's closer look (outside pytest's files, where an
+    attempt of pytest-rerunfailures is a record with no child)."""
+    files: list[list[str]] = [[], [], []]
+    for index, cases in enumerate(suites):
+        versions = [_versions(*case) for case in cases]
+        for number, parts in enumerate(files):
+            body = "".join(version[number] for version in versions)
+            parts.append(f'<testsuite name="s{index}">{body}</testsuite>')
+    plain, output, slow = (
+        _parse(f"<testsuites>{''.join(parts)}</testsuites>", ".xml").tests  # type: ignore[attr-defined]
+        for parts in files
+    )
+    assert output == plain
+    assert slow == plain
