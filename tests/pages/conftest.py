@@ -8,6 +8,7 @@ import pytest
 
 from gatekeeper.service.pages import COOKIE
 from tests.pages.evidence import HOSTILE_TITLE, verdict_statement
+from tests.pages.history import History, store_history
 from tests.service.conftest import (
     Tokens,
     api,
@@ -56,3 +57,9 @@ def stored(client: ApiClient, tokens: Tokens) -> Stored:
 def session(token: str) -> dict[str, str]:
     """The Cookie header a signed-in browser sends."""
     return {"Cookie": f"{COOKIE}={token}"}
+
+
+@pytest.fixture
+def history(client: ApiClient, tokens: Tokens) -> History:
+    """The workspace history (tests/pages/history.py) stored through the API."""
+    return store_history(client, tokens)

@@ -17,6 +17,7 @@ def test_pages_without_a_session_answer_a_sign_in_page(client: ApiClient) -> Non
     """Every page but the login form is 401 HTML with a sign-in link when no cookie is sent."""
     for path in (
         "/ui/",
+        "/ui/records",
         "/ui/log",
         "/ui/records/x",
         "/ui/records/x/json",
@@ -30,10 +31,10 @@ def test_pages_without_a_session_answer_a_sign_in_page(client: ApiClient) -> Non
 
 def test_unknown_and_ingest_only_tokens_are_refused(client: ApiClient, tokens: Tokens) -> None:
     """A forged cookie gives 401, an ingest-only token 403, and neither is echoed."""
-    forged = client.get("/ui/", headers=session("gk_nope_nope"))
+    forged = client.get("/ui/records", headers=session("gk_nope_nope"))
     assert forged.status_code == 401
     assert "gk_nope_nope" not in forged.text
-    ingest = client.get("/ui/", headers=session(tokens.ingest))
+    ingest = client.get("/ui/records", headers=session(tokens.ingest))
     assert ingest.status_code == 403
     assert "read" in ingest.text
     assert tokens.ingest not in ingest.text
@@ -83,23 +84,23 @@ def test_records_list_shows_columns_and_filters(
 ) -> None:
     """The list shows every record with its verdict badge; filters keep the matching ones (a
     bare until date includes that day)."""
-    listing = client.get("/ui/", headers=session(tokens.read))
+    listing = client.get("/ui/records", headers=session(tokens.read))
     assert listing.status_code == 200
     assert listing.text.count('class="badge pass"') == 2
     assert listing.text.count('class="badge fail"') == 1
     assert "alice, bob" in listing.text
     assert "iso9001-release" in listing.text
     assert "refs/pull/7/merge" in listing.text
-    failing = client.get("/ui/?verdict=fail&project=&since=", headers=session(tokens.read))
+    failing = client.get("/ui/records?verdict=fail&project=&since=", headers=session(tokens.read))
     assert failing.status_code == 200
     assert f"/ui/records/{stored.failing}" in failing.text
     assert f"/ui/records/{stored.passing[0]}" not in failing.text
-    by_ref = client.get("/ui/?ref=refs/heads/main", headers=session(tokens.read))
+    by_ref = client.get("/ui/records?ref_prefix=refs/heads/", headers=session(tokens.read))
     assert by_ref.text.count("/ui/records/") == 2
-    future = client.get("/ui/?since=2999-01-01", headers=session(tokens.read))
+    future = client.get("/ui/records?since=2999-01-01", headers=session(tokens.read))
     assert "No records match" in future.text
     today = datetime.now(UTC).date().isoformat()
-    until_today = client.get(f"/ui/?until={today}", headers=session(tokens.read))
+    until_today = client.get(f"/ui/records?until={today}", headers=session(tokens.read))
     assert until_today.text.count("/ui/records/") == 3
 
 
@@ -108,31 +109,40 @@ def test_bad_filters_and_foreign_projects_are_html_errors(
 ) -> None:
     """A bad date or verdict is a 422 page; another project's listing is a 403 page
     and another project's record id a 404 page that does not name the project."""
-    for query in ("since=yesterday", "verdict=maybe", "cursor=abc"):
-        response = client.get(f"/ui/?{query}", headers=session(tokens.read))
+    for query in ("since=yesterday", "verdict=maybe", "older=abc", "kind=tag", "sample=0"):
+        response = client.get(f"/ui/records?{query}", headers=session(tokens.read))
         assert response.status_code == 422, query
         assert response.headers["content-type"].startswith("text/html")
-    other = client.get("/ui/?project=other/thing", headers=session(tokens.read))
+    other = client.get("/ui/records?project=other/thing", headers=session(tokens.read))
     assert other.status_code == 403
     foreign = client.get(f"/ui/records/{stored.failing}", headers=session(tokens.read_other))
     assert foreign.status_code == 404
     assert "acme/" not in foreign.text
 
 
-def test_cursor_pagination_walks_every_record(
+def test_paging_goes_older_then_newer_keeping_the_filters(
     client: ApiClient, tokens: Tokens, stored: Stored
 ) -> None:
-    """With a page of two, the next link leads to the third record and no further."""
-    first = client.get("/ui/?limit=2&verdict=", headers=session(tokens.read))
+    """Newest first in pages of two: Older leads to the oldest record, Newer back, and both
+    links keep the filters and the page size."""
+    first = client.get("/ui/records?limit=2&verdict=", headers=session(tokens.read))
     assert first.text.count("/ui/records/") == 2
-    assert 'rel="next"' in first.text
+    assert first.text.index(stored.passing[1]) < first.text.index(stored.failing)
+    assert "<strong>3</strong> records match" in first.text
     found = re.search(r'href="([^"]+)" rel="next"', first.text)
     assert found is not None
-    next_url = html.unescape(found.group(1))
-    second = client.get(next_url, headers=session(tokens.read))
+    older_url = html.unescape(found.group(1))
+    assert "limit=2" in older_url
+    second = client.get(older_url, headers=session(tokens.read))
     assert second.status_code == 200
-    assert f"/ui/records/{stored.passing[1]}" in second.text
+    assert f"/ui/records/{stored.passing[0]}" in second.text
     assert second.text.count("/ui/records/") == 1
+    assert 'rel="next"' not in second.text
+    back = re.search(r'href="([^"]+)" rel="prev"', second.text)
+    assert back is not None
+    newer = client.get(html.unescape(back.group(1)), headers=session(tokens.read))
+    assert newer.text.count("/ui/records/") == 2
+    assert f"/ui/records/{stored.failing}" in newer.text
 
 
 def test_record_page_escapes_the_pr_title(
@@ -196,7 +206,7 @@ def test_log_page_shows_checkpoint_and_keys(
 def test_empty_log_and_stylesheet(client: ApiClient, tokens: Tokens) -> None:
     """An empty log says so; the pages stay out of the OpenAPI schema; the CSS is served."""
     assert "log is empty" in client.get("/ui/log", headers=session(tokens.read)).text
-    assert "No records match" in client.get("/ui/", headers=session(tokens.read)).text
+    assert "No records match" in client.get("/ui/records", headers=session(tokens.read)).text
     assert not [path for path in client.get("/openapi.json").json()["paths"] if "/ui" in path]
     css = client.get("/ui/static/style.css")
     assert css.headers["content-type"].startswith("text/css")

@@ -1,75 +1,28 @@
-"""The pages' reads: filtered records, and a record's receipt to the newest checkpoint.
-
-The pages query the tables themselves (the API's handlers answer wire bytes), and always prove a
-record against the newest signed checkpoint, whatever receipt the record was stored with.
-"""
+"""The pages' reads besides the workspace's: the projects a token may read, and a record's
+receipt to the newest checkpoint (whatever receipt the record was stored with)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from gatekeeper.service._clock import format_time
 from gatekeeper.service.auth import Principal
-from gatekeeper.service.deps import require_project
 from gatekeeper.service.records import (
     InclusionProofOut,
     ReceiptOut,
     RecordOut,
     StoredRecord,
-    record_from_row,
 )
 from gatekeeper.service.store import EvidenceStore, hex_hashes
-from gatekeeper.service.tables import RecordRow
+from gatekeeper.service.tables import RecordFacetRow
 
 
-@dataclass(frozen=True)
-class RecordFilter:
-    """What the records list is filtered by (None: not filtered)."""
-
-    project: str | None = None
-    commit: str | None = None
-    ref: str | None = None
-    verdict: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def query_records(
-    connection: Connection,
-    principal: Principal,
-    wanted: RecordFilter,
-    *,
-    after: int | None,
-    limit: int,
-) -> tuple[list[StoredRecord], int | None]:
-    """Records in log order after log index `after`, and the cursor of the next page (or None)."""
-    if wanted.project is not None:
-        require_project(principal, wanted.project)
-    query = select(RecordRow.__table__).order_by(RecordRow.log_index).limit(limit)
-    if wanted.project is not None:
-        query = query.where(RecordRow.project == wanted.project)
-    elif principal.projects is not None:
-        query = query.where(RecordRow.project.in_(sorted(principal.projects)))
-    for column, value in (
-        (RecordRow.commit, wanted.commit),
-        (RecordRow.ref, wanted.ref),
-        (RecordRow.verdict, wanted.verdict),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if wanted.since is not None:
-        query = query.where(RecordRow.integrated_at >= format_time(wanted.since))
-    if wanted.until is not None:
-        query = query.where(RecordRow.integrated_at < format_time(wanted.until))
-    if after is not None:
-        query = query.where(RecordRow.log_index > after)
-    records = [record_from_row(row._mapping) for row in connection.execute(query)]
-    following = records[-1].log_index if len(records) == limit else None
-    return records, following
+def readable_projects(connection: Connection, principal: Principal) -> list[str]:
+    """The projects `principal` may read: its own, or every project holding records."""
+    if principal.projects is not None:
+        return sorted(principal.projects)
+    query = select(RecordFacetRow.project).distinct().order_by(RecordFacetRow.project)
+    return [str(project) for project in connection.execute(query).scalars()]
 
 
 def with_latest_receipt(
