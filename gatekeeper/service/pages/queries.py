@@ -3,10 +3,13 @@ receipt to the newest checkpoint (whatever receipt the record was stored with)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from gatekeeper.service.auth import Principal
+from gatekeeper.service.policies import PublishedPolicy, list_policies
 from gatekeeper.service.records import (
     InclusionProofOut,
     ReceiptOut,
@@ -15,6 +18,9 @@ from gatekeeper.service.records import (
 )
 from gatekeeper.service.store import EvidenceStore, hex_hashes
 from gatekeeper.service.tables import RecordFacetRow
+from gatekeeper.service.workspace.listing import records_by_id
+from gatekeeper.service.workspace.models import RecordSummary
+from gatekeeper.service.workspace.registers import corrected_failures, correction_of
 
 
 def readable_projects(connection: Connection, principal: Principal) -> list[str]:
@@ -37,3 +43,35 @@ def with_latest_receipt(
         index=record.log_index, size=checkpoint.size, hashes=hex_hashes(hashes)
     )
     return record.to_out(ReceiptOut(checkpoint=checkpoint, inclusion_proof=proof))
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What the record page shows around the record: its workspace summary (waivers), the
+    published policy version that judged it, its correction or the failures it corrected."""
+
+    summary: RecordSummary | None
+    policy: PublishedPolicy | None
+    correction: RecordSummary | None
+    corrected: tuple[RecordSummary, ...]
+
+
+def record_context(connection: Connection, record: StoredRecord) -> RecordContext:
+    """The record page's surroundings of `record` (same project only, so nothing leaks)."""
+    summary = records_by_id(connection, [record.id]).get(record.id)
+    if summary is None:
+        return RecordContext(None, None, None, ())
+    policy = next(
+        (
+            published
+            for published in list_policies(connection, record.project)
+            if published.digest == summary.policy_digest
+        ),
+        None,
+    )
+    return RecordContext(
+        summary=summary,
+        policy=policy,
+        correction=correction_of(connection, summary),
+        corrected=corrected_failures(connection, summary),
+    )

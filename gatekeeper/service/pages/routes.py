@@ -24,7 +24,7 @@ from gatekeeper.service.auth import Principal, authenticate
 from gatekeeper.service.deps import Context, Db, load_record
 from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.pages.params import PageInputError
-from gatekeeper.service.pages.queries import with_latest_receipt
+from gatekeeper.service.pages.queries import record_context, with_latest_receipt
 from gatekeeper.service.pages.security import HEADERS, came_over_https, same_site_request
 from gatekeeper.service.pages.views import record_view
 from gatekeeper.service.problems import ApiError
@@ -177,12 +177,14 @@ def record(
     request: Request, context: Context, connection: Db, viewer: Viewer, record_id: str
 ) -> HTMLResponse:
     """One record: verdict and rules, facts, ISO 9001 clauses, signature and inclusion proof."""
-    stored = with_latest_receipt(
-        context.store, connection, load_record(connection, viewer, record_id)
-    )
+    found = load_record(connection, viewer, record_id)
+    stored = with_latest_receipt(context.store, connection, found)
     view = record_view(stored, _keys(connection))
     export_url = "/ui/export?" + urlencode({"project": stored.project})
-    return render(request, "record.html", view=view, record=stored, export_url=export_url)
+    around = record_context(connection, found)
+    return render(
+        request, "record.html", view=view, record=stored, export_url=export_url, around=around
+    )
 
 
 @router.get("/records/{record_id}/json")
