@@ -54,13 +54,6 @@ def report_links(filters: PageFilters, **extra: str | int | None) -> list[tuple[
     return [(f.upper(), filters.link("/ui/report", **extra, format=f)) for f in REPORT_FORMATS]
 
 
-@router.get("/")
-def home(request: Request, _viewer: Viewer) -> Response:
-    """The records page, with the query kept."""
-    query = request.url.query
-    return RedirectResponse(f"/ui/records?{query}" if query else "/ui/records", 303)
-
-
 @router.get("/records")
 def records(request: Request, connection: Db, viewer: Viewer) -> Response:
     """The records the filters select, newest first, with the total and both-way paging."""

@@ -89,6 +89,11 @@ class PageFilters:
         _check(values)
         return cls(values)
 
+    @classmethod
+    def for_project(cls, project: str) -> PageFilters:
+        """The filters selecting every record of `project`."""
+        return cls({name: project if name == "project" else "" for name in FILTER_NAMES})
+
     def __getitem__(self, name: str) -> str:
         return self.values[name]
 
