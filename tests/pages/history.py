@@ -33,10 +33,12 @@ def _post(client: ApiClient, tokens: Tokens, statement: dict[str, Any]) -> str:
     return str(response.json()["id"])
 
 
-def release_statement(n: int, changes: list[dict[str, Any]]) -> dict[str, Any]:
+def release_statement(
+    n: int, changes: list[dict[str, Any]], project: str = PROJECT
+) -> dict[str, Any]:
     """A release pipeline's verdict for tag v1.0 shipping `changes`, approved by qa-lead."""
     statement = verdict_statement(
-        n, number=None, ref="refs/tags/v1.0", event="push", author="rel-bot"
+        n, project=project, number=None, ref="refs/tags/v1.0", event="push", author="rel-bot"
     )
     release = {
         "tag": "v1.0",

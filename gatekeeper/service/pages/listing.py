@@ -19,14 +19,15 @@ from gatekeeper.service.pages.routes import PAGE_HEADERS, Viewer, render, router
 from gatekeeper.service.workspace.listing import list_records
 from gatekeeper.service.workspace.sample import sample_records
 
-__all__ = ["REPORT_FORMATS", "records", "report_links"]
+__all__ = ["REPORT_FORMATS", "page_cursor", "records", "report_links"]
 
 REPORT_FORMATS = ("html", "pdf", "csv")
 _PAGE_SIZE = 50
 _SAMPLE_MAX = 1000
 
 
-def _cursor(request: Request, name: str) -> int | None:
+def page_cursor(request: Request, name: str) -> int | None:
+    """The log index of `?older=` or `?newer=` (None when absent)."""
     value = request.query_params.get(name, "")
     if not value:
         return None
@@ -62,7 +63,7 @@ def records(request: Request, connection: Db, viewer: Viewer) -> Response:
     if sample := request.query_params.get("sample", "").strip():
         return _sample(request, connection, viewer, filters, _sample_size(sample))
     limit = page_limit(request.query_params.get("limit", ""))
-    older, newer = _cursor(request, "older"), _cursor(request, "newer")
+    older, newer = page_cursor(request, "older"), page_cursor(request, "newer")
     if older is not None and newer is not None:
         raise PageInputError("older, newer: page one way at a time")
     page = list_records(connection, where, limit=limit, older_than=older, newer_than=newer)

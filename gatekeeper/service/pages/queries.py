@@ -21,6 +21,7 @@ from gatekeeper.service.tables import RecordFacetRow
 from gatekeeper.service.workspace.listing import records_by_id
 from gatekeeper.service.workspace.models import RecordSummary
 from gatekeeper.service.workspace.registers import corrected_failures, correction_of
+from gatekeeper.service.workspace.releases import ReleaseEntry, release_of
 
 
 def readable_projects(connection: Connection, principal: Principal) -> list[str]:
@@ -54,13 +55,17 @@ class RecordContext:
     policy: PublishedPolicy | None
     correction: RecordSummary | None
     corrected: tuple[RecordSummary, ...]
+    release: ReleaseEntry | None
 
 
-def record_context(connection: Connection, record: StoredRecord) -> RecordContext:
-    """The record page's surroundings of `record` (same project only, so nothing leaks)."""
+def record_context(
+    connection: Connection, principal: Principal, record: StoredRecord
+) -> RecordContext:
+    """The record page's surroundings of `record`: corrections come from its own project, and
+    a release links only the change records `principal` may read."""
     summary = records_by_id(connection, [record.id]).get(record.id)
     if summary is None:
-        return RecordContext(None, None, None, ())
+        return RecordContext(None, None, None, (), None)
     policy = next(
         (
             published
@@ -74,4 +79,5 @@ def record_context(connection: Connection, record: StoredRecord) -> RecordContex
         policy=policy,
         correction=correction_of(connection, summary),
         corrected=corrected_failures(connection, summary),
+        release=release_of(connection, summary, principal.projects),
     )

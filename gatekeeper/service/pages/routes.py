@@ -181,7 +181,7 @@ def record(
     stored = with_latest_receipt(context.store, connection, found)
     view = record_view(stored, _keys(connection))
     export_url = "/ui/export?" + urlencode({"project": stored.project})
-    around = record_context(connection, found)
+    around = record_context(connection, viewer, found)
     return render(
         request, "record.html", view=view, record=stored, export_url=export_url, around=around
     )
