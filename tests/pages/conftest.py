@@ -54,9 +54,12 @@ def stored(client: ApiClient, tokens: Tokens) -> Stored:
     return Stored(passing=(ids[0], ids[2]), failing=ids[1])
 
 
-def session(token: str) -> dict[str, str]:
-    """The Cookie header a signed-in browser sends."""
-    return {"Cookie": f"{COOKIE}={token}"}
+def session(client: ApiClient, token: str) -> dict[str, str]:
+    """The Cookie header of a browser signed in with `token` (through /ui/login)."""
+    response = client.post("/ui/login", data={"token": token})
+    assert response.status_code == 303, response.text
+    session_id = response.cookies[COOKIE]
+    return {"Cookie": f"{COOKIE}={session_id}"}
 
 
 @pytest.fixture

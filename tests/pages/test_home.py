@@ -13,7 +13,7 @@ def test_home_summarises_each_readable_project(
 ) -> None:
     """The project card shows the latest verdict (the release), 3 of 6 passing in 30 days, one
     open nonconformity (PR 8; the release is one too) and one active concession."""
-    response = client.get("/ui/", headers=session(tokens.read))
+    response = client.get("/ui/", headers=session(client, tokens.read))
     assert response.status_code == 200
     text = html.unescape(response.text)
     card = text[text.index("<h2") : text.index("</section>")]
@@ -28,7 +28,7 @@ def test_home_summarises_each_readable_project(
 def test_home_shows_only_the_tokens_projects(client: ApiClient, tokens: Tokens) -> None:
     """A token bound to another project sees that project with no records, never acme/widget's;
     sign-in lands on the home page."""
-    text = client.get("/ui/", headers=session(tokens.read_other)).text
+    text = client.get("/ui/", headers=session(client, tokens.read_other)).text
     assert "acme/widget" not in text
     assert "no records yet" in text
     login = client.post("/ui/login", data={"token": tokens.read})

@@ -23,7 +23,7 @@ def test_failing_rules_come_first(client: ApiClient, tokens: Tokens, history: Hi
     )
     body = {"project": "acme/widget", "statement": statement}
     stored = client.post("/v1/evidence", json=body, headers=bearer(tokens.ingest)).json()
-    text = client.get(f"/ui/records/{stored['id']}", headers=session(tokens.read)).text
+    text = client.get(f"/ui/records/{stored['id']}", headers=session(client, tokens.read)).text
     rules = text[text.index('class="rules"') :]
     assert rules.index("tests-pass") < rules.index("line-coverage")
 
@@ -33,7 +33,7 @@ def test_a_fixed_failure_links_its_correction_both_ways(
 ) -> None:
     """The failed record links the passing record that corrected it, and that one links back;
     a failure nothing fixed says open."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     failed = client.get(f"/ui/records/{history.failed_fixed}", headers=reader).text
     assert "Corrected by the passing record" in failed
     assert f'href="/ui/records/{history.correction}"' in failed
@@ -49,7 +49,7 @@ def test_concessions_box_lists_each_waiver(
 ) -> None:
     """A waived record shows the waiver's rule, status, reason, approver, expiry and ticket,
     and is marked waived; a record without waivers says none was used."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     text = client.get(f"/ui/records/{history.waived}", headers=reader).text
     box = text[text.index('id="concessions"') :]
     box = box[: box.index("</section>")]
@@ -65,7 +65,7 @@ def test_approvers_links_and_policy_publication(
 ) -> None:
     """Approvers are shown with the commit they approved, the CI run and PR links appear, and
     the policy version says when and by whom it was published (or that it was not)."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     unpublished = client.get(f"/ui/records/{history.correction}", headers=reader).text
     head = f"{2:040x}"[:12]
     assert f"<strong>erin</strong> approved commit <code>{head}</code>" in unpublished

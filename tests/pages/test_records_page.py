@@ -17,7 +17,7 @@ def test_each_filter_selects_its_records(
     client: ApiClient, tokens: Tokens, history: History
 ) -> None:
     """Verdict, waived outcome, ref prefix, kind, PR/MR, author and policy each narrow the list."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     cases = {
         "verdict=fail": [history.release, history.failed_open, history.failed_fixed],
         "outcome=waived": [history.waived_expired, history.waived],
@@ -43,7 +43,7 @@ def test_waived_records_are_marked_in_the_list(
     client: ApiClient, tokens: Tokens, history: History
 ) -> None:
     """A record that passed through a waiver carries a "waived" badge beside its verdict."""
-    text = client.get("/ui/records?outcome=waived", headers=session(tokens.read)).text
+    text = client.get("/ui/records?outcome=waived", headers=session(client, tokens.read)).text
     assert text.count('<span class="badge waived"') == 2
 
 
@@ -52,14 +52,14 @@ def test_filters_are_kept_on_every_link(
 ) -> None:
     """Paging links, the sample form and the report links all carry the active filters."""
     query = "project=acme%2Fwidget&verdict=pass&ref_prefix=refs%2Fpull%2F&limit=1"
-    text = client.get(f"/ui/records?{query}", headers=session(tokens.read)).text
+    text = client.get(f"/ui/records?{query}", headers=session(client, tokens.read)).text
     older = re.search(r'href="([^"]+)" rel="next"', text)
     assert older is not None
     url = html.unescape(older.group(1))
     for kept in ("project=acme%2Fwidget", "verdict=pass", "ref_prefix=refs%2Fpull%2F", "limit=1"):
         assert kept in url
     assert '<input type="hidden" name="ref_prefix" value="refs/pull/">' in text
-    second = client.get(url, headers=session(tokens.read)).text
+    second = client.get(url, headers=session(client, tokens.read)).text
     newest = re.search(r'href="([^"]+)">Newest', second)
     assert newest is not None
     assert "verdict=pass" in html.unescape(newest.group(1))
@@ -69,7 +69,7 @@ def test_audit_report_links_carry_the_filters(
     client: ApiClient, tokens: Tokens, history: History
 ) -> None:
     """With a project chosen, the page links the HTML, PDF and CSV report with its filters."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     text = client.get("/ui/records?project=acme/widget&since=2026-01-01", headers=reader).text
     links = [html.unescape(h) for h in re.findall(r'href="(/ui/report\?[^"]+)"', text)]
     assert links == [
@@ -84,7 +84,7 @@ def test_a_sample_names_its_seed_and_draws_the_same_records_again(
 ) -> None:
     """Without a seed the page picks one and redirects to it; the same seed draws the same
     records, shown with the population and the seed, and the report links carry both."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     chosen = client.get("/ui/records?sample=3&verdict=pass", headers=reader)
     assert chosen.status_code == 303
     location = chosen.headers["location"]

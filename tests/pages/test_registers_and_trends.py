@@ -23,7 +23,7 @@ def test_nonconformity_register_shows_corrections_and_open_ones(
 ) -> None:
     """Each failed gate is listed newest first: PR 7's with its correction, PR 8 and the
     release open."""
-    text = client.get("/ui/registers/nonconformities", headers=session(tokens.read)).text
+    text = client.get("/ui/registers/nonconformities", headers=session(client, tokens.read)).text
     assert "<strong>3</strong> nonconformities, <strong>2</strong> open." in text
     rows = _rows(text)
     assert [history.release in rows[0], history.failed_open in rows[1]] == [True, True]
@@ -34,7 +34,7 @@ def test_nonconformity_register_shows_corrections_and_open_ones(
     assert "<code>tests-pass</code>" in rows[1]
     narrowed = client.get(
         "/ui/registers/nonconformities?project=acme/widget&since=2999-01-01",
-        headers=session(tokens.read),
+        headers=session(client, tokens.read),
     ).text
     assert "No gate failed in these records." in narrowed
 
@@ -44,7 +44,7 @@ def test_concession_register_marks_expired_and_expiring(
 ) -> None:
     """Each waiver used is listed with approver, reason, expiry, ticket and the record it let
     pass; the expired one comes first and is marked, the one expiring in 5 days too."""
-    text = client.get("/ui/registers/concessions", headers=session(tokens.read)).text
+    text = client.get("/ui/registers/concessions", headers=session(client, tokens.read)).text
     rows = _rows(text)
     assert len(rows) == 2
     gone = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)).isoformat()
@@ -63,7 +63,7 @@ def test_trends_page_draws_four_charts_with_tables(
 ) -> None:
     """The project gets pass rate, coverage, tests and flaky charts as SVG, each with a table
     of the same weekly values; the page loads nothing but its own stylesheet."""
-    response = client.get("/ui/trends?project=acme/widget", headers=session(tokens.read))
+    response = client.get("/ui/trends?project=acme/widget", headers=session(client, tokens.read))
     assert response.status_code == 200
     text = response.text
     assert text.count('<svg class="chart"') == 4

@@ -16,7 +16,7 @@ def test_release_lists_changes_marks_ungated_and_names_the_approver(
 ) -> None:
     """The v1.0 release shows its three changes: PR 7 gated with a link to its passing record,
     PR 8 failed with its record, the direct push ungated with none; qa-lead authorised it."""
-    response = client.get("/ui/releases", headers=session(tokens.read))
+    response = client.get("/ui/releases", headers=session(client, tokens.read))
     assert response.status_code == 200
     card = _card(response.text)
     assert "Release <code>v1.0</code> of acme/widget" in card
@@ -40,11 +40,13 @@ def test_release_record_page_shows_the_release(
     client: ApiClient, tokens: Tokens, history: History
 ) -> None:
     """The release's own record page carries the same changes table and approvers."""
-    text = client.get(f"/ui/records/{history.release}", headers=session(tokens.read)).text
+    text = client.get(f"/ui/records/{history.release}", headers=session(client, tokens.read)).text
     assert "Release <code>v1.0</code>" in text
     assert f'href="/ui/records/{history.correction}"' in _card(text)
     assert "Authorised by (8.6 b)" in text
-    plain = client.get(f"/ui/records/{history.correction}", headers=session(tokens.read)).text
+    plain = client.get(
+        f"/ui/records/{history.correction}", headers=session(client, tokens.read)
+    ).text
     assert '<section class="card release"' not in plain
 
 
@@ -57,10 +59,10 @@ def test_unreadable_release_facts_are_named_not_shown_as_empty(
     broken["predicate"]["facts"]["release"] = {"tag": 12, "changes": "all of them"}
     body = {"project": "acme/widget", "statement": broken}
     assert client.post("/v1/evidence", json=body, headers=bearer(tokens.ingest)).status_code == 201
-    text = client.get("/ui/releases?project=acme/widget", headers=session(tokens.read)).text
+    text = client.get("/ui/releases?project=acme/widget", headers=session(client, tokens.read)).text
     assert "<strong>2</strong> release records" in text
     assert "the release facts are unreadable: tag:" in text
-    listing = client.get("/ui/records?kind=release", headers=session(tokens.read)).text
+    listing = client.get("/ui/records?kind=release", headers=session(client, tokens.read)).text
     assert "<strong>2</strong> records match" in listing
 
 
@@ -80,6 +82,6 @@ def test_change_records_of_unreadable_projects_are_not_linked(
     ]  # fmt: skip
     body = {"project": "acme/widget", "statement": release_statement(32, changes)}
     stored = client.post("/v1/evidence", json=body, headers=bearer(tokens.ingest)).json()
-    text = client.get(f"/ui/records/{stored['id']}", headers=session(tokens.read)).text
+    text = client.get(f"/ui/records/{stored['id']}", headers=session(client, tokens.read)).text
     assert f'href="/ui/records/{other.json()["id"]}"' not in text
     assert f"<code>{other.json()['id'][:8]}</code>" in text

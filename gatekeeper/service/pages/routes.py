@@ -1,9 +1,10 @@
-"""The auditor pages under `/ui`: records list, one record, the log; server-rendered (Jinja2).
+"""The pages' router and its shared parts: rendering, HTML errors, sign-in and sign-out, the
+record page, the export download and the log page (server-rendered Jinja2).
 
-Pages read with a read token kept in an HttpOnly, SameSite=Strict cookie that `/ui/login` sets
-after checking the token like the API does; the token is never shown back. Every value is
-escaped (autoescape on) and links are http(s) only. The API's `ApiError`s (401, 403, 404) and bad
-filters become HTML pages, not JSON.
+`/ui/login` checks a read token like the API does and opens a server-side session (`sessions`):
+the HttpOnly, SameSite=Strict cookie holds the session id, never the token, which is never
+shown back. Every value is escaped (autoescape on) and links are http(s) only. The API's
+`ApiError`s (401, 403, 404) and bad filters become HTML pages, not JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
 
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.auth import Principal, authenticate
@@ -26,6 +28,7 @@ from gatekeeper.service.keyring import published_keys
 from gatekeeper.service.pages.params import PageInputError
 from gatekeeper.service.pages.queries import record_context, with_latest_receipt
 from gatekeeper.service.pages.security import HEADERS, came_over_https, same_site_request
+from gatekeeper.service.pages.sessions import end_session, open_session, session_principal
 from gatekeeper.service.pages.views import record_view
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import ProjectNameError, validate_project
@@ -102,14 +105,16 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=_PageRoute
 
 
 def page_principal(request: Request, context: Context) -> Principal:
-    """The principal of the session cookie's token; 401/403 pages otherwise."""
-    token = request.cookies.get(COOKIE)
-    if not token:
+    """The principal of the session cookie's session; 401/403 pages otherwise."""
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
         raise PageError(401, "Sign in with a read token to see the evidence.")
     with context.engine.connect() as connection:
-        principal = authenticate(connection, token)
+        principal = session_principal(connection, session_id)
     if principal is None:
-        raise PageError(401, "Your token is unknown, revoked or expired: sign in again.")
+        raise PageError(
+            401, "Your session has ended, or its token was revoked or expired: sign in again."
+        )
     if not principal.has_scope("read"):
         raise PageError(403, "Your token lacks the `read` scope these pages need.")
     return principal
@@ -126,7 +131,8 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 async def login(request: Request, context: Context) -> Response:
-    """Checks the posted token; on success sets the session cookie and goes to the records."""
+    """Checks the posted token; on success opens a session, sets its id as the cookie and goes
+    to the home page."""
     if not same_site_request(request):
         return render(request, "login.html", 403, error=_CROSS_SITE)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
@@ -136,10 +142,11 @@ async def login(request: Request, context: Context) -> Response:
     if principal is None or not principal.has_scope("read"):
         error = "That token is not a valid read token." if token else "Enter a token."
         return render(request, "login.html", 401, error=error)
+    session_id = await run_in_threadpool(open_session, context.engine, principal)
     response = RedirectResponse("/ui/", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(
         COOKIE,
-        token,
+        session_id,
         path="/ui",
         httponly=True,
         samesite="strict",
@@ -149,10 +156,11 @@ async def login(request: Request, context: Context) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    """Forgets the session cookie (a sign-out posted from another site is refused)."""
+def logout(request: Request, context: Context) -> Response:
+    """Ends the session and forgets its cookie (a sign-out from another site is refused)."""
     if not same_site_request(request):
         raise PageError(403, _CROSS_SITE)
+    end_session(context.engine, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/ui/login", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
     return response
