@@ -65,4 +65,4 @@ def session(client: ApiClient, token: str) -> dict[str, str]:
 @pytest.fixture
 def history(client: ApiClient, tokens: Tokens) -> History:
     """The workspace history (tests/pages/history.py) stored through the API."""
-    return store_history(client, tokens)
+    return store_history(client, tokens.ingest)

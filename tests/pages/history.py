@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from tests.service.conftest import Tokens, bearer
-from tests.service.live import ApiClient
+import httpx
+
+from tests.service.conftest import bearer
 from tests.service.workspace_data import verdict_statement, waiver
 
 PROJECT = "acme/widget"
+
+
+class Poster(Protocol):
+    """The in-process ApiClient or an httpx.Client of a running service."""
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response: ...
 
 
 @dataclass(frozen=True)
@@ -26,9 +33,15 @@ class History:
     release: str
 
 
-def _post(client: ApiClient, tokens: Tokens, statement: dict[str, Any]) -> str:
+def _post(client: Poster, ingest: str, statement: dict[str, Any]) -> str:
+    predicate = statement["predicate"]
+    commit = predicate["facts"]["subject"]["commit"]
+    predicate["run"]["run_url"] = f"https://ci.example/acme/widget/run/{int(commit, 16)}"
+    number = predicate["facts"]["subject"].get("number")
+    if number is not None:
+        predicate["facts"]["subject"]["url"] = f"https://github.example/{PROJECT}/pull/{number}"
     body = {"project": PROJECT, "statement": statement}
-    response = client.post("/v1/evidence", json=body, headers=bearer(tokens.ingest))
+    response = client.post("/v1/evidence", json=body, headers=bearer(ingest))
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -73,25 +86,25 @@ def release_statement(
     return statement
 
 
-def store_history(client: ApiClient, tokens: Tokens) -> History:
-    """Six records through POST /v1/evidence, oldest first."""
+def store_history(client: Poster, ingest: str) -> History:
+    """Six records through POST /v1/evidence (with the `ingest` token), oldest first."""
     today = dt.datetime.now(dt.UTC).date()
     soon = (today + dt.timedelta(days=5)).isoformat()
     gone = (today - dt.timedelta(days=3)).isoformat()
     failed_fixed = _post(
-        client, tokens, verdict_statement(1, verdict="fail", failed=("coverage-min",))
+        client, ingest, verdict_statement(1, verdict="fail", failed=("coverage-min",))
     )
-    correction = _post(client, tokens, verdict_statement(2, line_rate=0.9))
+    correction = _post(client, ingest, verdict_statement(2, line_rate=0.9))
     failed_open = _post(
         client,
-        tokens,
+        ingest,
         verdict_statement(3, verdict="fail", number=8, author="sam", failed=("tests-pass",)),
     )
     waived = _post(
-        client, tokens, verdict_statement(4, number=9, waivers=(waiver("coverage-min", soon),))
+        client, ingest, verdict_statement(4, number=9, waivers=(waiver("coverage-min", soon),))
     )
     waived_expired = _post(
-        client, tokens, verdict_statement(5, number=10, waivers=(waiver("four-eyes", gone),))
+        client, ingest, verdict_statement(5, number=10, waivers=(waiver("four-eyes", gone),))
     )
     changes = [
         {"kind": "pr", "number": 7, "title": "change 2", "merge_commit": "e" * 40,
@@ -103,5 +116,5 @@ def store_history(client: ApiClient, tokens: Tokens) -> History:
         {"kind": "direct push", "title": "hotfix pushed to main", "merge_commit": "d" * 40,
          "author": "mallory", "gated": False},
     ]  # fmt: skip
-    release = _post(client, tokens, release_statement(6, changes))
+    release = _post(client, ingest, release_statement(6, changes))
     return History(failed_fixed, correction, failed_open, waived, waived_expired, release)

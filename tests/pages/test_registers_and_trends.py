@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
-from gatekeeper.service.pages.svg import Series, line_chart, nice_ceiling
+from gatekeeper.service.pages.svg import Series, count_ceiling, line_chart, nice_ceiling
 from tests.pages.conftest import History, Tokens, session
 from tests.service.live import ApiClient
 
@@ -93,3 +93,4 @@ def test_chart_has_axes_gaps_and_escaped_text() -> None:
     assert len(lines) == 1  # w1 stands alone, w3-w4 are joined
     assert len(list(root.iter(f"{_SVG}circle"))) == 3
     assert [nice_ceiling(v) for v in (0, 7, 40, 101)] == [1.0, 10.0, 50.0, 200.0]
+    assert [count_ceiling(v) for v in (0, 3, 5, 40, 41, 950)] == [4, 4, 8, 40, 80, 2000]

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["Series", "line_chart", "nice_ceiling"]
+__all__ = ["TICKS", "Series", "count_ceiling", "line_chart", "nice_ceiling"]
 
-_WIDTH, _HEIGHT = 640, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 14, 44
-_TICKS = 4
-_MAX_LABELS = 8
+_WIDTH, _HEIGHT = 480, 250
+_LEFT, _RIGHT, _TOP, _BOTTOM = 88, 24, 14, 56
+TICKS = 4
+"""Gridlines above the zero line of every chart."""
+_TICKS = TICKS
+_MAX_LABELS = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,17 @@ def nice_ceiling(value: float) -> float:
         if value <= step * power:
             return float(step * power)
     return float(10 * power)  # pragma: no cover - the loop ends at 10 * power
+
+
+def count_ceiling(value: float) -> float:
+    """The top of an axis of counts: `TICKS` times a whole step of 1, 2 or 5 times a power of
+    ten, so that every gridline falls on a whole number (4 for 0)."""
+    needed = max(value, 1.0) / TICKS
+    power = 10 ** math.floor(math.log10(needed)) if needed >= 1 else 1
+    for step in (1, 2, 5, 10):
+        if needed <= step * power:
+            return float(TICKS * step * power)
+    return float(TICKS * 10 * power)  # pragma: no cover - the loop ends at 10 * power
 
 
 def _x(index: int, count: int) -> float:
@@ -70,7 +83,7 @@ def _axes(series: Series) -> list[str]:
             continue
         x = _x(index, count)
         parts.append(
-            f'<text class="tick" x="{x:.1f}" y="{_HEIGHT - _BOTTOM + 16}" '
+            f'<text class="tick" x="{x:.1f}" y="{_HEIGHT - _BOTTOM + 20}" '
             f'text-anchor="middle">{escape(label)}</text>'
         )
     base = _HEIGHT - _BOTTOM
@@ -80,8 +93,8 @@ def _axes(series: Series) -> list[str]:
     parts.append(
         f'<text class="axis-label" x="{(_LEFT + _WIDTH - _RIGHT) / 2:.0f}" y="{_HEIGHT - 6}" '
         'text-anchor="middle">week (Monday, UTC)</text>'
-        f'<text class="axis-label" x="12" y="{(_TOP + base) / 2:.0f}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {(_TOP + base) / 2:.0f})">{escape(series.y_label)}</text>'
+        f'<text class="axis-label" x="14" y="{(_TOP + base) / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {(_TOP + base) / 2:.0f})">{escape(series.y_label)}</text>'
     )
     return parts
 
@@ -99,7 +112,7 @@ def _lines(series: Series) -> list[str]:
         runs[-1].append(point)
         label = escape(f"{series.labels[index]}: {series.fmt(value)}")
         dots.append(
-            f'<circle class="dot" cx="{point[0]:.1f}" cy="{point[1]:.1f}" r="3.5">'
+            f'<circle class="dot" cx="{point[0]:.1f}" cy="{point[1]:.1f}" r="5">'
             f"<title>{label}</title></circle>"
         )
     lines = [

@@ -13,7 +13,7 @@ from gatekeeper.service.deps import Db
 from gatekeeper.service.pages.params import PageFilters
 from gatekeeper.service.pages.queries import readable_projects
 from gatekeeper.service.pages.routes import Viewer, render, router
-from gatekeeper.service.pages.svg import Series, line_chart, nice_ceiling
+from gatekeeper.service.pages.svg import Series, count_ceiling, line_chart
 from gatekeeper.service.workspace.models import TrendPoint
 from gatekeeper.service.workspace.trends import weekly_trends
 
@@ -62,8 +62,8 @@ def charts_of(points: tuple[TrendPoint, ...], prefix: str) -> list[Chart]:
     specs = [
         ("pass-rate", Series("Pass rate", labels, passed, 1.0, "pass rate", _percent)),
         ("line-rate", Series("Line coverage", labels, lines, 1.0, "lines", _percent)),
-        ("tests", Series("Tests", labels, tests, nice_ceiling(most_tests), "tests", _count)),
-        ("flaky", Series("Flaky tests", labels, flaky, nice_ceiling(most_flaky), "flaky", _count)),
+        ("tests", Series("Tests", labels, tests, count_ceiling(most_tests), "tests", _count)),
+        ("flaky", Series("Flaky tests", labels, flaky, count_ceiling(most_flaky), "flaky", _count)),
     ]
     return [_chart(prefix, key, series) for key, series in specs]
 
