@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 
-from tests.pages.conftest import History, Tokens, session
+from tests.pages.conftest import History, Tokens, bearer, session
+from tests.pages.history import release_statement
 from tests.service.live import ApiClient
 
 
@@ -33,3 +34,19 @@ def test_home_shows_only_the_tokens_projects(client: ApiClient, tokens: Tokens) 
     assert "no records yet" in text
     login = client.post("/ui/login", data={"token": tokens.read})
     assert login.headers["location"] == "/ui/"
+
+
+def test_a_token_for_every_project_sees_each_project_holding_records(
+    client: ApiClient, tokens: Tokens, history: History
+) -> None:
+    """An all-projects token's home and project filter list every project with records, once."""
+    body = {"project": "other/thing", "statement": release_statement(50, [], "other/thing")}
+    stored = client.post("/v1/evidence", json=body, headers=bearer(tokens.ingest_other))
+    assert stored.status_code == 201, stored.text
+    reader = session(client, tokens.admin)
+    home = client.get("/ui/", headers=reader).text
+    assert home.count('<section class="card project"') == 2
+    assert home.index("acme/widget") < home.index("other/thing")
+    listing = client.get("/ui/records", headers=reader).text
+    assert listing.count("<option>acme/widget</option>") == 1
+    assert listing.count("<option>other/thing</option>") == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gatekeeper.service.auth import Principal
@@ -17,19 +17,29 @@ from gatekeeper.service.records import (
     StoredRecord,
 )
 from gatekeeper.service.store import EvidenceStore, hex_hashes
-from gatekeeper.service.tables import RecordFacetRow
 from gatekeeper.service.workspace.listing import records_by_id
 from gatekeeper.service.workspace.models import RecordSummary
 from gatekeeper.service.workspace.registers import corrected_failures, correction_of
 from gatekeeper.service.workspace.releases import ReleaseEntry, release_of
 
+_PROJECTS_SHOWN = 1000
+# one index seek per project (SELECT DISTINCT would read every record: 30 ms at 100,000)
+_EVERY_PROJECT = text(
+    "WITH RECURSIVE p(project, n) AS ("
+    " SELECT MIN(project), 1 FROM record_facets"
+    " UNION ALL"
+    " SELECT (SELECT MIN(project) FROM record_facets WHERE project > p.project), n + 1"
+    " FROM p WHERE p.project IS NOT NULL AND n < :most)"
+    " SELECT project FROM p WHERE project IS NOT NULL"
+)
+
 
 def readable_projects(connection: Connection, principal: Principal) -> list[str]:
-    """The projects `principal` may read: its own, or every project holding records."""
+    """The projects `principal` may read: its own, or the first 1,000 holding records."""
     if principal.projects is not None:
         return sorted(principal.projects)
-    query = select(RecordFacetRow.project).distinct().order_by(RecordFacetRow.project)
-    return [str(project) for project in connection.execute(query).scalars()]
+    rows = connection.execute(_EVERY_PROJECT, {"most": _PROJECTS_SHOWN}).scalars()
+    return [str(project) for project in rows]
 
 
 def with_latest_receipt(
