@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
+from sqlalchemy import inspect
+
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.config import Settings
 from gatekeeper.service import create_app
-from gatekeeper.service.database import head_revision, migrations_dir
+from gatekeeper.service.database import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrations_dir,
+    upgrade,
+)
 from tests.conftest import ROOT
 from tests.service.live import ApiClient
 
@@ -39,3 +49,21 @@ def test_signing_key_file_becomes_the_current_key(tmp_path: Path) -> None:
     current = [k["key_id"] for k in keys if k["retired_at"] is None]
     assert current == [key.key_id]
     assert len(keys) == 2
+
+
+def test_page_sessions_migration_goes_down_and_up(tmp_path: Path) -> None:
+    """Revision 0006 drops the sessions table on downgrade and creates it again on upgrade."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        upgrade(engine)
+        assert inspect(engine).has_table("page_sessions")
+        command.downgrade(alembic_config(engine), "0005")
+        assert current_revision(engine) == "0005"
+        assert not inspect(engine).has_table("page_sessions")
+        upgrade(engine)
+        assert current_revision(engine) == "0006_page_sessions"
+        assert "ix_page_sessions_expires_at" in {
+            index["name"] for index in inspect(engine).get_indexes("page_sessions")
+        }
+    finally:
+        engine.dispose()
