@@ -211,3 +211,14 @@ class PolicyRow(Base):
     published_by: Mapped[str] = mapped_column(String(300))
     published_at: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(1000), default=None)
+
+
+class PageSessionRow(Base):
+    """A signed-in browser of the auditor pages: only the SHA-256 of its session id is kept."""
+
+    __tablename__ = "page_sessions"
+
+    session_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("tokens.token_id"))
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32), index=True)

@@ -8,6 +8,7 @@ import pytest
 
 from gatekeeper.service.pages import COOKIE
 from tests.pages.evidence import HOSTILE_TITLE, verdict_statement
+from tests.pages.history import History, store_history
 from tests.service.conftest import (
     Tokens,
     api,
@@ -53,6 +54,15 @@ def stored(client: ApiClient, tokens: Tokens) -> Stored:
     return Stored(passing=(ids[0], ids[2]), failing=ids[1])
 
 
-def session(token: str) -> dict[str, str]:
-    """The Cookie header a signed-in browser sends."""
-    return {"Cookie": f"{COOKIE}={token}"}
+def session(client: ApiClient, token: str) -> dict[str, str]:
+    """The Cookie header of a browser signed in with `token` (through /ui/login)."""
+    response = client.post("/ui/login", data={"token": token})
+    assert response.status_code == 303, response.text
+    session_id = response.cookies[COOKIE]
+    return {"Cookie": f"{COOKIE}={session_id}"}
+
+
+@pytest.fixture
+def history(client: ApiClient, tokens: Tokens) -> History:
+    """The workspace history (tests/pages/history.py) stored through the API."""
+    return store_history(client, tokens.ingest)

@@ -27,7 +27,7 @@ def test_every_response_carries_the_security_headers(
     client: ApiClient, tokens: Tokens, stored: Stored
 ) -> None:
     """Pages, JSON, the export download, 404s and the stylesheet all deny framing and sniffing."""
-    reader = session(tokens.read)
+    reader = session(client, tokens.read)
     answers = {
         "page": client.get("/ui/", headers=reader),
         "api": client.get("/v1/keys"),
@@ -57,7 +57,7 @@ def test_sign_in_and_sign_out_from_another_site_are_refused(
         login = client.post("/ui/login", data=form, headers=headers)
         assert login.status_code == 403, headers
         assert "set-cookie" not in login.headers
-        logout = client.post("/ui/logout", headers=headers | session(tokens.read))
+        logout = client.post("/ui/logout", headers=headers | session(client, tokens.read))
         assert logout.status_code == 403, headers
         assert "set-cookie" not in logout.headers
     for own in (

@@ -14,7 +14,7 @@ from tests.service.live import ApiClient, statement
 
 
 def _record(client: ApiClient, token: str, record_id: str) -> RecordOut:
-    response = client.get(f"/ui/records/{record_id}/json", headers=session(token))
+    response = client.get(f"/ui/records/{record_id}/json", headers=session(client, token))
     return RecordOut.model_validate(response.json())
 
 

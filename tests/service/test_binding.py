@@ -162,8 +162,9 @@ def test_queries_refuse_a_project_that_is_not_a_name(
 
 def test_pages_refuse_a_project_that_is_not_a_name(api: ApiClient, tokens: Tokens) -> None:
     """The auditor pages' filter and export say what is wrong with the name (422)."""
-    cookie = {"Cookie": f"{COOKIE}={tokens.admin}"}
-    for path in ("/ui/", "/ui/export"):
+    login = api.post("/ui/login", data={"token": tokens.admin})
+    cookie = {"Cookie": f"{COOKIE}={login.cookies[COOKIE]}"}
+    for path in ("/ui/records", "/ui/export"):
         response = api.get(path, params={"project": "acme/*"}, headers=cookie)
         assert response.status_code == 422, (path, response.text[:300])
         assert "project: project &#39;acme/*&#39; is not owner/name" in response.text

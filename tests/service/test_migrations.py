@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.config import Settings
 from gatekeeper.errors import ServiceError
 from gatekeeper.service import create_app
 from gatekeeper.service.app import engine_for
-from gatekeeper.service.database import head_revision, migrations_dir
+from gatekeeper.service.database import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrations_dir,
+    upgrade,
+)
 from gatekeeper.service.keyring import rotate
 from tests.conftest import ROOT
 from tests.service.live import ApiClient
@@ -23,7 +32,7 @@ def test_migrations_are_package_data_and_the_root_folder_points_at_them() -> Non
     assert (folder / "env.py").is_file()
     assert len(list((folder / "versions").glob("*.py"))) >= 2
     assert (ROOT / "migrations").resolve() == folder.resolve()
-    assert head_revision() == "0006_witness_cosignatures"
+    assert head_revision() == "0007_page_sessions"
 
 
 def test_signing_key_file_becomes_current_only_through_a_logged_transition(
@@ -52,3 +61,21 @@ def test_signing_key_file_becomes_current_only_through_a_logged_transition(
     current = [k["key_id"] for k in keys if k["retired_at"] is None]
     assert current == [key.key_id]
     assert len(keys) == 2
+
+
+def test_page_sessions_migration_goes_down_and_up(tmp_path: Path) -> None:
+    """Revision 0007 drops the sessions table on downgrade and creates it again on upgrade."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        upgrade(engine)
+        assert inspect(engine).has_table("page_sessions")
+        command.downgrade(alembic_config(engine), "0006_witness_cosignatures")
+        assert current_revision(engine) == "0006_witness_cosignatures"
+        assert not inspect(engine).has_table("page_sessions")
+        upgrade(engine)
+        assert current_revision(engine) == "0007_page_sessions"
+        assert "ix_page_sessions_expires_at" in {
+            index["name"] for index in inspect(engine).get_indexes("page_sessions")
+        }
+    finally:
+        engine.dispose()

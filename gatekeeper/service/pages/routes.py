@@ -1,16 +1,16 @@
-"""The auditor pages under `/ui`: records list, one record, the log; server-rendered (Jinja2).
+"""The pages' router and its shared parts: rendering, HTML errors, sign-in and sign-out, the
+record page, the export download and the log page (server-rendered Jinja2).
 
-Pages read with a read token kept in an HttpOnly, SameSite=Strict cookie that `/ui/login` sets
-after checking the token like the API does; the token is never shown back. Every value is
-escaped (autoescape on) and links are http(s) only. The API's `ApiError`s (401, 403, 404) and bad
-filters become HTML pages, not JSON.
+`/ui/login` checks a read token like the API does and opens a server-side session (`sessions`):
+the HttpOnly, SameSite=Strict cookie holds the session id, never the token, which is never
+shown back. Every value is escaped (autoescape on) and links are http(s) only. The API's
+`ApiError`s (401, 403, 404) and bad filters become HTML pages, not JSON.
 """
 
 from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -19,25 +19,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
 
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.auth import Principal, authenticate
 from gatekeeper.service.deps import Context, Db, load_record
 from gatekeeper.service.keyring import published_keys
-from gatekeeper.service.pages.queries import (
-    RecordFilter,
-    query_records,
-    with_latest_receipt,
-)
+from gatekeeper.service.pages.params import PageInputError
+from gatekeeper.service.pages.queries import record_context, with_latest_receipt
 from gatekeeper.service.pages.security import HEADERS, came_over_https, same_site_request
-from gatekeeper.service.pages.views import record_view, row_view
+from gatekeeper.service.pages.sessions import end_session, open_session, session_principal
+from gatekeeper.service.pages.views import record_view
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import ProjectNameError, validate_project
 from gatekeeper.service.routers.export import export
 
 COOKIE = "gatekeeper_ui"
-_PAGE_SIZE = 50
-_HEADERS = HEADERS | {"Cache-Control": "no-store"}
+PAGE_HEADERS = HEADERS | {"Cache-Control": "no-store"}
 _CROSS_SITE = "This form was sent from another site: sign in from the service's own page."
 _TITLES = {
     401: "Sign in needed",
@@ -70,7 +68,7 @@ def _signed_in(request: Request) -> bool:
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     """The template `name` as an HTML response with the pages' security headers."""
     html = _templates.get_template(name).render(signed_in=_signed_in(request), **values)
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
@@ -95,6 +93,8 @@ class _PageRoute(APIRoute):
                 return await original(request)
             except (PageError, ApiError) as error:
                 return _error_page(request, error.status, error.message)
+            except PageInputError as error:
+                return _error_page(request, 422, str(error))
             except RequestValidationError as error:
                 return _error_page(request, 422, _validation_message(error))
 
@@ -105,14 +105,16 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=_PageRoute
 
 
 def page_principal(request: Request, context: Context) -> Principal:
-    """The principal of the session cookie's token; 401/403 pages otherwise."""
-    token = request.cookies.get(COOKIE)
-    if not token:
+    """The principal of the session cookie's session; 401/403 pages otherwise."""
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
         raise PageError(401, "Sign in with a read token to see the evidence.")
     with context.engine.connect() as connection:
-        principal = authenticate(connection, token)
+        principal = session_principal(connection, session_id)
     if principal is None:
-        raise PageError(401, "Your token is unknown, revoked or expired: sign in again.")
+        raise PageError(
+            401, "Your session has ended, or its token was revoked or expired: sign in again."
+        )
     if not principal.has_scope("read"):
         raise PageError(403, "Your token lacks the `read` scope these pages need.")
     return principal
@@ -129,7 +131,8 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 async def login(request: Request, context: Context) -> Response:
-    """Checks the posted token; on success sets the session cookie and goes to the records."""
+    """Checks the posted token; on success opens a session, sets its id as the cookie and goes
+    to the home page."""
     if not same_site_request(request):
         return render(request, "login.html", 403, error=_CROSS_SITE)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
@@ -139,10 +142,11 @@ async def login(request: Request, context: Context) -> Response:
     if principal is None or not principal.has_scope("read"):
         error = "That token is not a valid read token." if token else "Enter a token."
         return render(request, "login.html", 401, error=error)
-    response = RedirectResponse("/ui/", status_code=303, headers=_HEADERS)
+    session_id = await run_in_threadpool(open_session, context.engine, principal)
+    response = RedirectResponse("/ui/", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(
         COOKIE,
-        token,
+        session_id,
         path="/ui",
         httponly=True,
         samesite="strict",
@@ -152,36 +156,14 @@ async def login(request: Request, context: Context) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    """Forgets the session cookie (a sign-out posted from another site is refused)."""
+def logout(request: Request, context: Context) -> Response:
+    """Ends the session and forgets its cookie (a sign-out from another site is refused)."""
     if not same_site_request(request):
         raise PageError(403, _CROSS_SITE)
-    response = RedirectResponse("/ui/login", status_code=303, headers=_HEADERS)
+    end_session(context.engine, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/ui/login", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
     return response
-
-
-def _when(name: str, value: str) -> datetime | None:
-    """A filter time; a bare `until` date includes that whole day (UTC)."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise PageError(422, f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD)") from None
-    if name == "until" and len(value) == len("YYYY-MM-DD"):
-        moment += timedelta(days=1)
-    return moment
-
-
-def _filters(request: Request) -> dict[str, str]:
-    names = ("project", "verdict", "ref", "commit", "since", "until")
-    filters = {name: request.query_params.get(name, "").strip()[:300] for name in names}
-    if filters["verdict"] not in ("", "pass", "fail"):
-        raise PageError(422, "verdict: choose pass or fail")
-    if filters["project"]:
-        _project(filters["project"])
-    return filters
 
 
 def _project(value: str) -> str:
@@ -189,52 +171,6 @@ def _project(value: str) -> str:
         return validate_project(value)
     except ProjectNameError as error:
         raise PageError(422, f"project: {error}") from None
-
-
-def _limit(value: str) -> int:
-    if not value:
-        return _PAGE_SIZE
-    if not (value.isascii() and value.isdigit() and 1 <= int(value[:4]) <= 500):
-        raise PageError(422, "limit: a page holds 1 to 500 records")
-    return int(value)
-
-
-def _wanted(filters: dict[str, str]) -> RecordFilter:
-    return RecordFilter(
-        project=filters["project"] or None,
-        commit=filters["commit"] or None,
-        ref=filters["ref"] or None,
-        verdict=filters["verdict"] or None,
-        since=_when("since", filters["since"]),
-        until=_when("until", filters["until"]),
-    )
-
-
-@router.get("/")
-def records(request: Request, connection: Db, viewer: Viewer) -> HTMLResponse:
-    """The records list: filters, log order, cursor pagination."""
-    filters = _filters(request)
-    cursor = request.query_params.get("cursor", "")
-    if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
-        raise PageError(422, "cursor: not a page cursor")
-    limit = _limit(request.query_params.get("limit", ""))
-    found, following = query_records(
-        connection, viewer, _wanted(filters), after=int(cursor) if cursor else None, limit=limit
-    )
-    next_url = None
-    if following is not None:
-        kept = {name: value for name, value in filters.items() if value}
-        if limit != _PAGE_SIZE:
-            kept["limit"] = str(limit)
-        next_url = "/ui/?" + urlencode(kept | {"cursor": str(following)})
-    return render(
-        request,
-        "records.html",
-        rows=[row_view(record.to_out()) for record in found],
-        filters=filters,
-        next_url=next_url,
-        first_page=not cursor,
-    )
 
 
 def _keys(connection: Db) -> dict[str, VerifyingKey]:
@@ -249,12 +185,14 @@ def record(
     request: Request, context: Context, connection: Db, viewer: Viewer, record_id: str
 ) -> HTMLResponse:
     """One record: verdict and rules, facts, ISO 9001 clauses, signature and inclusion proof."""
-    stored = with_latest_receipt(
-        context.store, connection, load_record(connection, viewer, record_id)
-    )
+    found = load_record(connection, viewer, record_id)
+    stored = with_latest_receipt(context.store, connection, found)
     view = record_view(stored, _keys(connection))
     export_url = "/ui/export?" + urlencode({"project": stored.project})
-    return render(request, "record.html", view=view, record=stored, export_url=export_url)
+    around = record_context(connection, viewer, found)
+    return render(
+        request, "record.html", view=view, record=stored, export_url=export_url, around=around
+    )
 
 
 @router.get("/records/{record_id}/json")
@@ -263,7 +201,7 @@ def record_json(context: Context, connection: Db, viewer: Viewer, record_id: str
     stored = with_latest_receipt(
         context.store, connection, load_record(connection, viewer, record_id)
     )
-    return JSONResponse(stored.model_dump(), headers=_HEADERS)
+    return JSONResponse(stored.model_dump(), headers=PAGE_HEADERS)
 
 
 @router.get("/export")

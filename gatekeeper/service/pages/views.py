@@ -215,6 +215,9 @@ class RecordView:
     clauses: list[ClauseRow]
     statement_json: str
     confirmations: list[str]
+    approvers: list[str]
+    commit: str
+    """The full head commit the record is about (the commit the approvals are for)."""
 
 
 def _clause_rows(
@@ -310,4 +313,11 @@ def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordVi
         clauses=_clause_rows(view_rules, predicate, verdict),
         statement_json=json.dumps(statement, indent=2, ensure_ascii=False, sort_keys=True),
         confirmations=confirmations(predicate),
+        approvers=[_text(name) for name in _list(_dict(facts.get("reviews")).get("approvers"))],
+        commit=_full_commit(statement, facts),
     )
+
+
+def _full_commit(statement: dict[str, Any], facts: dict[str, Any]) -> str:
+    digest = _dict(_dict((_list(statement.get("subject")) or [{}])[0]).get("digest"))
+    return _text(digest.get("gitCommit") or _dict(facts.get("subject")).get("commit"))

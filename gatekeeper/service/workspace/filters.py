@@ -27,6 +27,8 @@ class RecordFilter(BaseModel):
     rule: str | None = None
     """A rule id that failed or was waived in the record."""
     ref_prefix: str | None = None
+    commit: str | None = None
+    """The full Git commit SHA."""
     since: str | None = None
     """Integrated at or after (UTC, as `integrated_at` is written)."""
     until: str | None = None
@@ -63,6 +65,7 @@ def conditions(where: RecordFilter) -> list[ColumnElement[bool]]:
             by_version = by_version & (_F.policy_version == version)
         out.append(or_(_F.policy_digest == where.policy, by_version))
     for column, value in (
+        (_F.commit, where.commit),
         (_F.change_id, where.change_id),
         (_F.author, where.author),
         (_F.kind, where.kind),
