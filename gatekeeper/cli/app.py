@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("gatekeeper.cli.keys_cmd", "keys_app"),
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
     "submit": ("gatekeeper.cli.submit_cmd", "submit_command"),
+    "log": ("gatekeeper.cli.log_cmd", "log_app"),
 }
 
 # The top-level modules of the `[service]` extra: a command that needs one of them and finds it
