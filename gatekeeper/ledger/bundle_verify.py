@@ -14,7 +14,12 @@ from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
 from gatekeeper.ledger._bundle_records import check_records
-from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
+from gatekeeper.ledger._bundle_state import (
+    ZIP_ERRORS,
+    BundleFailure,
+    BundleState,
+    check_member_count,
+)
 from gatekeeper.ledger._bundle_summaries import check_summaries
 from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, CONSISTENCY_MEMBER, RECORDS_MEMBER
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
@@ -128,6 +133,7 @@ def _workers(archive: zipfile.ZipFile, workers: int | None) -> int:
 
 
 def _open(path: str | Path) -> zipfile.ZipFile:
+    check_member_count(path)
     try:
         return zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:
