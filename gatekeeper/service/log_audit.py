@@ -486,8 +486,10 @@ def audit_log(
     sqlite = is_sqlite(engine)
     options: dict[str, Any] = {} if sqlite else {"isolation_level": "REPEATABLE READ"}
     with engine.connect() as connection:
-        if sqlite:  # read, not mapped: the mapped file's pages would count as this process's
-            connection.connection.driver_connection.execute("PRAGMA mmap_size=0")  # type: ignore[union-attr]
+        if sqlite:  # read once: no mapped file and a small page cache (each page is read once)
+            driver: Any = connection.connection.driver_connection
+            driver.execute("PRAGMA mmap_size=0")
+            driver.execute("PRAGMA cache_size=-8192")
         with connection.execution_options(**options).begin():
             return _audit(connection, on_finding, plugins(connection), workers)
 
