@@ -114,6 +114,19 @@ class Settings(BaseSettings):
         ),
     )
 
+    # limits (each answers 429 with Retry-After; docs/service.md, Limits)
+    rate_limit_per_token: int | None = Field(
+        default=None, gt=0, description="Requests one token may make per minute (default: off)."
+    )
+    auth_failures_per_address: int | None = Field(
+        default=30,
+        gt=0,
+        description="Refused tokens or sign-ins one client address may send per minute.",
+    )
+    project_quota_records: int | None = Field(
+        default=None, gt=0, description="Records one project may store (default: off)."
+    )
+
     # client side
     token: SecretStr | None = Field(default=None, description="Token for the evidence service.")
     submit_url: str | None = None

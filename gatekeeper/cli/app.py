@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("gatekeeper.cli.verify_cmd", "verify"),
     "submit": ("gatekeeper.cli.submit_cmd", "submit_command"),
     "witness": ("gatekeeper.cli.witness_cmd", "witness"),
+    "log": ("gatekeeper.cli.log_cmd", "log_app"),
 }
 
 # The top-level modules of the `[service]` extra: a command that needs one of them and finds it

@@ -10,12 +10,10 @@ from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, stri
 from gatekeeper.errors import VerificationError
 from gatekeeper.ledger._bundle_state import BundleState
 from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, RECORD_FIELDS, TRANSITIONS_MEMBER
-from gatekeeper.ledger.checkpoint import Checkpoint
-from gatekeeper.ledger.key_chain import follow_chain
+from gatekeeper.ledger.key_chain import KeyPeriods, follow_chain
 from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
 
 __all__ = [
-    "KeyPeriods",
     "Transition",
     "check_key_periods",
     "check_transition_proofs",
@@ -71,34 +69,6 @@ def load_transitions(state: BundleState) -> list[Transition]:
             continue
         entries.append(entry)
     return entries
-
-
-@dataclass(frozen=True)
-class KeyPeriods:
-    """Where in the log each followed transition put a key in and took one out (log index of
-    the transition record), and how many transitions were followed."""
-
-    started: dict[str, int]
-    retired: dict[str, int]
-    followed: int
-
-    def problem(self, checkpoint: Checkpoint) -> str | None:
-        """Why `checkpoint` cannot be signed by its key at its size, or None.
-
-        The transition at index j is the last leaf the old key signs a checkpoint for (size
-        j + 1); the new key signs from size j + 2 on."""
-        key, size = checkpoint.key_id, checkpoint.size
-        if key in self.retired and size > self.retired[key] + 1:
-            return (
-                f"signed by key {key[:16]}..., which the log retired at index "
-                f"{self.retired[key]}: a checkpoint of size {size} is its successor's to sign"
-            )
-        if key in self.started and size <= self.started[key] + 1:
-            return (
-                f"signed by key {key[:16]}... at size {size}, before the transition to it at "
-                f"index {self.started[key]} took effect"
-            )
-        return None
 
 
 def follow_bundle_chain(state: BundleState, entries: list[Transition]) -> KeyPeriods:

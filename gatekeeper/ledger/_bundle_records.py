@@ -17,7 +17,6 @@ from gatekeeper.attest.canonical import (
     CanonicalJSONError,
     canonical_json,
     canonical_json_of_strings,
-    strict_json_loads,
 )
 from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
@@ -30,8 +29,15 @@ from gatekeeper.ledger._bundle_state import (
     BundleFailure,
     BundleState,
     RecordSummary,
+    bounded_json,
 )
-from gatekeeper.ledger.bundle import DIGESTS_MEMBER, PROOFS_MEMBER, RECORD_FIELDS, RECORDS_MEMBER
+from gatekeeper.ledger.bundle import (
+    DIGESTS_MEMBER,
+    PROOFS_MEMBER,
+    RECORD_FIELDS,
+    RECORDS_MEMBER,
+    SUMMARIES_MEMBER,
+)
 from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
 
 __all__ = ["check_records", "lines_of"]
@@ -88,7 +94,7 @@ def _parse_proof(line: bytes) -> tuple[Any, Any, list[bytes]]:
     if match is not None:
         raw = bytes.fromhex(match[1].replace(b'"', b"").replace(b",", b"").decode("ascii"))
         return int(match[2]), int(match[3]), [raw[i : i + 32] for i in range(0, len(raw), 32)]
-    value = strict_json_loads(line)
+    value = bounded_json(line)
     if not isinstance(value, dict) or value.keys() != {"index", "size", "hashes"}:
         raise VerificationError('the proof is not {"index", "size", "hashes"}')
     hashes = value["hashes"]
@@ -100,6 +106,7 @@ def _parse_proof(line: bytes) -> tuple[Any, Any, list[bytes]]:
 
 
 _CHUNK = 512
+_CHUNK_BYTES = 4 << 20  # a chunk holds at most this much (plus one line): bounded in flight
 _BLOCK = 1 << 20
 
 
@@ -110,6 +117,8 @@ class RecordContext:
     raw_keys: tuple[bytes, ...]
     size: int | None
     root: bytes | None
+    summaries: bool = True
+    """Whether to keep what each VSA must agree with (only when the bundle has vsa.jsonl)."""
 
 
 @dataclass
@@ -162,7 +171,7 @@ class _RecordChecker:
         where: dict[str, Any] = {"record": number}
         record: Any = None
         try:
-            record = strict_json_loads(line)
+            record = bounded_json(line)
         except CanonicalJSONError as error:
             problem: str | None = str(error)
         else:
@@ -201,8 +210,9 @@ class _RecordChecker:
             self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
             return None
         leaf = leaf_hash(encoded)
-        digest = hashlib.sha256(encoded).hexdigest()
-        self.summaries[record["log_index"]] = RecordSummary(record["id"], digest, result)
+        if self.context.summaries:
+            digest = hashlib.sha256(encoded).hexdigest()
+            self.summaries[record["log_index"]] = RecordSummary(record["id"], digest, result)
         if leaf.hex() != record["leaf_hash"]:
             self.fail(RECORDS_MEMBER, "leaf_hash is not the hash of the envelope", **where)
         return leaf
@@ -251,28 +261,33 @@ def lines_of(state: BundleState, name: str) -> Iterator[bytes]:
         state.fail(name, f"the zip member is corrupt ({error})")
         return
     digest = hashlib.sha256()
-    rest = b""
+    pending: list[bytes] = []  # the pieces of a line that spans blocks, joined once
+    pending_bytes = 0
     with handle:
         try:
             while block := handle.read(_BLOCK):
                 digest.update(block)
-                lines = (rest + block).split(b"\n")
-                rest = lines.pop()
-                yield from lines
-                if len(rest) > MAX_LINE_BYTES:
+                parts = block.split(b"\n")
+                pending.append(parts[0])
+                pending_bytes += len(parts[0])
+                if len(parts) > 1:
+                    yield b"".join(pending)
+                    yield from parts[1:-1]
+                    pending, pending_bytes = [parts[-1]], len(parts[-1])
+                if pending_bytes > MAX_LINE_BYTES:
                     state.fail(name, f"a line is longer than {MAX_LINE_BYTES} bytes")
                     return
         except ZIP_ERRORS as error:
             state.fail(name, f"the zip member is corrupt ({error})")
             return
-    if rest:
-        yield rest
+    if pending_bytes:
+        yield b"".join(pending)
     state.digests[name] = digest.hexdigest()
 
 
 def _chunks(state: BundleState) -> Iterator[Chunk]:
     streams = [lines_of(state, name) for name in (RECORDS_MEMBER, PROOFS_MEMBER, DIGESTS_MEMBER)]
-    chunk = Chunk(1, [], [], [])
+    chunk, held = Chunk(1, [], [], []), 0
     for number, (line, proof, digest) in enumerate(itertools.zip_longest(*streams), start=1):
         if line is None:
             state.fail(PROOFS_MEMBER, "more proofs or digests than records", record=number)
@@ -280,9 +295,10 @@ def _chunks(state: BundleState) -> Iterator[Chunk]:
         chunk.records.append(line)
         chunk.proofs.append(proof)
         chunk.digests.append(digest)
-        if len(chunk.records) == _CHUNK:
+        held += len(line) + len(proof or b"")
+        if len(chunk.records) == _CHUNK or held > _CHUNK_BYTES:
             yield chunk
-            chunk = Chunk(number + 1, [], [], [])
+            chunk, held = Chunk(number + 1, [], [], []), 0
     if chunk.records:
         yield chunk
 
@@ -315,6 +331,7 @@ def check_records(state: BundleState, workers: int) -> None:
         raw_keys=tuple(key.raw() for key in state.envelope_keys.values()),
         size=state.checkpoint.size if state.checkpoint is not None else None,
         root=state.root,
+        summaries=SUMMARIES_MEMBER in state.archive.namelist(),
     )
     chunks = _chunks(state)
     if workers > 1:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -13,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.attest.dsse import Envelope, verify_envelope
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
-from gatekeeper.errors import VerificationError
+from gatekeeper.errors import InputError, VerificationError
 from gatekeeper.ledger.bundle import (
     BUNDLE_FORMAT,
     CHECKPOINT_MEMBER,
@@ -25,17 +28,23 @@ from gatekeeper.ledger.bundle import (
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, verify_checkpoint
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "MAX_LINE_BYTES",
+    "MAX_MEMBERS",
     "MAX_MEMBER_BYTES",
     "ZIP_ERRORS",
     "BundleFailure",
     "BundleState",
     "RecordSummary",
+    "bounded_json",
+    "check_member_count",
     "first_line",
 ]
 
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # keys, checkpoint, manifest, README: small by nature
-MAX_LINE_BYTES = 64 * 1024 * 1024  # one record; a line longer than this is not a record
+MAX_MEMBER_BYTES = 8 * 1024 * 1024  # keys, checkpoint, manifest, README: small by nature
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one record (the service takes 2 MB bodies by default)
+MAX_MEMBERS = 64  # a bundle has ten; the central directory is read only below this
+MAX_JSON_DEPTH = 64  # a record nests about six deep
 
 ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -47,6 +56,80 @@ ZIP_ERRORS = (
     NotImplementedError,  # a compression method zipfile does not have
 )
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_END = b"PK\x05\x06"
+_END_SIZE = 22
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_JSON_TOKENS = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)
+
+
+def _declared_members(tail: bytes, read_at: Any) -> int | None:
+    """The member count the end-of-central-directory record declares (zip64 too), or None
+    when there is none (zipfile then says it is not a zip)."""
+    at = tail.rfind(_END)
+    if at < 0 or len(tail) - at < _END_SIZE:
+        return None
+    count: int = struct.unpack_from("<H", tail, at + 10)[0]
+    locator = tail[at - 20 : at] if at >= 20 else b""
+    if count == 0xFFFF and locator[:4] == _ZIP64_LOCATOR:
+        (offset,) = struct.unpack_from("<Q", locator, 8)
+        record = read_at(offset, 56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            count = struct.unpack_from("<Q", record, 32)[0]
+    return count
+
+
+def check_member_count(path: str | Path) -> None:
+    """InputError when the zip at `path` declares more than MAX_MEMBERS members, read from its
+    last bytes before zipfile builds an entry per member of its central directory."""
+    try:
+        with Path(path).open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _END_SIZE - 0xFFFF))
+            tail = handle.read()
+
+            def read_at(offset: int, length: int) -> bytes:
+                handle.seek(offset)
+                return handle.read(length)
+
+            count = _declared_members(tail, read_at)
+    except OSError as error:
+        raise InputError(path, f"not a readable bundle zip ({error})") from error
+    if count is not None and count > MAX_MEMBERS:
+        raise InputError(
+            path, f"the zip declares {count} members; a bundle has at most {MAX_MEMBERS}"
+        )
+
+
+def _depth_problem(data: bytes) -> str | None:
+    """Why `data` nests deeper than MAX_JSON_DEPTH, found without parsing (brackets outside
+    strings are counted only when there are enough of them at all), or None."""
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return None
+    depth, in_string = 0, False
+    for match in _JSON_TOKENS.finditer(data):
+        token = match.group()
+        if token[:1] == b"\\":
+            continue
+        if token == b'"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif token in {b"[", b"{"}:
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return f"the JSON nests deeper than {MAX_JSON_DEPTH} levels"
+        else:
+            depth -= 1
+    return None
+
+
+def bounded_json(data: bytes) -> Any:
+    """`strict_json_loads` of bundle data, its nesting depth checked before it is parsed (the
+    integer size is checked from each number's digits before it is converted)."""
+    problem = _depth_problem(data)
+    if problem is not None:
+        raise CanonicalJSONError(problem)
+    return strict_json_loads(data)
 
 
 class BundleFailure(BaseModel):
@@ -70,7 +153,7 @@ class BundleFailure(BaseModel):
         return f"{who}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordSummary:
     """What a record's VSA must agree with: its id, the SHA-256 of its canonical envelope and
     its gate result (PASSED/FAILED, None when it holds no verdict)."""
@@ -125,7 +208,7 @@ class BundleState:
         if data is None:
             return None
         try:
-            return strict_json_loads(data)
+            return bounded_json(data)
         except CanonicalJSONError as error:
             self.fail(name, str(error))
             return None

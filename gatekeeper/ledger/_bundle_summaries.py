@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
+from gatekeeper.attest.canonical import CanonicalJSONError
 from gatekeeper.attest.dsse import verify_envelope_json
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.attest.vsa import VSA_PREDICATE_TYPE
 from gatekeeper.errors import VerificationError
 from gatekeeper.ledger._bundle_records import lines_of
-from gatekeeper.ledger._bundle_state import BundleState, RecordSummary
+from gatekeeper.ledger._bundle_state import BundleState, RecordSummary, bounded_json
 from gatekeeper.ledger.bundle import SUMMARIES_MEMBER
 
 __all__ = ["check_summaries"]
@@ -38,7 +38,7 @@ def _problem(predicate: dict[str, Any], record: RecordSummary) -> str | None:
 def _check_line(state: BundleState, number: int, line: bytes, seen: set[int]) -> None:
     where: dict[str, Any] = {}
     try:
-        value = strict_json_loads(line)
+        value = bounded_json(line)
         if not isinstance(value, dict) or value.keys() != _FIELDS:
             raise VerificationError('the line is not {"log_index", "record_id", "envelope"}')
         index = value["log_index"]

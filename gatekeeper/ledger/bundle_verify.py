@@ -20,7 +20,12 @@ from gatekeeper.ledger._bundle_chain import (
     load_transitions,
 )
 from gatekeeper.ledger._bundle_records import check_records
-from gatekeeper.ledger._bundle_state import ZIP_ERRORS, BundleFailure, BundleState
+from gatekeeper.ledger._bundle_state import (
+    ZIP_ERRORS,
+    BundleFailure,
+    BundleState,
+    check_member_count,
+)
 from gatekeeper.ledger._bundle_summaries import check_summaries
 from gatekeeper.ledger._bundle_witnesses import check_witnesses
 from gatekeeper.ledger.bundle import (
@@ -150,6 +155,7 @@ def _workers(archive: zipfile.ZipFile, workers: int | None) -> int:
 
 
 def _open(path: str | Path) -> zipfile.ZipFile:
+    check_member_count(path)
     try:
         return zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:

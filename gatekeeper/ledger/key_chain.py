@@ -29,10 +29,12 @@ from gatekeeper.attest.dsse import (
 from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey
 from gatekeeper.attest.statement import STATEMENT_TYPE
 from gatekeeper.errors import VerificationError
+from gatekeeper.ledger.checkpoint import Checkpoint
 
 __all__ = [
     "TRANSITION_PREDICATE_TYPE",
     "KeyChain",
+    "KeyPeriods",
     "KeyTransition",
     "follow_chain",
     "is_transition",
@@ -186,3 +188,31 @@ def follow_chain(pinned: Mapping[str, VerifyingKey], envelopes: Iterable[Any]) -
         keys[transition.key_id] = VerifyingKey.from_public_pem(transition.public_key_pem)
         followed.append(transition)
     return KeyChain(keys, tuple(followed), tuple(refused))
+
+
+@dataclass(frozen=True)
+class KeyPeriods:
+    """Where in the log each followed transition put a key in and took one out (log index of
+    the transition record), and how many transitions were followed."""
+
+    started: dict[str, int]
+    retired: dict[str, int]
+    followed: int
+
+    def problem(self, checkpoint: Checkpoint) -> str | None:
+        """Why `checkpoint` cannot be signed by its key at its size, or None.
+
+        The transition at index j is the last leaf the old key signs a checkpoint for (size
+        j + 1); the new key signs from size j + 2 on."""
+        key, size = checkpoint.key_id, checkpoint.size
+        if key in self.retired and size > self.retired[key] + 1:
+            return (
+                f"signed by key {key[:16]}..., which the log retired at index "
+                f"{self.retired[key]}: a checkpoint of size {size} is its successor's to sign"
+            )
+        if key in self.started and size <= self.started[key] + 1:
+            return (
+                f"signed by key {key[:16]}... at size {size}, before the transition to it at "
+                f"index {self.started[key]} took effect"
+            )
+        return None

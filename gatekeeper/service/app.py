@@ -21,6 +21,7 @@ from gatekeeper.service.database import (
 )
 from gatekeeper.service.deps import ServiceContext
 from gatekeeper.service.keyring import CurrentKey, load_signing_key
+from gatekeeper.service.limits import Limits
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.oidc import build_verifier
 from gatekeeper.service.pages.security import SecurityHeaders
@@ -106,6 +107,7 @@ def open_context(settings: Settings) -> ServiceContext:
         confirmer=confirmer,
         oidc=oidc,
         witness_keys=witness_keys,
+        limits=Limits.from_settings(settings, engine),
     )
 
 

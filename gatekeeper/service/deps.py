@@ -15,6 +15,7 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.config import Settings
 from gatekeeper.service.auth import Principal, authenticate_on, ci_principal
 from gatekeeper.service.confirm import ReviewConfirmer
+from gatekeeper.service.limits import Limits, client_address
 from gatekeeper.service.middleware import Metrics
 from gatekeeper.service.oidc import IdTokenRefused, OidcVerifier, looks_like_jwt
 from gatekeeper.service.problems import ApiError
@@ -36,6 +37,7 @@ class ServiceContext:
     oidc: OidcVerifier | None = None
     witness_keys: dict[str, VerifyingKey] = field(default_factory=dict)
     """The witnesses whose cosignatures are accepted, by key id (GATEKEEPER_WITNESS_KEYS)."""
+    limits: Limits = field(default_factory=Limits)
 
 
 async def get_context(request: Request) -> ServiceContext:
@@ -64,18 +66,38 @@ _bearer = HTTPBearer(
 
 
 def get_principal(
+    request: Request,
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The principal of the request's token; 401 without a valid one."""
-    return principal_of(context, credentials)
+    return principal_of(
+        context, credentials, client_address(request, context.settings.trusted_proxies)
+    )
 
 
 def principal_of(
+    context: ServiceContext,
+    credentials: HTTPAuthorizationCredentials | None,
+    address: str | None = None,
+) -> Principal:
+    """The principal of `credentials`, its request counted against the token's rate; 401
+    without a valid token (counted against `address`, the client), 429 past a limit."""
+    context.limits.refuse_blocked(address)
+    try:
+        principal = _authenticated(context, credentials)
+    except ApiError as refused:
+        if refused.status == 401 and credentials is not None:
+            context.limits.failed(address)
+        raise
+    context.limits.spend(principal.token_id)
+    return principal
+
+
+def _authenticated(
     context: ServiceContext, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    """The principal of `credentials` (one token lookup, or a CI ID token verified with the
-    issuer's cached keys); 401 without a valid token."""
+    """One token lookup, or a CI ID token verified with the issuer's cached keys."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "this endpoint needs a token: send `Authorization: Bearer <token>`")
     token = credentials.credentials

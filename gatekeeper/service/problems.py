@@ -28,6 +28,7 @@ _CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "rate_limited",
     503: "unavailable",
 }
 
@@ -35,11 +36,15 @@ _CODES = {
 class ApiError(ServiceError):
     """An error the API answers on purpose: status, code and one sentence."""
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str | None = None, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or _CODES.get(status, "error")
         self.message = message
+        self.retry_after = retry_after
+        """Seconds for the `Retry-After` header (429, 503), or None."""
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -65,7 +70,10 @@ def _validation_sentence(error: RequestValidationError) -> str:
 
 async def _on_api_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    return error_response(error.status, error.message, error.code)
+    response = error_response(error.status, error.message, error.code)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:

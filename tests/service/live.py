@@ -199,6 +199,16 @@ class PostgresDatabases:
         self._created.append(name)
         return self._url(name)
 
+    def copy(self, url: str) -> str:
+        """The URL of a new database copied from the one at `url` (no one may be connected)."""
+        self._count += 1
+        name = f"{self.prefix}_{self._count}"
+        source = make_url(url).database
+        with self._admin() as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        self._created.append(name)
+        return self._url(name)
+
     def drop_all(self) -> None:
         """Drops every database this object created."""
         with self._admin() as connection:

@@ -84,7 +84,9 @@ def test_tokens_and_keys_commands(tmp_path: Path, gatekeeper: Callable[..., _Res
     assert (bad.returncode, bad.stderr.count("\n")) == (2, 2)
 
 
-@pytest.mark.parametrize("command", [("db", "current"), ("tokens", "list"), ("keys", "list")])
+@pytest.mark.parametrize(
+    "command", [("db", "current"), ("tokens", "list"), ("keys", "list"), ("log", "audit")]
+)
 def test_a_set_but_unusable_database_url_is_an_error(
     tmp_path: Path, gatekeeper: Callable[..., _Result], command: tuple[str, ...]
 ) -> None:

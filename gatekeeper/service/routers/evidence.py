@@ -37,6 +37,7 @@ from gatekeeper.service.deps import (
     principal_of,
     require_project,
 )
+from gatekeeper.service.limits import client_address
 from gatekeeper.service.policies import check_published
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import unbound_subject
@@ -51,7 +52,7 @@ from gatekeeper.service.workspace.filters import RecordFilter, conditions
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422, 503)
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422, 429, 503)
 }
 
 
@@ -148,7 +149,8 @@ async def post_evidence(request: Request, context: Context, credentials: Bearer)
     its receipt: 201 when stored now, 200 with the same record when this content was stored."""
     body = await request.body()
     # the token check, parsing and the append share one worker-thread hop
-    result = await run_in_threadpool(_ingest, context, credentials, body)
+    address = client_address(request, context.settings.trusted_proxies)
+    result = await run_in_threadpool(_ingest, context, credentials, body, address)
     if result.receipt is None:
         out = await run_in_threadpool(_with_receipt, context, result.record)
         return _json(out, 201 if result.created else 200)
@@ -157,16 +159,20 @@ async def post_evidence(request: Request, context: Context, credentials: Bearer)
 
 
 def _ingest(
-    context: ServiceContext, credentials: HTTPAuthorizationCredentials | None, body: bytes
+    context: ServiceContext,
+    credentials: HTTPAuthorizationCredentials | None,
+    body: bytes,
+    address: str | None,
 ) -> AppendResult:
-    principal = principal_of(context, credentials)
+    principal = principal_of(context, credentials, address)
     check_scope(principal, "ingest")
     project, payload, meta, names, predicate = _parse_body(body)
     require_project(principal, project)
     _require_binding(project, names)
+    digest = hashlib.sha256(payload).hexdigest()  # the sent statement: resending it is idempotent
+    context.limits.check_quota(project, digest)
     recheck_verdict(context.settings, predicate)
     check_published(context.engine, project, predicate)
-    digest = hashlib.sha256(payload).hexdigest()  # the sent statement: resending it is idempotent
     try:
         signed = confirmed_payload(context.confirmer, project, payload)
     except ReviewRefused as error:
@@ -174,7 +180,10 @@ def _ingest(
     except ProviderUnreachableError as error:
         raise ApiError(503, f"the reviews cannot be confirmed now ({error})") from None
     signed = with_submitter(signed, principal.submitter)
-    return context.store.append(project, signed, meta, digest=digest)
+    result = context.store.append(project, signed, meta, digest=digest)
+    if result.created:
+        context.limits.stored(project)
+    return result
 
 
 def _json(model: RecordOut, status: int = 200) -> Response:
