@@ -18,7 +18,7 @@ def test_migrations_are_package_data_and_the_root_folder_points_at_them() -> Non
     assert (folder / "env.py").is_file()
     assert len(list((folder / "versions").glob("*.py"))) >= 2
     assert (ROOT / "migrations").resolve() == folder.resolve()
-    assert head_revision() == "0005"
+    assert head_revision() == "0006_token_projects"
 
 
 def test_signing_key_file_becomes_the_current_key(tmp_path: Path) -> None:
