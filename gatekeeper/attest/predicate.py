@@ -31,6 +31,7 @@ __all__ = [
     "PredicateError",
     "RuleRecord",
     "Submitter",
+    "VerdictPart",
     "VerdictPredicate",
     "WaiverRecord",
     "build_predicate",
@@ -38,6 +39,7 @@ __all__ = [
     "policy_digest",
     "predicate_json_schema",
     "read_predicate",
+    "read_verdict",
     "shipped_json_schema",
 ]
 
@@ -174,13 +176,17 @@ class VerdictPredicate(_Frozen):
 
     def subject_text(self, name: str) -> str | None:
         """The text of `facts.subject.<name>`, or None when absent or not text."""
-        subject = self.facts.get("subject")
-        value = subject.get(name) if isinstance(subject, dict) else None
-        return value if isinstance(value, str) and value else None
+        return _subject_text(self.facts, name)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The predicate as plain JSON values, absent optional parts left out."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+def _subject_text(facts: Mapping[str, JsonValue], name: str) -> str | None:
+    subject = facts.get("subject")
+    value = subject.get(name) if isinstance(subject, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _sentence(error: ValidationError) -> str:
@@ -276,6 +282,39 @@ def read_predicate(predicate_type: str, value: Any) -> VerdictPredicate:
         f"not a Gatekeeper verdict predicate: predicateType {predicate_type[:200]!r} "
         f"is not {PREDICATE_TYPE!r}"
     )
+
+
+class VerdictPart(_Frozen):
+    """The decision of a predicate: its verdict, the policy that judged and the facts, the rest
+    not read."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    verdict: Literal["pass", "fail"]
+    policy: PolicyInfo
+    facts: dict[str, JsonValue] = Field(default_factory=dict)
+
+    def subject_text(self, name: str) -> str | None:
+        """The text of `facts.subject.<name>`, or None when absent or not text."""
+        return _subject_text(self.facts, name)
+
+
+def read_verdict(value: Any, predicate_type: str | None = None) -> VerdictPart:
+    """The verdict and policy of a predicate of `predicate_type`, or of either version when None
+    (a bundle line of a record of any age), without reading the rest (what a summary of a
+    stored record needs); PredicateError says why it holds none."""
+    if not isinstance(value, Mapping):
+        raise PredicateError("not a Gatekeeper verdict predicate: the predicate is not an object")
+    if predicate_type is not None and predicate_type not in PREDICATE_TYPES:
+        raise PredicateError(
+            f"not a Gatekeeper verdict predicate: predicateType {predicate_type[:200]!r} "
+            f"is not {PREDICATE_TYPE!r}"
+        )
+    shaped = value if predicate_type == PREDICATE_TYPE else _v1_to_v2(value)
+    try:
+        return VerdictPart.model_validate(shaped)
+    except ValidationError as error:
+        raise PredicateError(_sentence(error)) from error
 
 
 def predicate_json_schema() -> dict[str, Any]:
