@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,8 @@ from connectors.evidence import EvidenceClient, lookup_records
 from connectors.github import GitHub
 from connectors.interface import RetryPolicy
 from connectors.release import collect_release
+from gatekeeper.attest.predicate import build_predicate
+from gatekeeper.attest.statement import build_statement
 from gatekeeper.facts import Facts, Release
 from tests.e2e._harness import FAST as FAST_ENV
 from tests.e2e._harness import Evidence, gatekeeper, github_outputs, stored_record
@@ -108,6 +111,29 @@ def test_all_gated_release_lists_every_change_with_its_record(
     assert release.approvals[0].who == "bob"
     assert release.approvals[0].environment == "production"
     assert release.approvers_not_author == 1
+
+
+def test_records_of_the_predicate_the_cli_writes_gate_their_changes(
+    github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence
+) -> None:
+    """A change whose record is a v2 verdict predicate (what `evaluate --submit` stores today)
+    is found with its verdict, like one of the v1 shape."""
+    fake, repo = github
+    merges = history(repo, "v2-records", 2)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ids = []
+    for merge, verdict in zip(merges, ("pass", "fail"), strict=True):
+        decided = {"verdict": verdict, "policy": {"name": "p", "digest": "ab" * 32}}
+        predicate = build_predicate({**decided, "evaluated_at": now}, {}, {}, {})
+        stated = build_statement("octo/app", merge, predicate).to_json_dict()
+        with EvidenceClient(evidence.url, evidence.ingest, retries=0) as client:
+            ids.append(client.submit("octo/app", stated).record_id)
+    release, _, _ = release_of(fake, evidence, "v1.1.0")
+    assert release is not None
+    assert [(c.record_id, c.verdict, c.gated) for c in release.changes] == [
+        (ids[0], "pass", True),
+        (ids[1], "fail", False),
+    ]
 
 
 def test_an_ungated_change_is_counted_and_has_no_record(
