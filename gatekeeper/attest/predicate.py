@@ -41,6 +41,7 @@ __all__ = [
     "read_predicate",
     "read_verdict",
     "shipped_json_schema",
+    "with_service_parts",
 ]
 
 PREDICATE_TYPE = "https://github.com/gatekeeper-evidence/gatekeeper/predicates/verdict/v2"
@@ -265,9 +266,26 @@ def _v1_to_v2(value: Mapping[str, Any]) -> dict[str, Any]:
         "run": value.get("ci", {}),
         "tools": value.get("tools", {}),
     }
-    if "confirmed" in value:
-        out["confirmed"] = value["confirmed"]
+    for part in ("submitter", "confirmed"):
+        if part in value:
+            out[part] = value[part]
     return out
+
+
+def _flat_submitter(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`value` with a submitter of the flat shape the service wrote before the model's
+    (claims beside `kind` and `issuer`, the token's `name`) in the model's shape."""
+    found = value.get("submitter")
+    if not isinstance(found, Mapping) or "claims" in found or "token_name" in found:
+        return value
+    if found.get("kind") == "oidc":
+        claims = {k: v for k, v in found.items() if k not in ("kind", "issuer")}
+        shaped = {"kind": "oidc", "issuer": found.get("issuer"), "claims": claims}
+    elif found.get("kind") == "token" and "name" in found:
+        shaped = {"kind": "token", "token_id": found.get("token_id"), "token_name": found["name"]}
+    else:
+        return value
+    return {**value, "submitter": shaped}
 
 
 def read_predicate(predicate_type: str, value: Any) -> VerdictPredicate:
@@ -275,9 +293,9 @@ def read_predicate(predicate_type: str, value: Any) -> VerdictPredicate:
     if not isinstance(value, Mapping):
         raise PredicateError("not a Gatekeeper verdict predicate: the predicate is not an object")
     if predicate_type == PREDICATE_TYPE:
-        return _validate(value)
+        return _validate(_flat_submitter(value))
     if predicate_type == PREDICATE_TYPE_V1:
-        return _validate(_v1_to_v2(value), v2=False)
+        return _validate(_flat_submitter(_v1_to_v2(value)), v2=False)
     raise PredicateError(
         f"not a Gatekeeper verdict predicate: predicateType {predicate_type[:200]!r} "
         f"is not {PREDICATE_TYPE!r}"
@@ -315,6 +333,26 @@ def read_verdict(value: Any, predicate_type: str | None = None) -> VerdictPart:
         return VerdictPart.model_validate(shaped)
     except ValidationError as error:
         raise PredicateError(_sentence(error)) from error
+
+
+def with_service_parts(
+    statement: Mapping[str, Any],
+    *,
+    submitter: Submitter | None = None,
+    confirmed: Mapping[str, Confirmation] | None = None,
+) -> dict[str, Any]:
+    """`statement` with the parts of its predicate only the service writes set (whatever the
+    sender put there is replaced): who submitted it, what the service confirmed."""
+    predicate = statement.get("predicate")
+    predicate = dict(predicate) if isinstance(predicate, Mapping) else {}
+    if submitter is not None:
+        predicate["submitter"] = submitter.model_dump(mode="json", exclude_none=True)
+    if confirmed is not None:
+        predicate["confirmed"] = {
+            name: found.model_dump(mode="json", exclude_none=True)
+            for name, found in confirmed.items()
+        }
+    return {**statement, "predicate": predicate}
 
 
 def predicate_json_schema() -> dict[str, Any]:

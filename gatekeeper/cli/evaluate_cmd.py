@@ -234,6 +234,7 @@ def evaluate_command(
         str | None,
         typer.Option(
             "--since",
+            envvar="GATEKEEPER_RELEASE_SINCE",
             help="Release, first one (no earlier tag matches): list the changes after this "
             "ref, not from the repository's start.",
         ),
@@ -241,7 +242,9 @@ def evaluate_command(
     release_pattern: Annotated[
         str,
         typer.Option(
-            "--release-pattern", help="Release: the tags that are releases (glob, as versions)."
+            "--release-pattern",
+            envvar="GATEKEEPER_RELEASE_PATTERN",
+            help="Release: the tags that are releases (glob, as versions).",
         ),
     ] = "v*",
 ) -> None:

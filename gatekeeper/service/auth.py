@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from gatekeeper.attest.predicate import Submitter
 from gatekeeper.errors import UsageError
 from gatekeeper.service._clock import format_time, utc_now
 from gatekeeper.service.database import WRITER, driver_sql
@@ -46,15 +47,13 @@ class Principal:
     identity: Mapping[str, str] | None = None  # the verified claims of a CI ID token
 
     @property
-    def submitter(self) -> dict[str, str]:
-        """What the signed record says about who sent it: the CI's verified claims, or the
-        API token's id and name."""
+    def submitter(self) -> Submitter:
+        """What the signed record says about who sent it: the CI's issuer and verified claims,
+        or the API token's id and name."""
         if self.identity is not None:
-            return dict(self.identity)
-        found = {"kind": "token", "token_id": self.token_id}
-        if self.name:
-            found["name"] = self.name
-        return found
+            claims = {k: v for k, v in self.identity.items() if k not in ("kind", "issuer")}
+            return Submitter(kind="oidc", issuer=self.identity.get("issuer"), claims=claims)
+        return Submitter(kind="token", token_id=self.token_id, token_name=self.name or None)
 
     def has_scope(self, scope: str) -> bool:
         """True when the token carries `scope` (admin carries every scope)."""

@@ -171,8 +171,9 @@ def test_a_gitlab_tag_pipeline_stores_the_release_record(
 def test_a_first_release_under_a_release_pattern_starts_after_since(
     gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence, tmp_path: Path
 ) -> None:
-    """`evaluate --release-pattern 'release-*' --since REF` on the first `release-*` tag: a `v*`
-    tag is no release, the changes start after REF, and the record says so."""
+    """`evaluate --since REF` with GATEKEEPER_RELEASE_PATTERN=`release-*` on the first
+    `release-*` tag: a `v*` tag is no release, the changes start after REF, and the record
+    says so."""
     fake, repo = gitlab
     repo.commit(sha("gl-first-root"))
     repo.tag("v0.1")
@@ -198,10 +199,11 @@ def test_a_first_release_under_a_release_pattern_starts_after_since(
         "GITLAB_TOKEN": TOKEN,
         "GATEKEEPER_TOKEN": evidence.ingest,
         "GATEKEEPER_READ_TOKEN": evidence.read,
+        "GATEKEEPER_RELEASE_PATTERN": "release-*",  # a job variable works like the flag
     }
     result = gatekeeper(
         "evaluate", "--policy", "policy.yml", "--submit", evidence.url, "--dotenv", "gk.env",
-        "--release-pattern", "release-*", "--since", sha("gl-first-1"), env=env, cwd=tmp_path,
+        "--since", sha("gl-first-1"), env=env, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     dotenv = dict(line.split("=", 1) for line in (tmp_path / "gk.env").read_text().splitlines())
