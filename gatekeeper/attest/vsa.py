@@ -14,6 +14,7 @@ one: the gate checks tests, coverage and reviews, not a SLSA build track, so cla
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,10 +33,12 @@ __all__ = [
     "GATE_PASSED_LEVEL",
     "VSA_PREDICATE_TYPE",
     "GateDecision",
+    "VsaClaim",
     "VsaError",
     "VsaInput",
     "build_vsa",
     "decision_of",
+    "read_vsa",
     "resource_uri",
     "sign_vsa",
 ]
@@ -135,6 +138,26 @@ def build_vsa(statement: Statement, given: VsaInput) -> dict[str, Any]:
             "slsaVersion": SLSA_VERSION,
         },
     }
+
+
+@dataclass(frozen=True)
+class VsaClaim:
+    """What a VSA claims about a record: the SHA-256 of each input attestation it names (None
+    for an entry without one) and its verification result, as written (never trusted)."""
+
+    input_digests: tuple[Any, ...]
+    result: Any
+
+
+def read_vsa(predicate: Mapping[str, Any]) -> VsaClaim:
+    """The claim of a VSA predicate (the reader beside `build_vsa`, the one builder)."""
+    inputs = predicate.get("inputAttestations")
+    digests = tuple(
+        entry.get("digest", {}).get("sha256")
+        for entry in inputs or ()
+        if isinstance(entry, dict) and isinstance(entry.get("digest"), dict)
+    )
+    return VsaClaim(input_digests=digests, result=predicate.get("verificationResult"))
 
 
 def sign_vsa(statement: Statement, given: VsaInput, key: SigningKey) -> Envelope:
