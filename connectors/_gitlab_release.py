@@ -3,9 +3,10 @@
 Requests for a release of N commits: the tags (100 a page), ONE compare (`repository/compare`
 answers every commit at once; a first release lists commits, 100 a page), the merged merge
 requests updated since the oldest commit of the range (100 a page, matched on their merge, squash
-and head commits; stopped as soon as every commit is matched), and the newest deployments, whose
-`approvals` of the tagged commit are the release approvals. A commit no MR merged is a
-`direct push`.
+and head commits; stopped as soon as every commit of the main line is matched), and the newest
+deployments, whose `approvals` of the tagged commit are the release approvals. The commits of an
+MR merged with a merge commit (not squashed) are reached through that commit's other parents in
+the compare and belong to its MR. A commit no MR merged is a `direct push`.
 """
 
 from __future__ import annotations
@@ -41,18 +42,23 @@ class GitLabReleaseSource:
             tags = self._gl.project.tags.list(iterator=True, per_page=100)
             return [_text(tag.attributes.get("name")) for tag in tags]
 
-    def _commits(self, base: str | None, head: str, limit: int) -> list[dict[str, Any]]:
+    def _commits(
+        self, base: str | None, head: str, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The commits of the range, oldest first, and the id of its head commit."""
         project = self._gl.project
         if base is not None:
             compared = project.repository_compare(base, head)
-            commits = compared.get("commits") if isinstance(compared, dict) else None
-            return [c for c in commits or [] if isinstance(c, dict)]
+            compared = compared if isinstance(compared, dict) else {}
+            tip = compared.get("commit")
+            commits = [c for c in compared.get("commits") or [] if isinstance(c, dict)]
+            return commits, tip.get("id") if isinstance(tip, dict) else None
         found: list[dict[str, Any]] = []
         for commit in project.commits.list(ref_name=head, iterator=True, per_page=100):
             if len(found) >= limit:
                 break
             found.append(commit.attributes)
-        return list(reversed(found))
+        return list(reversed(found)), found[0].get("id") if found else None
 
     def _merged(self, shas: set[str], since: str | None) -> dict[str, dict[str, Any]]:
         """The merged MR of each commit in `shas` that one merged, scanning newest first."""
@@ -72,10 +78,12 @@ class GitLabReleaseSource:
 
     def changes(self, base: str | None, head: str, limit: int) -> Sequence[ReleaseChange]:
         with self._gl.translate(f"listing the changes up to {head}", "read_api"):
-            commits = self._commits(base, head, limit)
-            shas = {c["id"] for c in commits if isinstance(c.get("id"), str)}
+            commits, tip = self._commits(base, head, limit)
+            graph = {c["id"]: _parents(c) for c in commits if isinstance(c.get("id"), str)}
+            mainline = _first_parents(graph, tip) or set(graph)
             dates = sorted(_text(c.get("committed_date"), 40) for c in commits)
-            merged = self._merged(shas, dates[0] if dates and dates[0] else None)
+            merged = self._merged(mainline, dates[0] if dates and dates[0] else None)
+        merged = {**_branch_commits(graph, mainline, merged), **merged}
         changes: dict[object, ReleaseChange] = {}
         for commit in commits:
             for key, change in _changes_of(commit, merged.get(commit.get("id", ""))):
@@ -100,6 +108,35 @@ class GitLabReleaseSource:
                 if approval := _approval(item, name or None):
                     found.append(approval)
         return found
+
+
+def _parents(commit: dict[str, Any]) -> list[str]:
+    parents = commit.get("parent_ids")
+    return [p for p in parents if isinstance(p, str)] if isinstance(parents, list) else []
+
+
+def _first_parents(graph: dict[str, list[str]], tip: str | None) -> set[str]:
+    """The main line of the range: the tip and its first parents, while inside the range."""
+    chain: set[str] = set()
+    while tip is not None and tip in graph and tip not in chain:
+        chain.add(tip)
+        tip = graph[tip][0] if graph[tip] else None
+    return chain
+
+
+def _branch_commits(
+    graph: dict[str, list[str]], mainline: set[str], merged: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The MR of each commit reached through a merge commit's other parents (its branch)."""
+    claimed: dict[str, dict[str, Any]] = {}
+    for merge, mr in merged.items():
+        pending = list(graph.get(merge, [])[1:])
+        while pending:
+            sha = pending.pop()
+            if sha in graph and sha not in mainline and sha not in claimed and sha not in merged:
+                claimed[sha] = mr
+                pending.extend(graph[sha])
+    return claimed
 
 
 def _changes_of(

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gatekeeper import __version__, logs
 from gatekeeper.attest.canonical import canonical_json
-from gatekeeper.attest.predicate import PredicateError, build_predicate
+from gatekeeper.attest.predicate import PredicateError, build_predicate, read_verdict
 from gatekeeper.attest.statement import StatementError, build_statement
 from gatekeeper.errors import (
     EvidenceNotStoredError,
@@ -270,15 +270,17 @@ def _verdict_of(record: Any) -> tuple[str, RecordSeen] | None:
     try:
         payload = json.loads(base64.b64decode(record["envelope"]["payload"]))
         commit = payload["subject"][0]["digest"]["gitCommit"]
-        verdict = payload["predicate"]["verdict"]["verdict"]
         record_id = record["id"]
-    except (ValueError, KeyError, TypeError, IndexError):
+        kind = payload.get("predicateType")
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
-    if not isinstance(commit, str) or not isinstance(record_id, str):
+    if not isinstance(commit, str) or not isinstance(record_id, str) or not isinstance(kind, str):
         return None
-    return commit, RecordSeen(
-        record_id=record_id[:100], verdict=verdict if verdict in ("pass", "fail") else None
-    )
+    try:
+        verdict: Literal["pass", "fail"] | None = read_verdict(payload["predicate"], kind).verdict
+    except (PredicateError, KeyError):
+        verdict = None
+    return commit, RecordSeen(record_id=record_id[:100], verdict=verdict)
 
 
 def lookup_records(

@@ -83,9 +83,14 @@ def collect_release(
     tag_author: str | None = None,
     previous_record: str | None = None,
 ) -> tuple[Release | None, dict[str, str]]:
-    """The release facts, or None and the reason `release` (or `release.changes`) is missing."""
+    """The release facts, or None and the reason `release` (or `release.changes`) is missing.
+
+    The changes start after the previous release tag; a first release (no earlier tag matches
+    `pattern`) starts after `since`, or lists from the repository's start up to `limit` commits,
+    and the record says which."""
     try:
-        base = since or previous_tag(tag, source.tag_names(), pattern)
+        previous = previous_tag(tag, source.tag_names(), pattern)
+        base = previous or since
         listed = tuple(source.changes(base, tag, limit))
         approvals = tuple(source.approvals())
     except ConnectorError as error:
@@ -100,11 +105,13 @@ def collect_release(
         tuple(_with_record(change, found) for change in listed),
         approvals,
         tag_author=tag_author,
-        previous_tag=None if since else base,
-        since=since,
+        previous_tag=previous,
+        since=None if previous else since,
         limit=limit if base is None else None,
         previous_record=previous_record,
     )
-    if base is None:
-        return release, {"release.previous_tag": f"first release: no earlier tag matches {pattern}"}
+    if previous is None:
+        start = f"changes after {since}" if since else f"changes from the start, at most {limit}"
+        first = f"first release: no earlier tag matches {pattern} ({start})"
+        return release, {"release.previous_tag": first}
     return release, {}

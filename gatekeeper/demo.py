@@ -4,10 +4,12 @@ The demo is a list of steps, each a `gatekeeper` command run as a user would (or
 an auditor would make):
 
  1. look at the facts of the bundled example reports (one passing change, one failing one);
- 2. set up the evidence service on SQLite in a fresh data directory: schema, an ingest and a read
-    token, `gatekeeper serve` on a free loopback port;
- 3. gate the failing change, then its fix, storing both verdicts (`--submit`; `--repo` and
-    `--commit` name the subject, so no CI is needed): the verdict tables and the record ids;
+ 2. set up the evidence service on SQLite in a fresh data directory: schema, an admin, an ingest
+    and a read token, `gatekeeper serve` on a free loopback port;
+ 3. publish the policy for the project (`gatekeeper policy publish`: from then on the service
+    accepts only evidence judged by it), then gate the failing change and its fix, storing both
+    verdicts (`--submit`; `--repo` and `--commit` name the subject, so no CI is needed): the
+    verdict tables and the record ids;
  4. fetch a record's inclusion proof and the signed checkpoint and check them with the ledger;
  5. export the evidence bundle and check it offline with `gatekeeper verify`;
  6. show how to query the evidence API (the read token and a ready `curl` line).
@@ -133,6 +135,13 @@ def _token(env: Mapping[str, str], scope: str) -> str:
     return _gatekeeper(env, "tokens", "create", "--project", PROJECT, "--scope", scope).split()[-1]
 
 
+def _publish(env: Mapping[str, str], policy: Path, url: str, admin: str) -> None:
+    """Publishes `policy` for the project, as its owner would before the first gate."""
+    arguments = ["policy", "publish", str(policy), "--project", PROJECT, "--service", url]
+    shown = "GATEKEEPER_TOKEN=$ADMIN_TOKEN gatekeeper " + " ".join(arguments)
+    _gatekeeper({**env, "GATEKEEPER_TOKEN": admin}, *arguments, shown=shown)
+
+
 def _gate(
     env: Mapping[str, str], examples: Path, change: str, commit: str, submit: tuple[str, str]
 ) -> str:
@@ -217,9 +226,11 @@ def run(examples: Path, data_dir: Path, base_env: Mapping[str, str]) -> tuple[st
     _gatekeeper(env, "inspect", str(examples / "failing"), "--format", "json")
     _title(f"2. The evidence service on SQLite in {data_dir}")
     _gatekeeper(env, "db", "upgrade")
-    ingest, read = _token(env, "ingest"), _token(env, "read")
+    admin, ingest, read = _token(env, "admin"), _token(env, "ingest"), _token(env, "read")
     with _service(env, data_dir) as url:
-        _title("3. Gate the failing change and store the verdict (exit 1: the gate fails)")
+        _title("3. Publish the policy: the service accepts only evidence judged by it")
+        _publish(env, examples / "local-policy.yml", url, admin)
+        _title("   Gate the failing change and store the verdict (exit 1: the gate fails)")
         failed = _gate(env, examples, "failing", FAILING_COMMIT, (url, ingest))
         _title("   Gate the fix and store the verdict (exit 0: the gate passes)")
         passed = _gate(env, examples, "passing", FIXED_COMMIT, (url, ingest))

@@ -17,6 +17,7 @@ from gatekeeper.attest.dsse import (
     sign_envelope,
     verify_envelope,
     verify_envelope_json,
+    verify_foreign_envelope,
 )
 from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey, key_id_of
 from gatekeeper.attest.statement import (
@@ -56,4 +57,5 @@ __all__ = [
     "strict_json_loads",
     "verify_envelope",
     "verify_envelope_json",
+    "verify_foreign_envelope",
 ]

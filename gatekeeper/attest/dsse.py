@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -16,12 +16,14 @@ __all__ = [
     "PAYLOAD_TYPE",
     "Envelope",
     "Signature",
+    "b64decode_either",
     "b64decode_strict",
     "envelope_json_parts",
     "pae",
     "sign_envelope",
     "verify_envelope",
     "verify_envelope_json",
+    "verify_foreign_envelope",
 ]
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -68,6 +70,19 @@ def b64decode_strict(text: str, what: str) -> bytes:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError) as error:
         raise VerificationError(f"{what} is not valid base64") from error
+
+
+_URL_SAFE_TO_STANDARD = str.maketrans("-_", "+/")
+
+
+def b64decode_either(text: str, what: str) -> bytes:
+    """Decode standard or URL-safe base64 (RFC 4648, padded), both of which DSSE allows; one
+    string uses one alphabet."""
+    if "-" in text or "_" in text:
+        if "+" in text or "/" in text:
+            raise VerificationError(f"{what} mixes the standard and the URL-safe base64 alphabets")
+        text = text.translate(_URL_SAFE_TO_STANDARD)
+    return b64decode_strict(text, what)
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -136,30 +151,65 @@ def verify_envelope_json(
     return _verify(kind, payload, signatures, keys, payload_type)
 
 
+def verify_foreign_envelope(
+    value: Any,
+    keys: Mapping[str, VerifyingKey],
+    *,
+    payload_type: str = PAYLOAD_TYPE,
+) -> bytes:
+    """`verify_envelope_json` for an envelope made elsewhere, read by the DSSE parsing rules:
+    `keyid` may be unset, null or empty (the keyid is an unauthenticated hint, so every trusted
+    key is then tried), base64 may be standard or URL-safe, unrecognised fields are ignored."""
+    if not isinstance(value, dict):
+        raise VerificationError("the envelope is not a JSON object")
+    kind, payload, signatures = (
+        value.get("payloadType"),
+        value.get("payload"),
+        value.get("signatures"),
+    )
+    if not isinstance(kind, str) or not isinstance(payload, str):
+        raise VerificationError("the envelope payloadType and payload must be strings")
+    if not isinstance(signatures, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("sig"), str)
+        and isinstance(s.get("keyid", ""), str | None)
+        for s in signatures
+    ):
+        raise VerificationError("the envelope signatures are not a list of {sig, keyid?} strings")
+    pairs = [(s.get("keyid") or "", s["sig"]) for s in signatures]
+    return _verify(kind, payload, pairs, keys, payload_type, decode=b64decode_either)
+
+
 def _verify(
     kind: str,
     payload_b64: str,
     signatures: list[tuple[str, str]],
     keys: Mapping[str, VerifyingKey],
     expected: str,
+    *,
+    decode: Callable[[str, str], bytes] = b64decode_strict,
 ) -> bytes:
     if kind != expected:
         raise VerificationError(f"the envelope payloadType is {kind!r}, expected {expected!r}")
-    payload = b64decode_strict(payload_b64, "the envelope payload")
+    payload = decode(payload_b64, "the envelope payload")
     if not signatures:
         raise VerificationError("the envelope has no signatures")
     message = pae(kind, payload)
     verified = 0
     for number, (keyid, sig) in enumerate(signatures, start=1):
+        if not keyid:  # no hint: a signature by any trusted key counts
+            raw = decode(sig, f"signature {number}")
+            verified += any(key.verify(raw, message) for key in keys.values())
+            continue
         key = keys.get(keyid)
         if key is None:
             continue
-        if not key.verify(b64decode_strict(sig, f"signature {number}"), message):
+        if not key.verify(decode(sig, f"signature {number}"), message):
             raise VerificationError(
                 f"signature {number} by key {keyid[:16]}... does not match the payload"
             )
         verified += 1
     if verified == 0:
-        known = ", ".join(keyid[:16] + "..." for keyid, _sig in signatures)
+        known = ", ".join(keyid[:16] + "..." if keyid else "(no keyid)" for keyid, _ in signatures)
         raise VerificationError(f"no signature is by a known key (signed by {known})")
     return payload

@@ -31,6 +31,7 @@ __all__ = [
     "PredicateError",
     "RuleRecord",
     "Submitter",
+    "VerdictPart",
     "VerdictPredicate",
     "WaiverRecord",
     "build_predicate",
@@ -38,7 +39,9 @@ __all__ = [
     "policy_digest",
     "predicate_json_schema",
     "read_predicate",
+    "read_verdict",
     "shipped_json_schema",
+    "with_service_parts",
 ]
 
 PREDICATE_TYPE = "https://github.com/gatekeeper-evidence/gatekeeper/predicates/verdict/v2"
@@ -174,13 +177,17 @@ class VerdictPredicate(_Frozen):
 
     def subject_text(self, name: str) -> str | None:
         """The text of `facts.subject.<name>`, or None when absent or not text."""
-        subject = self.facts.get("subject")
-        value = subject.get(name) if isinstance(subject, dict) else None
-        return value if isinstance(value, str) and value else None
+        return _subject_text(self.facts, name)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The predicate as plain JSON values, absent optional parts left out."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+def _subject_text(facts: Mapping[str, JsonValue], name: str) -> str | None:
+    subject = facts.get("subject")
+    value = subject.get(name) if isinstance(subject, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _sentence(error: ValidationError) -> str:
@@ -259,9 +266,26 @@ def _v1_to_v2(value: Mapping[str, Any]) -> dict[str, Any]:
         "run": value.get("ci", {}),
         "tools": value.get("tools", {}),
     }
-    if "confirmed" in value:
-        out["confirmed"] = value["confirmed"]
+    for part in ("submitter", "confirmed"):
+        if part in value:
+            out[part] = value[part]
     return out
+
+
+def _flat_submitter(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`value` with a submitter of the flat shape the service wrote before the model's
+    (claims beside `kind` and `issuer`, the token's `name`) in the model's shape."""
+    found = value.get("submitter")
+    if not isinstance(found, Mapping) or "claims" in found or "token_name" in found:
+        return value
+    if found.get("kind") == "oidc":
+        claims = {k: v for k, v in found.items() if k not in ("kind", "issuer")}
+        shaped = {"kind": "oidc", "issuer": found.get("issuer"), "claims": claims}
+    elif found.get("kind") == "token" and "name" in found:
+        shaped = {"kind": "token", "token_id": found.get("token_id"), "token_name": found["name"]}
+    else:
+        return value
+    return {**value, "submitter": shaped}
 
 
 def read_predicate(predicate_type: str, value: Any) -> VerdictPredicate:
@@ -269,13 +293,66 @@ def read_predicate(predicate_type: str, value: Any) -> VerdictPredicate:
     if not isinstance(value, Mapping):
         raise PredicateError("not a Gatekeeper verdict predicate: the predicate is not an object")
     if predicate_type == PREDICATE_TYPE:
-        return _validate(value)
+        return _validate(_flat_submitter(value))
     if predicate_type == PREDICATE_TYPE_V1:
-        return _validate(_v1_to_v2(value), v2=False)
+        return _validate(_flat_submitter(_v1_to_v2(value)), v2=False)
     raise PredicateError(
         f"not a Gatekeeper verdict predicate: predicateType {predicate_type[:200]!r} "
         f"is not {PREDICATE_TYPE!r}"
     )
+
+
+class VerdictPart(_Frozen):
+    """The decision of a predicate: its verdict, the policy that judged and the facts, the rest
+    not read."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    verdict: Literal["pass", "fail"]
+    policy: PolicyInfo
+    facts: dict[str, JsonValue] = Field(default_factory=dict)
+
+    def subject_text(self, name: str) -> str | None:
+        """The text of `facts.subject.<name>`, or None when absent or not text."""
+        return _subject_text(self.facts, name)
+
+
+def read_verdict(value: Any, predicate_type: str | None = None) -> VerdictPart:
+    """The verdict and policy of a predicate of `predicate_type`, or of either version when None
+    (a bundle line of a record of any age), without reading the rest (what a summary of a
+    stored record needs); PredicateError says why it holds none."""
+    if not isinstance(value, Mapping):
+        raise PredicateError("not a Gatekeeper verdict predicate: the predicate is not an object")
+    if predicate_type is not None and predicate_type not in PREDICATE_TYPES:
+        raise PredicateError(
+            f"not a Gatekeeper verdict predicate: predicateType {predicate_type[:200]!r} "
+            f"is not {PREDICATE_TYPE!r}"
+        )
+    shaped = value if predicate_type == PREDICATE_TYPE else _v1_to_v2(value)
+    try:
+        return VerdictPart.model_validate(shaped)
+    except ValidationError as error:
+        raise PredicateError(_sentence(error)) from error
+
+
+def with_service_parts(
+    statement: Mapping[str, Any],
+    *,
+    submitter: Submitter | None = None,
+    confirmed: Mapping[str, Confirmation] | None = None,
+) -> dict[str, Any]:
+    """`statement` with the parts of its predicate only the service writes set (whatever the
+    sender put there is replaced): who submitted it, what the service confirmed."""
+    predicate = statement.get("predicate")
+    predicate = dict(predicate) if isinstance(predicate, Mapping) else {}
+    if submitter is not None:
+        predicate["submitter"] = submitter.model_dump(mode="json", exclude_none=True)
+    if confirmed is not None:
+        predicate["confirmed"] = {
+            name: found.model_dump(mode="json", exclude_none=True)
+            for name, found in confirmed.items()
+        }
+    return {**statement, "predicate": predicate}
 
 
 def predicate_json_schema() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
 from gatekeeper.attest.predicate import PREDICATE_TYPE, VerdictPredicate
@@ -35,12 +35,32 @@ class StatementError(AttestError):
 
 
 class Subject(BaseModel):
-    """One artifact the statement is about: a name and at least one digest (lowercase hex)."""
+    """One artifact the statement is about: an in-toto ResourceDescriptor with at least one
+    digest (lowercase hex). Gatekeeper writes `name` and `gitCommit`; what others write (`uri`,
+    `annotations`, `mediaType`...) is read as the spec allows."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: str | None = Field(default=None, min_length=1)
+    uri: str | None = Field(default=None, min_length=1)
     digest: dict[str, str] = Field(min_length=1)
+    content: str | None = None
+    downloadLocation: str | None = None  # noqa: N815 - the in-toto wire name
+    mediaType: str | None = None  # noqa: N815 - the in-toto wire name
+    annotations: dict[str, JsonValue] | None = None
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        """The subject's `name` (unless `_`, which the spec uses for "no meaningful name") and
+        `uri`, those that are set."""
+        found = [] if self.name is None or self.name == "_" else [self.name]
+        if self.uri is not None:
+            found.append(self.uri)
+        return tuple(found)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The subject as plain JSON values, the fields it does not set left out."""
+        return self.model_dump(mode="json", exclude_none=True)
 
     @field_validator("digest")
     @classmethod
@@ -72,8 +92,14 @@ class Statement(BaseModel):
         return value
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The statement as plain JSON values with its wire names."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The statement as plain JSON values with its wire names (a subject's unset fields
+        left out, the predicate as it is)."""
+        return {
+            "_type": self.type_,
+            "subject": [subject.to_json_dict() for subject in self.subject],
+            "predicateType": self.predicateType,
+            "predicate": self.model_dump(mode="json", include={"predicate"})["predicate"],
+        }
 
 
 def _sentence(error: ValidationError) -> str:

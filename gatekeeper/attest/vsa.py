@@ -21,6 +21,11 @@ from typing import Any, Literal
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import Envelope, sign_envelope
 from gatekeeper.attest.keys import SigningKey
+from gatekeeper.attest.predicate import (
+    PredicateError,
+    VerdictPart,
+    read_verdict,
+)
 from gatekeeper.attest.statement import STATEMENT_TYPE, Statement
 from gatekeeper.errors import AttestError
 
@@ -28,10 +33,12 @@ __all__ = [
     "GATE_PASSED_LEVEL",
     "VSA_PREDICATE_TYPE",
     "GateDecision",
+    "VsaClaim",
     "VsaError",
     "VsaInput",
     "build_vsa",
     "decision_of",
+    "read_vsa",
     "resource_uri",
     "sign_vsa",
 ]
@@ -66,56 +73,59 @@ class VsaInput:
     """The stored record's envelope (canonical JSON): its SHA-256 is the input's digest."""
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def decision_of(predicate: Any, predicate_type: str | None = None) -> GateDecision:
+    """The decision of a Gatekeeper verdict predicate (`read_verdict`; `predicate_type` None:
+    of either version); VsaError when it holds none."""
+    return _decision(_verdict(predicate, predicate_type))
 
 
-def decision_of(predicate: Mapping[str, Any]) -> GateDecision:
-    """The decision of a Gatekeeper verdict predicate; VsaError when it holds none."""
-    verdict = predicate.get("verdict")
-    policy = predicate.get("policy")
-    if isinstance(verdict, Mapping):  # the verdict object as the policy engine writes it
-        policy = verdict.get("policy", policy)
-        verdict = verdict.get("verdict")
-    if verdict not in ("pass", "fail"):
-        raise VsaError("the record holds no gate verdict (pass or fail)")
-    digest = _text(policy.get("digest")) if isinstance(policy, Mapping) else None
-    if digest is None:
+def _verdict(predicate: Any, predicate_type: str | None) -> VerdictPart:
+    try:
+        return read_verdict(predicate, predicate_type)
+    except PredicateError as error:
+        raise VsaError(f"the record holds no gate verdict ({error})") from error
+
+
+def _decision(found: VerdictPart) -> GateDecision:
+    if not found.policy.digest:
         raise VsaError("the record's verdict names no policy digest")
-    name = _text(policy.get("name")) if isinstance(policy, Mapping) else None
-    return GateDecision("PASSED" if verdict == "pass" else "FAILED", name, digest)
+    name = found.policy.name or None
+    return GateDecision(
+        "PASSED" if found.verdict == "pass" else "FAILED", name, found.policy.digest
+    )
 
 
-def resource_uri(statement: Statement) -> str:
-    """The commit the statement is about, as a URI: `git+https://host/owner/name@sha` when the
-    facts name the host (a PR/MR or commit URL), the subject's own URI when it is one, else
-    `git+<name>@sha`."""
+def resource_uri(statement: Statement, predicate: VerdictPart | None = None) -> str:
+    """The commit the statement is about, as a URI: the subject's own URI when it is one, else
+    `git+https://host/owner/name@sha` when the facts name the host (a PR/MR or commit URL),
+    else `git+<name>@sha`."""
     subject = statement.subject[0]
     commit = subject.digest.get("gitCommit") or next(iter(subject.digest.values()))
-    if "://" in subject.name:
-        return f"{subject.name}@{commit}"
-    facts = statement.predicate.get("facts")
-    facts_subject = facts.get("subject") if isinstance(facts, Mapping) else None
-    url = _text(facts_subject.get("url")) if isinstance(facts_subject, Mapping) else None
+    names = subject.identifiers or ("_",)
+    uri = next((name for name in names if "://" in name), None)
+    if uri is not None:
+        return f"{uri}@{commit}"
+    url = None if predicate is None else predicate.subject_text("url")
     if url is not None and url.startswith("https://"):
         host = url.removeprefix("https://").split("/", 1)[0]
         if host and all(c.isalnum() or c in ".-:" for c in host):
-            return f"git+https://{host}/{subject.name}@{commit}"
-    return f"git+{subject.name}@{commit}"
+            return f"git+https://{host}/{names[0]}@{commit}"
+    return f"git+{names[0]}@{commit}"
 
 
 def build_vsa(statement: Statement, given: VsaInput) -> dict[str, Any]:
     """The VSA statement (plain JSON) of a stored verdict statement."""
-    decision = decision_of(statement.predicate)
+    predicate = _verdict(statement.predicate, statement.predicateType)
+    decision = _decision(predicate)
     levels = [GATE_PASSED_LEVEL] if decision.result == "PASSED" else ["FAILED"]
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [subject.model_dump(mode="json") for subject in statement.subject],
+        "subject": [subject.to_json_dict() for subject in statement.subject],
         "predicateType": VSA_PREDICATE_TYPE,
         "predicate": {
             "verifier": {"id": given.verifier_id},
             "timeVerified": given.time_verified,
-            "resourceUri": resource_uri(statement),
+            "resourceUri": resource_uri(statement, predicate),
             "policy": {"uri": given.policy_uri, "digest": {"sha256": decision.policy_digest}},
             "inputAttestations": [
                 {
@@ -128,6 +138,26 @@ def build_vsa(statement: Statement, given: VsaInput) -> dict[str, Any]:
             "slsaVersion": SLSA_VERSION,
         },
     }
+
+
+@dataclass(frozen=True)
+class VsaClaim:
+    """What a VSA claims about a record: the SHA-256 of each input attestation it names (None
+    for an entry without one) and its verification result, as written (never trusted)."""
+
+    input_digests: tuple[Any, ...]
+    result: Any
+
+
+def read_vsa(predicate: Mapping[str, Any]) -> VsaClaim:
+    """The claim of a VSA predicate (the reader beside `build_vsa`, the one builder)."""
+    inputs = predicate.get("inputAttestations")
+    digests = tuple(
+        entry.get("digest", {}).get("sha256")
+        for entry in inputs or ()
+        if isinstance(entry, dict) and isinstance(entry.get("digest"), dict)
+    )
+    return VsaClaim(input_digests=digests, result=predicate.get("verificationResult"))
 
 
 def sign_vsa(statement: Statement, given: VsaInput, key: SigningKey) -> Envelope:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from connectors.evidence import EvidenceClient, commit_records
 from connectors.facts_file import load_facts_file
+from gatekeeper.attest.predicate import PredicateError, read_predicate
 from gatekeeper.base_facts import with_base
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError
@@ -36,8 +37,9 @@ def facts_of_record(record: dict[str, Any]) -> Facts | None:
     try:
         payload = base64.b64decode(record["envelope"]["payload"], validate=True)
         statement = json.loads(payload)
-        return Facts.model_validate(statement["predicate"]["facts"])
-    except (KeyError, TypeError, ValueError, ValidationError):
+        predicate = read_predicate(str(statement["predicateType"]), statement["predicate"])
+        return Facts.model_validate(predicate.facts)
+    except (KeyError, TypeError, ValueError, ValidationError, PredicateError):
         return None
 
 

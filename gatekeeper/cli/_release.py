@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from connectors._github_release import GitHubReleaseSource
 from connectors._gitlab_release import GitLabReleaseSource
@@ -20,9 +21,34 @@ from gatekeeper.cli._provider import Session
 from gatekeeper.errors import EvidenceNotStoredError, UsageError
 from gatekeeper.facts import Facts
 
-__all__ = ["is_release", "with_release"]
+__all__ = ["ReleaseChoice", "is_release", "release_choice", "with_release"]
 
 _RUN = re.compile(r"/actions/runs/(\d+)$")
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@^~+-]{0,199}$")
+_PATTERN = re.compile(r"^[A-Za-z0-9._/*?\[\]!+-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class ReleaseChoice:
+    """How the release is delimited: the tags that are releases, and where a first one starts."""
+
+    pattern: str = "v*"
+    since: str | None = None
+
+
+def release_choice(since: str | None, pattern: str) -> ReleaseChoice:
+    """The checked `--since` and `--release-pattern`; UsageError saying what is wrong."""
+    if since is not None and (not _REF.fullmatch(since) or ".." in since):
+        raise UsageError(
+            f"--since {since[:60]!r} is not a git ref or commit (letters, digits and ._/@^~+- "
+            "only, no '..', at most 200 characters)"
+        )
+    if not _PATTERN.fullmatch(pattern):
+        raise UsageError(
+            f"--release-pattern {pattern[:60]!r} is not a tag glob (letters, digits, ._/+- and "
+            "the glob characters *?[]!, at most 100 characters)"
+        )
+    return ReleaseChoice(pattern=pattern, since=since)
 
 
 def is_release(facts: Facts, event: str | None) -> bool:
@@ -47,8 +73,7 @@ def with_release(
     facts: Facts,
     service: tuple[str | None, str | None],
     *,
-    since: str | None = None,
-    pattern: str = "v*",
+    choice: ReleaseChoice = ReleaseChoice(),
 ) -> Facts:
     """`facts` with the release section (or the reason it is missing) and `change.event` tag."""
     url, token = service
@@ -72,8 +97,8 @@ def with_release(
             _source(session),
             lookup,
             tag=tag,
-            pattern=pattern,
-            since=since,
+            pattern=choice.pattern,
+            since=choice.since,
             tag_author=session.target.ci.actor if session.target.ci is not None else None,
             previous_record=earlier,
         )

@@ -232,9 +232,27 @@ def evaluate_command(
             "folder (exit 3 still); send it later with `gatekeeper submit --spool DIR`.",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            envvar="GATEKEEPER_RELEASE_SINCE",
+            help="Release, first one (no earlier tag matches): list the changes after this "
+            "ref, not from the repository's start.",
+        ),
+    ] = None,
+    release_pattern: Annotated[
+        str,
+        typer.Option(
+            "--release-pattern",
+            envvar="GATEKEEPER_RELEASE_PATTERN",
+            help="Release: the tags that are releases (glob, as versions).",
+        ),
+    ] = "v*",
 ) -> None:
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
+    choice = _release.release_choice(since, release_pattern)
     url = _submit.submit_url(submit, settings)
     loaded = load_policy(policy, budget=settings.expression_budget)
     target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)
@@ -259,7 +277,7 @@ def evaluate_command(
         facts = _submit.with_subject(facts, repo=repo, commit=commit)
     elif session is not None and _release.is_release(facts, target.ci.event if target.ci else None):
         read = os.environ.get("GATEKEEPER_READ_TOKEN") or (token() if token else None)
-        facts = _release.with_release(session, facts, (url, read))
+        facts = _release.with_release(session, facts, (url, read), choice=choice)
     if url is not None:
         _submit.require_subject(facts)
     facts = _base.apply_base(

@@ -19,8 +19,12 @@ tokens_app = typer.Typer(help="API tokens of the evidence service.", no_args_is_
 @tokens_app.command("create")
 def create(
     project: Annotated[
-        list[str], typer.Option("--project", help="owner/name; repeat for more, '*' for all.")
+        list[str],
+        typer.Option("--project", help="owner/name (GitLab groups too); repeat for more."),
     ] = [],  # noqa: B006 - Typer reads list defaults this way
+    all_projects: Annotated[
+        bool, typer.Option("--all-projects", help="Bind the token to every project instead.")
+    ] = False,
     scope: Annotated[
         list[str], typer.Option("--scope", help="ingest, read or admin; repeat for more.")
     ] = [],  # noqa: B006
@@ -41,10 +45,10 @@ def create(
                 "created (or leave --expires out for a token that does not expire)"
             )
     with engine_for(_settings()) as engine:
-        token, info = create_token(engine, scope, project, expires_at)
+        token, info = create_token(engine, scope, project, expires_at, all_projects=all_projects)
     typer.echo(
         f"token {info.token_id}: scopes {','.join(info.scopes)}, projects "
-        f"{','.join(info.projects)}, expires {info.expires_at or 'never'}; it is shown only now:"
+        f"{info.projects_text}, expires {info.expires_at or 'never'}; it is shown only now:"
     )
     typer.echo(token)
 
@@ -57,7 +61,7 @@ def list_() -> None:
     for info in tokens:
         state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
         typer.echo(
-            f"{info.token_id}  {','.join(info.scopes):<18} {','.join(info.projects):<30} "
+            f"{info.token_id}  {','.join(info.scopes):<18} {info.projects_text:<30} "
             f"created {info.created_at}  expires {info.expires_at or 'never'}  {state}"
         )
 

@@ -8,7 +8,7 @@ from typing import Any
 from gatekeeper.attest.canonical import CanonicalJSONError
 from gatekeeper.attest.dsse import verify_envelope_json
 from gatekeeper.attest.statement import StatementError, parse_statement
-from gatekeeper.attest.vsa import VSA_PREDICATE_TYPE
+from gatekeeper.attest.vsa import VSA_PREDICATE_TYPE, read_vsa
 from gatekeeper.errors import VerificationError
 from gatekeeper.ledger._bundle_records import lines_of
 from gatekeeper.ledger._bundle_state import BundleState, RecordSummary, bounded_json
@@ -21,17 +21,12 @@ _FIELDS = frozenset({"log_index", "record_id", "envelope"})
 
 def _problem(predicate: dict[str, Any], record: RecordSummary) -> str | None:
     """Why a VSA predicate does not summarise `record`, or None."""
-    inputs = predicate.get("inputAttestations")
-    digests = [
-        entry.get("digest", {}).get("sha256")
-        for entry in inputs or ()
-        if isinstance(entry, dict) and isinstance(entry.get("digest"), dict)
-    ]
-    if digests != [record.envelope_sha256]:
+    claim = read_vsa(predicate)
+    if claim.input_digests != (record.envelope_sha256,):
         return "its inputAttestations do not name the record's envelope (SHA-256)"
-    if predicate.get("verificationResult") != record.result:
+    if claim.result != record.result:
         gate = record.result or "holds no verdict"
-        return f"it says {predicate.get('verificationResult')!r}, the record's gate {gate}"
+        return f"it says {claim.result!r}, the record's gate {gate}"
     return None
 
 

@@ -18,21 +18,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from gatekeeper.attest.predicate import Submitter
 from gatekeeper.errors import UsageError
 from gatekeeper.service._clock import format_time, utc_now
 from gatekeeper.service.database import WRITER, driver_sql
 from gatekeeper.service.projects import ProjectNameError, validate_project
-from gatekeeper.service.tables import TokenRow
+from gatekeeper.service.tables import TokenProjectRow, TokenRow
 
 if TYPE_CHECKING:
     from gatekeeper.service.oidc import CiIdentity
 
 SCOPES = ("ingest", "read", "admin")
 _TOKEN_BY_DIGEST = text(
-    "SELECT token_id, token_sha256, scopes, projects, expires_at, revoked_at, note FROM tokens"
-    " WHERE token_sha256 = :digest"
-)  # built once: every request runs it
-ALL_PROJECTS = "*"
+    "SELECT t.token_id, t.token_sha256, t.scopes, t.all_projects, t.expires_at, t.revoked_at,"
+    " t.note, p.project FROM tokens t LEFT JOIN token_projects p ON p.token_id = t.token_id"
+    " WHERE t.token_sha256 = :digest"
+)  # built once: every request runs it (one row per bound project)
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,13 @@ class Principal:
     identity: Mapping[str, str] | None = None  # the verified claims of a CI ID token
 
     @property
-    def submitter(self) -> dict[str, str]:
-        """What the signed record says about who sent it: the CI's verified claims, or the
-        API token's id and name."""
+    def submitter(self) -> Submitter:
+        """What the signed record says about who sent it: the CI's issuer and verified claims,
+        or the API token's id and name."""
         if self.identity is not None:
-            return dict(self.identity)
-        found = {"kind": "token", "token_id": self.token_id}
-        if self.name:
-            found["name"] = self.name
-        return found
+            claims = {k: v for k, v in self.identity.items() if k not in ("kind", "issuer")}
+            return Submitter(kind="oidc", issuer=self.identity.get("issuer"), claims=claims)
+        return Submitter(kind="token", token_id=self.token_id, token_name=self.name or None)
 
     def has_scope(self, scope: str) -> bool:
         """True when the token carries `scope` (admin carries every scope)."""
@@ -73,10 +72,16 @@ class TokenInfo:
 
     token_id: str
     scopes: tuple[str, ...]
-    projects: tuple[str, ...]
+    projects: tuple[str, ...]  # empty when all_projects
     created_at: str
     expires_at: str | None
     revoked_at: str | None
+    all_projects: bool = False
+
+    @property
+    def projects_text(self) -> str:
+        """The projects as a person reads them: the names, or `all projects`."""
+        return "all projects" if self.all_projects else ", ".join(self.projects)
 
 
 def token_digest(token: str) -> str:
@@ -92,11 +97,21 @@ def _check_scopes(scopes: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(scopes)))
 
 
-def _check_project(project: str) -> None:
-    try:
-        validate_project(project)
-    except ProjectNameError as error:
-        raise UsageError(f"--project: {error}") from None
+def _check_projects(projects: list[str], all_projects: bool, scopes: tuple[str, ...]) -> bool:
+    """Whether the token spans every project; UsageError for a name that is not a project."""
+    for project in projects:
+        try:
+            validate_project(project)
+        except ProjectNameError as error:
+            hint = " (for every project, use --all-projects)" if "*" in project else ""
+            raise UsageError(f"--project: {error}{hint}") from None
+    if all_projects and projects:
+        raise UsageError("give --project or --all-projects, not both")
+    if "admin" in scopes:
+        return True
+    if not (all_projects or projects):
+        raise UsageError("a token needs --project (one or more) or --all-projects")
+    return all_projects
 
 
 def create_token(
@@ -104,26 +119,25 @@ def create_token(
     scopes: list[str],
     projects: list[str],
     expires_at: datetime | None = None,
+    *,
+    all_projects: bool = False,
 ) -> tuple[str, TokenInfo]:
-    """Creates a token; returns the secret (shown once) and what is stored about it."""
+    """Creates a token; returns the secret (shown once) and what is stored about it.
+
+    An admin token spans every project; any other is bound to `projects`, or to every project
+    with `all_projects`."""
     chosen = _check_scopes(scopes)
-    bound = tuple(sorted(set(projects)))
-    for project in bound:
-        if project != ALL_PROJECTS:
-            _check_project(project)
-    if "admin" in chosen or ALL_PROJECTS in bound:
-        bound = (ALL_PROJECTS,)
-    if not bound:
-        raise UsageError("a token needs --project (one or more, or '*' for every project)")
+    every = _check_projects(projects, all_projects, chosen)
     token_id = secrets.token_hex(6)
     token = f"gk_{token_id}_{secrets.token_urlsafe(32)}"
     info = TokenInfo(
         token_id=token_id,
         scopes=chosen,
-        projects=bound,
+        projects=() if every else tuple(sorted(set(projects))),
         created_at=utc_now(),
         expires_at=None if expires_at is None else format_time(expires_at),
         revoked_at=None,
+        all_projects=every,
     )
     with engine.connect() as connection, connection.execution_options(**WRITER).begin():
         connection.execute(
@@ -131,11 +145,16 @@ def create_token(
                 token_id=token_id,
                 token_sha256=token_digest(token),
                 scopes=",".join(info.scopes),
-                projects=",".join(info.projects),
+                all_projects=every,
                 created_at=info.created_at,
                 expires_at=info.expires_at,
             )
         )
+        if info.projects:
+            connection.execute(
+                insert(TokenProjectRow),
+                [{"token_id": token_id, "project": project} for project in info.projects],
+            )
     return token, info
 
 
@@ -143,14 +162,23 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
     """Every token ever created, oldest first."""
     with engine.connect() as connection:
         rows = connection.execute(select(TokenRow.__table__).order_by(TokenRow.created_at)).all()
+        bound = connection.execute(
+            select(TokenProjectRow.token_id, TokenProjectRow.project).order_by(
+                TokenProjectRow.project
+            )
+        ).all()
+    projects: dict[str, list[str]] = {}
+    for token_id, project in bound:
+        projects.setdefault(token_id, []).append(project)
     return [
         TokenInfo(
             token_id=row.token_id,
             scopes=tuple(row.scopes.split(",")),
-            projects=tuple(row.projects.split(",")),
+            projects=tuple(projects.get(row.token_id, ())),
             created_at=row.created_at,
             expires_at=row.expires_at,
             revoked_at=row.revoked_at,
+            all_projects=bool(row.all_projects),
         )
         for row in rows
     ]
@@ -172,7 +200,7 @@ def authenticate(connection: Connection, token: str) -> Principal | None:
     if not _well_formed(token):
         return None
     digest = token_digest(token)
-    return _principal(digest, connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first())
+    return _principal(digest, connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).all())
 
 
 def authenticate_on(engine: Engine, token: str) -> Principal | None:
@@ -185,30 +213,32 @@ def authenticate_on(engine: Engine, token: str) -> Principal | None:
     try:
         cursor = raw.cursor()
         cursor.execute(driver_sql(engine, _TOKEN_BY_DIGEST), {"digest": digest})
-        row = cursor.fetchone()
+        rows = cursor.fetchall()
         cursor.close()
     finally:
         raw.close()  # back to the pool, which ends the read transaction
-    return _principal(digest, row)
+    return _principal(digest, rows)
 
 
 def _well_formed(token: str) -> bool:
     return token.startswith("gk_") and len(token) <= 200
 
 
-def _principal(digest: str, row: Sequence[Any] | None) -> Principal | None:
-    if row is None:
+def _principal(digest: str, rows: Sequence[Sequence[Any]]) -> Principal | None:
+    if not rows:
         return None
-    token_id, stored_digest, scopes, projects, expires_at, revoked_at, note = row
+    token_id, stored_digest, scopes, all_projects, expires_at, revoked_at, note, _p = rows[0]
     if not hmac.compare_digest(stored_digest, digest) or revoked_at is not None:
         return None
     if expires_at is not None and expires_at <= utc_now():
         return None
-    bound = frozenset(projects.split(","))
+    bound = frozenset(row[7] for row in rows if row[7] is not None)
+    if not (all_projects or bound):
+        return None  # bound to nothing: fails closed
     return Principal(
         token_id=token_id,
         scopes=frozenset(scopes.split(",")),
-        projects=None if ALL_PROJECTS in bound else bound,
+        projects=None if all_projects else bound,
         name=note,
     )
 

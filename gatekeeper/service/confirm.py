@@ -25,6 +25,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from gatekeeper.attest.canonical import canonical_json, strict_json_loads
+from gatekeeper.attest.predicate import Confirmation as SignedConfirmation
+from gatekeeper.attest.predicate import (
+    PredicateError,
+    VerdictPredicate,
+    read_predicate,
+    with_service_parts,
+)
 from gatekeeper.errors import ConnectorError, ServiceError
 
 _log = logging.getLogger(__name__)
@@ -195,8 +202,8 @@ def _now() -> str:
 
 def claim_of(project: str, statement: Mapping[str, Any]) -> ReviewClaim | None:
     """The review claim of a statement, or None when its facts claim no reviews."""
-    predicate = _dict(statement.get("predicate"))
-    facts = _dict(predicate.get("facts"))
+    predicate = _typed(statement)
+    facts: Mapping[str, Any] = predicate.facts if predicate is not None else {}
     reviews = facts.get("reviews")
     if not isinstance(reviews, dict):
         return None
@@ -220,11 +227,19 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _typed(statement: Mapping[str, Any]) -> VerdictPredicate | None:
+    try:
+        return read_predicate(str(statement.get("predicateType")), statement.get("predicate"))
+    except PredicateError:
+        return None
+
+
 def with_confirmation(statement: Mapping[str, Any], sections: Mapping[str, Confirmation]) -> bytes:
     """The statement with `predicate.confirmed` set to `sections` (what the service signs)."""
-    predicate = dict(_dict(statement.get("predicate")))
-    predicate["confirmed"] = {name: found.to_json() for name, found in sections.items()}
-    return canonical_json({**statement, "predicate": predicate})
+    confirmed = {
+        name: SignedConfirmation.model_validate(found.to_json()) for name, found in sections.items()
+    }
+    return canonical_json(with_service_parts(statement, confirmed=confirmed))
 
 
 def build_confirmer(
@@ -260,7 +275,8 @@ def confirmed_payload(confirmer: ReviewConfirmer | None, project: str, payload: 
     statement = strict_json_loads(payload)
     if not isinstance(statement, dict):
         return payload
-    sent = "confirmed" in _dict(statement.get("predicate"))
+    typed = _typed(statement)
+    sent = typed is not None and typed.confirmed is not None
     if confirmer is None:
         if not sent:
             return payload

@@ -31,7 +31,7 @@ def record_vsa(record: StoredRecord, base: str, key: SigningKey) -> Envelope:
         statement = parse_statement(envelope.payload_bytes())
     except (StatementError, VerificationError, ValueError) as error:
         raise VsaError(f"the record's statement cannot be read ({error})") from error
-    decision = decision_of(statement.predicate)
+    decision = decision_of(statement.predicate, statement.predicateType)
     query = urlencode({"project": record.project, "digest": decision.policy_digest})
     given = VsaInput(
         verifier_id=base + "/",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -183,18 +184,28 @@ class WitnessCosignatureRow(Base):
 
 
 class TokenRow(Base):
-    """An API token: only its SHA-256 is kept; scopes and projects are comma-separated."""
+    """An API token: only its SHA-256 is kept; scopes are comma-separated, the projects it is
+    bound to are rows of `token_projects` (none when `all_projects`)."""
 
     __tablename__ = "tokens"
 
     token_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[str] = mapped_column(String(64))
-    projects: Mapped[str] = mapped_column(Text)
+    all_projects: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[str | None] = mapped_column(String(32), default=None)
     revoked_at: Mapped[str | None] = mapped_column(String(32), default=None)
     note: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class TokenProjectRow(Base):
+    """One project a token is bound to."""
+
+    __tablename__ = "token_projects"
+
+    token_id: Mapped[str] = mapped_column(ForeignKey("tokens.token_id"), primary_key=True)
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)
 
 
 class PolicyRow(Base):

@@ -16,6 +16,7 @@ from gatekeeper.attest.dsse import (
     sign_envelope,
     verify_envelope,
     verify_envelope_json,
+    verify_foreign_envelope,
 )
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import VerificationError
@@ -154,3 +155,72 @@ def test_envelope_parts_are_read_from_json() -> None:
 def test_the_payload_decodes_from_the_model() -> None:
     """Envelope.payload_bytes gives back the signed bytes."""
     assert sign_envelope(b"\x00\xffbytes", KEY).payload_bytes() == b"\x00\xffbytes"
+
+
+def _foreign(payload: bytes, keyid: object = None, **extra: object) -> dict[str, object]:
+    """An envelope as another DSSE tool may write it: URL-safe base64, keyid left out."""
+    signature = KEY.sign(pae(PAYLOAD_TYPE, payload))
+    entry: dict[str, object] = {"sig": base64.urlsafe_b64encode(signature).decode()}
+    if keyid is not None:
+        entry["keyid"] = keyid
+    return {
+        "payload": base64.urlsafe_b64encode(payload).decode(),
+        "payloadType": PAYLOAD_TYPE,
+        "signatures": [entry],
+        **extra,
+    }
+
+
+URL_SAFE_PAYLOAD = b'{"a":"\xfb\xff"}'  # its base64 has '-' and '_' in the URL-safe alphabet
+
+
+@pytest.mark.parametrize("keyid", [None, "", KEY.key_id])
+def test_foreign_envelopes_verify_as_the_dsse_spec_reads_them(keyid: object) -> None:
+    """No keyid (or an empty one), URL-safe base64 and an unknown field are what the DSSE
+    parsing rules allow: the envelope verifies against the trusted key."""
+    value = _foreign(URL_SAFE_PAYLOAD, keyid, extension={"x": 1})
+    assert "-" in str(value["payload"]) or "_" in str(value["payload"])
+    assert verify_foreign_envelope(value, KEYS) == URL_SAFE_PAYLOAD
+    value["signatures"] = [{"keyid": None, "sig": value["signatures"][0]["sig"]}]  # type: ignore[index]
+    assert verify_foreign_envelope(value, KEYS) == URL_SAFE_PAYLOAD
+
+
+def test_a_foreign_envelope_no_trusted_key_signed_is_refused() -> None:
+    """Without a keyid every trusted key is tried; when none verifies, the envelope is refused,
+    and a keyid naming a trusted key must verify."""
+    other = SigningKey.from_seed(b"\x02" * 32)
+    with pytest.raises(VerificationError, match=re.escape("signed by (no keyid)")):
+        verify_foreign_envelope(_foreign(b"p"), {other.key_id: other.public})
+    named = _foreign(b"p", KEY.key_id)
+    named["payload"] = base64.b64encode(b"q").decode()
+    with pytest.raises(VerificationError, match="does not match the payload"):
+        verify_foreign_envelope(named, KEYS)
+    unknown = _foreign(b"p", "someone-else")
+    with pytest.raises(VerificationError, match="no signature is by a known key"):
+        verify_foreign_envelope(unknown, KEYS)
+
+
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ([], "is not a JSON object"),
+        ({"payload": "cA==", "signatures": []}, "must be strings"),
+        ({"payload": "cA==", "payloadType": PAYLOAD_TYPE, "signatures": {}}, "not a list"),
+        ({"payload": "cA==", "payloadType": PAYLOAD_TYPE, "signatures": [{}]}, "not a list"),
+        (
+            {
+                "payload": "cA==",
+                "payloadType": PAYLOAD_TYPE,
+                "signatures": [{"sig": "", "keyid": 1}],
+            },
+            "not a list",
+        ),
+        ({"payload": "+-==", "payloadType": PAYLOAD_TYPE, "signatures": []}, "mixes the standard"),
+        ({"payload": "c_", "payloadType": PAYLOAD_TYPE, "signatures": []}, "not valid base64"),
+    ],
+)
+def test_foreign_envelopes_of_the_wrong_shape_are_named(value: object, sentence: str) -> None:
+    """What the DSSE rules still require (payload, payloadType, signatures with sig, one base64
+    alphabet) is refused with a sentence when missing."""
+    with pytest.raises(VerificationError, match=re.escape(sentence)):
+        verify_foreign_envelope(value, KEYS)

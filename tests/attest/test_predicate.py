@@ -12,13 +12,16 @@ from connectors.evidence import build_verdict_statement
 from gatekeeper.attest.predicate import (
     PREDICATE_TYPE,
     PREDICATE_TYPE_V1,
+    Confirmation,
     PredicateError,
+    Submitter,
     build_predicate,
     carried_policy,
     policy_digest,
     predicate_json_schema,
     read_predicate,
     shipped_json_schema,
+    with_service_parts,
 )
 from gatekeeper.facts import Coverage
 from tests.policy._helpers import facts, policy_of, run
@@ -167,3 +170,47 @@ def test_a_carried_policy_has_the_canonical_digest_beside_the_file_digest(tmp_pa
     assert not plain.policy.digest_follows
     assert plain.subject_text("ref") is None
     assert carried_policy({"verdict": "pass"}, document)["policy"]["file_digest"] is None
+
+
+@pytest.mark.parametrize("predicate_type", [PREDICATE_TYPE, PREDICATE_TYPE_V1])
+def test_a_submitter_the_service_wrote_flat_is_read_in_the_model_shape(predicate_type: str) -> None:
+    """A submitter of the flat shape earlier services signed (claims beside `kind`, a token's
+    `name`) reads as the model's `claims` / `token_name`; the model's own shape as it is."""
+    base = {
+        "verdict": "pass",
+        "policy": {"name": "p", "digest": "ab" * 32},
+        "evaluated_at": "2026-12-03T10:00:00Z",
+    }
+    flat = {"kind": "oidc", "issuer": "https://ci.example", "subject": "s", "actor": "octo"}
+    oidc = read_predicate(predicate_type, {**base, "submitter": flat}).submitter
+    assert oidc == Submitter(
+        kind="oidc", issuer="https://ci.example", claims={"subject": "s", "actor": "octo"}
+    )
+    named = {"kind": "token", "token_id": "t1", "name": "ci"}
+    token = read_predicate(predicate_type, {**base, "submitter": named}).submitter
+    assert token == Submitter(kind="token", token_id="t1", token_name="ci")
+    for kept in ({"kind": "token", "token_id": "t1"}, {"kind": "token", "token_name": "x"}):
+        assert read_predicate(predicate_type, {**base, "submitter": kept}).submitter == Submitter(
+            **kept
+        )
+    with pytest.raises(PredicateError, match="submitter"):
+        read_predicate(predicate_type, {**base, "submitter": {"kind": "other", "x": 1}})
+    assert read_predicate(predicate_type, {**base, "submitter": None}).submitter is None
+
+
+def test_the_service_parts_replace_what_the_sender_wrote() -> None:
+    """`with_service_parts` sets submitter and confirmed in the model's shape, replacing a
+    sender's value, and leaves them alone when not given; a missing predicate becomes one."""
+    sent = {"_type": "t", "predicate": {"verdict": "pass", "submitter": {"kind": "forged"}}}
+    who = Submitter(kind="token", token_id="t1")
+    seen = {"reviews": Confirmation(status="not checked", reason="no access")}
+    stamped = with_service_parts(sent, submitter=who, confirmed=seen)
+    assert stamped["predicate"] == {
+        "verdict": "pass",
+        "submitter": {"kind": "token", "token_id": "t1"},
+        "confirmed": {"reviews": {"status": "not checked", "reason": "no access"}},
+    }
+    assert with_service_parts(sent) == sent
+    assert with_service_parts({"_type": "t"}, submitter=who)["predicate"] == {
+        "submitter": {"kind": "token", "token_id": "t1"}
+    }

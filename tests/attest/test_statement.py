@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from google.protobuf import json_format
+from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+from in_toto_attestation.v1.statement import Statement as IntotoStatement
 
 from gatekeeper.attest.statement import (
     PREDICATE_TYPE,
@@ -87,3 +90,34 @@ def test_statement_is_frozen() -> None:
     statement = build_statement("acme/widgets", COMMIT, {})
     with pytest.raises(ValueError, match="frozen"):
         statement.predicateType = "other"  # type: ignore[misc]
+
+
+def test_subjects_other_tools_write_are_read_as_the_spec_allows() -> None:
+    """A statement built with the in-toto-attestation package (uri, annotations, mediaType,
+    name `_`) parses; its identifiers are the uri (and a meaningful name); its bytes round trip."""
+    subjects = [
+        ResourceDescriptor(
+            name="_",
+            uri="git+https://github.com/acme/widgets",
+            digest={"gitCommit": COMMIT},
+            media_type="text/x-git",
+            annotations={"ref": "refs/heads/main"},
+        ).pb,
+        ResourceDescriptor(name="acme/widgets", digest={"sha256": "ab" * 32}).pb,
+    ]
+    made = IntotoStatement(subjects, PREDICATE_TYPE, {"verdict": "pass"})
+    made.validate()
+    parsed = parse_statement(json.dumps(json_format.MessageToDict(made.pb)).encode())
+    assert [s.identifiers for s in parsed.subject] == [
+        ("git+https://github.com/acme/widgets",),
+        ("acme/widgets",),
+    ]
+    assert parsed.subject[0].annotations == {"ref": "refs/heads/main"}
+    assert json.loads(statement_bytes(parsed))["subject"][0] == {
+        "name": "_",
+        "uri": "git+https://github.com/acme/widgets",
+        "digest": {"gitCommit": COMMIT},
+        "mediaType": "text/x-git",
+        "annotations": {"ref": "refs/heads/main"},
+    }
+    assert parse_statement(statement_bytes(parsed)) == parsed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from importlib.resources import files
@@ -17,8 +18,9 @@ from gatekeeper import demo
 
 
 def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
-    """The demo prints both record ids, the verified proof and bundle, a read token and curl,
-    ends with the auditor pages' URL and the read token, and its service no longer answers."""
+    """The demo publishes its policy, stores both verdicts judged by that published version,
+    prints both record ids, the verified proof and bundle, a read token and curl, ends with the
+    auditor pages' URL and the read token, and its service no longer answers."""
     result = subprocess.run(
         [sys.executable, "-m", "gatekeeper.demo"],
         capture_output=True,
@@ -36,9 +38,14 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
     assert "6 total, 5 passed, 0 failed, 0 errors, 1 skipped, 1 flaky" in out
     assert "Gatekeeper: FAIL" in out
     assert "Gatekeeper: PASS" in out
-    assert "inclusion proof (1 hashes) verified against the checkpoint root: OK" in out
+    published = re.search(
+        r"Policy local-checks sha256:([0-9a-f]{64}) published for example/shop", out
+    )
+    assert published is not None
+    assert out.index(published.group(0)) < out.index("Evidence stored: record ")
+    assert "inclusion proof (2 hashes) verified against the checkpoint root: OK" in out
     assert "checkpoint signature verified with the service key: OK" in out
-    assert "OK: 2 record(s)" in out
+    assert "OK: 3 record(s)" in out
     assert "the exported bundle is verified" in out
     token = re.search(r"read token \(project example/shop\): (gk_\S+)", out)
     assert token is not None
@@ -53,19 +60,25 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
         httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
     [data_dir] = tmp_path.glob("gatekeeper-demo-*")
     assert (data_dir / "evidence-bundle.zip").is_file()
+    with sqlite3.connect(data_dir / "gatekeeper.db") as database:
+        digests = database.execute(
+            "SELECT record_id, policy_digest FROM record_facets WHERE record_id IN (?, ?)",
+            ids.groups(),
+        ).fetchall()
+    assert sorted(digests) == sorted((record_id, published.group(1)) for record_id in ids.groups())
 
 
 def test_demo_step_failing_inside_the_service_block_still_stops_the_service(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A step that fails while the service runs (here the gate, on a broken policy) raises a
-    DemoError naming the step, and the service is stopped on the way out."""
+    """A step that fails while the service runs (here the publication of a broken policy)
+    raises a DemoError naming the step, and the service is stopped on the way out."""
     examples = tmp_path / "examples"
     shutil.copytree(Path(str(files("gatekeeper") / "data" / "examples")), examples)
     (examples / "local-policy.yml").write_text("version: 1\nrules: [oops\n", encoding="utf-8")
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    with pytest.raises(demo.DemoError, match="`gatekeeper evaluate` exited 2, not 1"):
+    with pytest.raises(demo.DemoError, match="`gatekeeper policy` exited 2, not 0"):
         demo.run(examples, data_dir, os.environ)
     out = capsys.readouterr().out
     port = re.search(r"the evidence service answers at http://127\.0\.0\.1:(\d+)", out)

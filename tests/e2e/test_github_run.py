@@ -59,8 +59,8 @@ def test_failing_pull_request_is_gated_reported_stored_and_verified(
     assert "release-gate" in (tmp_path / "step-summary.md").read_text()
     submitter = record["statement"]["predicate"]["submitter"]
     assert submitter["kind"] == "oidc"
-    assert submitter["repository"] == fake_github.repo
-    assert submitter["workflow_ref"] == f"{fake_github.repo}/.github/ci.yml"
+    assert submitter["claims"]["repository"] == fake_github.repo
+    assert submitter["claims"]["workflow_ref"] == f"{fake_github.repo}/.github/ci.yml"
     assert evidence.github_oidc is not None
     assert evidence.github_oidc.audience_requests[-1] == "gatekeeper"
     assert export_and_verify(evidence, fake_github.repo, tmp_path).startswith("OK: ")

@@ -61,8 +61,8 @@ def test_failing_merge_request_is_gated_reported_stored_and_verified(
         "event": "merge_request_event",
     } | ({"ref": ci["ref"]} if "ref" in ci else {})
     submitter = record["statement"]["predicate"]["submitter"]
-    assert (submitter["kind"], submitter["project_path"]) == ("oidc", repo)
-    assert submitter["pipeline_id"] == "991"
+    assert (submitter["kind"], submitter["claims"]["project_path"]) == ("oidc", repo)
+    assert submitter["claims"]["pipeline_id"] == "991"
     assert export_and_verify(evidence, repo, tmp_path).startswith("OK: ")
     assert PROVIDER_TOKEN not in result.stdout + result.stderr
 

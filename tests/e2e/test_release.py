@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,8 @@ from connectors.evidence import EvidenceClient, lookup_records
 from connectors.github import GitHub
 from connectors.interface import RetryPolicy
 from connectors.release import collect_release
+from gatekeeper.attest.predicate import build_predicate
+from gatekeeper.attest.statement import build_statement
 from gatekeeper.facts import Facts, Release
 from tests.e2e._harness import FAST as FAST_ENV
 from tests.e2e._harness import Evidence, gatekeeper, github_outputs, stored_record
@@ -110,6 +113,29 @@ def test_all_gated_release_lists_every_change_with_its_record(
     assert release.approvers_not_author == 1
 
 
+def test_records_of_the_predicate_the_cli_writes_gate_their_changes(
+    github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence
+) -> None:
+    """A change whose record is a v2 verdict predicate (what `evaluate --submit` stores today)
+    is found with its verdict, like one of the v1 shape."""
+    fake, repo = github
+    merges = history(repo, "v2-records", 2)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ids = []
+    for merge, verdict in zip(merges, ("pass", "fail"), strict=True):
+        decided = {"verdict": verdict, "policy": {"name": "p", "digest": "ab" * 32}}
+        predicate = build_predicate({**decided, "evaluated_at": now}, {}, {}, {})
+        stated = build_statement("octo/app", merge, predicate).to_json_dict()
+        with EvidenceClient(evidence.url, evidence.ingest, retries=0) as client:
+            ids.append(client.submit("octo/app", stated).record_id)
+    release, _, _ = release_of(fake, evidence, "v1.1.0")
+    assert release is not None
+    assert [(c.record_id, c.verdict, c.gated) for c in release.changes] == [
+        (ids[0], "pass", True),
+        (ids[1], "fail", False),
+    ]
+
+
 def test_an_ungated_change_is_counted_and_has_no_record(
     github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence
 ) -> None:
@@ -169,14 +195,43 @@ def test_a_first_release_lists_from_the_start_up_to_the_limit(
     release, missing, _ = release_of(fake, evidence, "v0.1.0", limit=3)
     assert release is not None
     assert (release.previous_tag, release.limit, release.changes_total) == (None, 3, 3)
-    assert missing == {"release.previous_tag": "first release: no earlier tag matches v*"}
-    since, _, _ = release_of(fake, evidence, "v0.1.0", since=sha("first-1"))
+    assert missing == {
+        "release.previous_tag": "first release: no earlier tag matches v* "
+        "(changes from the start, at most 3)"
+    }
+    since, missing, _ = release_of(fake, evidence, "v0.1.0", since=sha("first-1"))
     assert since is not None
     assert (since.since, since.limit, [c.number for c in since.changes]) == (
         sha("first-1"),
         None,
         [3, 4, 5],
     )
+    assert missing["release.previous_tag"].endswith(f"(changes after {sha('first-1')})")
+
+
+def test_the_release_pattern_chooses_which_tags_are_releases_and_since_is_for_a_first_one(
+    github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence
+) -> None:
+    """With `release-*` as the pattern, a `v*` tag is not a release: the previous release is
+    the nearest `release-*` tag, and `since` is not used when there is one."""
+    fake, repo = github
+    repo.merged_pr(1, sha("pattern-1"))
+    repo.tag("release-1.0")
+    repo.merged_pr(2, sha("pattern-2"))
+    repo.tag("v1.5.0")
+    repo.merged_pr(3, sha("pattern-3"))
+    repo.tag("release-2.0")
+    found, missing, _ = release_of(
+        fake, evidence, "release-2.0", pattern="release-*", since=sha("pattern-2")
+    )
+    assert found is not None
+    assert (found.previous_tag, found.since, found.limit) == ("release-1.0", None, None)
+    assert [c.number for c in found.changes] == [2, 3]
+    assert missing == {}
+    first, missing, _ = release_of(fake, evidence, "release-1.0", pattern="release-*")
+    assert first is not None
+    assert (first.previous_tag, [c.number for c in first.changes]) == (None, [1])
+    assert "no earlier tag matches release-*" in missing["release.previous_tag"]
 
 
 def test_a_provider_that_cannot_list_changes_leaves_them_missing(
@@ -261,33 +316,40 @@ def fake_tag_commit(fake: FakeGitHub, tag: str) -> str:
 def test_a_github_tag_pipeline_stores_the_release_record_and_a_rerun_links_it(
     github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence, tmp_path: Path
 ) -> None:
-    """`gatekeeper evaluate` on a tag push stores changes, records and approvers; a rerun
-    stores a second record naming the first, and `?kind=release` finds both."""
+    """`gatekeeper evaluate` on a tag push stores changes, records and approvers; with one
+    change ungated the release fails; once a passing record covers it, a rerun of the job
+    passes and stores a second record naming the first, which stays as it was; `?kind=release`
+    finds both."""
     fake, repo = github
     fake.release = repo  # type: ignore[attr-defined]
     merges = history(repo, "tag-pipeline", 2)
-    ids = [store(evidence, merge, "pass") for merge in merges]
+    covered = store(evidence, merges[0], "pass")
     repo.approve("bob")
     (tmp_path / "policy.yml").write_text(RELEASE_POLICY)
     env = _tag_push_run(fake, tmp_path, evidence, "v1.1.0")
     args = ("evaluate", "--policy", "policy.yml", "--submit", evidence.url)
     first = gatekeeper(*args, env=env, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr
     first_id = github_outputs(tmp_path / "github-output")["record-id"]
-    facts = stored_record(evidence, first_id)["statement"]["predicate"]["facts"]
-    release = facts["release"]
-    assert [(c["number"], c["record_id"], c["verdict"]) for c in release["changes"]] == [
-        (100, ids[0], "pass"),
-        (101, ids[1], "pass"),
-    ]
+    release = stored_record(evidence, first_id)["statement"]["predicate"]["facts"]["release"]
+    changes = [(c["number"], c.get("record_id"), c.get("verdict")) for c in release["changes"]]
+    assert changes == [(100, covered, "pass"), (101, None, None)]
     assert [a["who"] for a in release["approvals"]] == ["bob"]
-    assert (release["tag"], release["previous_tag"]) == ("v1.1.0", "v1.0.0")
+    assert (release["tag"], release["previous_tag"], release["changes_ungated"]) == (
+        "v1.1.0",
+        "v1.0.0",
+        1,
+    )
+    later = store(evidence, merges[1], "pass")
     (tmp_path / "github-output").unlink()
     rerun = gatekeeper(*args, env=env, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     second_id = github_outputs(tmp_path / "github-output")["record-id"]
     assert second_id != first_id
     second = stored_record(evidence, second_id)["statement"]["predicate"]["facts"]["release"]
-    assert second["previous_record"] == first_id
+    assert [c["record_id"] for c in second["changes"]] == [covered, later]
+    assert (second["changes_ungated"], second["previous_record"]) == (0, first_id)
+    kept = stored_record(evidence, first_id)["statement"]["predicate"]
+    assert (kept["verdict"], kept["facts"]["release"]) == ("fail", release)
     listed = evidence.get("/v1/evidence", project=fake.repo, kind="release").json()["records"]
     assert {first_id, second_id} <= {r["id"] for r in listed}

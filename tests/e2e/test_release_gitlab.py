@@ -92,6 +92,28 @@ def test_a_gitlab_release_lists_mrs_records_direct_pushes_and_approvers(
     assert [(a.who, a.environment) for a in release.approvals] == [("bob", "production")]
 
 
+def test_an_mr_merged_with_a_merge_commit_is_one_change_not_direct_pushes(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence
+) -> None:
+    """An MR merged without squashing (its branch commits, then a merge commit) is matched to
+    its MR through the merge commit's parents: one `mr` change, gated by its head's record."""
+    fake, repo = gitlab
+    repo.commit(sha("gl-mc-root"))
+    repo.tag("v1.0.0")
+    branch = [sha("gl-mc-f1"), sha("gl-mc-f2"), sha("gl-mc-f3")]
+    repo.merged_mr_by_merge_commit(7, branch, sha("gl-mc-merge"))
+    repo.merged_mr(8, sha("gl-mc-squash"))
+    repo.tag("v1.1.0")
+    record = store(evidence, branch[-1], "pass")
+    release, _ = release_of(fake, evidence, repo.tags["v1.1.0"])
+    assert release is not None
+    assert [(c.kind, c.number) for c in release.changes] == [("mr", 7), ("mr", 8)]
+    seven = release.changes[0]
+    assert (seven.merge_commit, seven.head_commit) == (sha("gl-mc-merge"), branch[-1])
+    assert (seven.record_id, seven.gated) == (record, True)
+    assert (release.direct_pushes, release.changes_ungated) == (0, 1)
+
+
 def test_a_500_mr_gitlab_release_takes_a_few_requests_and_one_query_per_page(
     gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence
 ) -> None:
@@ -144,3 +166,73 @@ def test_a_gitlab_tag_pipeline_stores_the_release_record(
     release = record["statement"]["predicate"]["facts"]["release"]
     assert [c["record_id"] for c in release["changes"]] == ids
     assert [a["who"] for a in release["approvals"]] == ["bob"]
+
+
+def test_a_first_release_under_a_release_pattern_starts_after_since(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence, tmp_path: Path
+) -> None:
+    """`evaluate --since REF` with GATEKEEPER_RELEASE_PATTERN=`release-*` on the first
+    `release-*` tag: a `v*` tag is no release, the changes start after REF, and the record
+    says so."""
+    fake, repo = gitlab
+    repo.commit(sha("gl-first-root"))
+    repo.tag("v0.1")
+    repo.merged_mr(1, sha("gl-first-1"))
+    repo.merged_mr(2, sha("gl-first-2"))
+    repo.tag("release-1.0.0")
+    record = store(evidence, sha("gl-first-2"), "pass")
+    tagged = repo.tags["release-1.0.0"]
+    repo.approve("bob", tagged)
+    fake.push_commit(tagged, "Dev", "Merge branch 'feature-2' into 'main'")
+    (tmp_path / "policy.yml").write_text(RELEASE_POLICY)
+    env = {
+        **FAST_ENV,
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": fake.url,
+        "CI_PROJECT_PATH": PROJECT,
+        "CI_COMMIT_SHA": tagged,
+        "CI_COMMIT_TAG": "release-1.0.0",
+        "CI_COMMIT_REF_NAME": "release-1.0.0",
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_JOB_URL": f"{fake.server_url}/{PROJECT}/-/jobs/101",
+        "GITLAB_USER_LOGIN": "alice",
+        "GITLAB_TOKEN": TOKEN,
+        "GATEKEEPER_TOKEN": evidence.ingest,
+        "GATEKEEPER_READ_TOKEN": evidence.read,
+        "GATEKEEPER_RELEASE_PATTERN": "release-*",  # a job variable works like the flag
+    }
+    result = gatekeeper(
+        "evaluate", "--policy", "policy.yml", "--submit", evidence.url, "--dotenv", "gk.env",
+        "--since", sha("gl-first-1"), env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    dotenv = dict(line.split("=", 1) for line in (tmp_path / "gk.env").read_text().splitlines())
+    facts = stored_record(evidence, dotenv["GATEKEEPER_RECORD_ID"])["statement"]["predicate"][
+        "facts"
+    ]
+    release = facts["release"]
+    assert (release.get("previous_tag"), release["since"]) == (None, sha("gl-first-1"))
+    assert [(c["number"], c["record_id"]) for c in release["changes"]] == [(2, record)]
+    assert facts["missing"]["release.previous_tag"] == (
+        f"first release: no earlier tag matches release-* (changes after {sha('gl-first-1')})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "sentence"),
+    [
+        ("--since", "main..evil", "--since 'main..evil' is not a git ref or commit"),
+        ("--since", "a b", "--since 'a b' is not a git ref or commit"),
+        ("--release-pattern", "v*;rm", "--release-pattern 'v*;rm' is not a tag glob"),
+    ],
+)
+def test_release_flags_that_are_not_refs_or_globs_are_refused(
+    tmp_path: Path, flag: str, value: str, sentence: str
+) -> None:
+    """A `--since` that is no ref or a `--release-pattern` that is no glob: one sentence, exit 2,
+    before anything is read."""
+    (tmp_path / "policy.yml").write_text(RELEASE_POLICY)
+    result = gatekeeper("evaluate", "--policy", "policy.yml", flag, value, env={}, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {sentence} (")

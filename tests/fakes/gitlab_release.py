@@ -74,6 +74,36 @@ class GitLabReleaseRepo:
             },
         )
 
+    def merged_mr_by_merge_commit(
+        self, iid: int, branch: list[str], merge: str, *, author: str = "dev"
+    ) -> None:
+        """MR !iid of the commits `branch` merged without squashing: the branch commits, then
+        merge commit `merge` whose parents are the main line and the branch's last commit."""
+        mainline = self.history[-1]["id"]
+        for sha in branch:
+            self.commit(sha, "Dev", f"work on feature-{iid}")
+        self.commit(merge, "Dev", f"Merge branch 'feature-{iid}' into 'main'")
+        self.history[-1]["parent_ids"] = [mainline, branch[-1]]
+        self.mrs.insert(
+            0,
+            {
+                "id": 90000 + iid,
+                "iid": iid,
+                "project_id": 1,
+                "title": f"Change {iid}",
+                "state": "merged",
+                "author": user(author),
+                "sha": branch[-1],
+                "merge_commit_sha": merge,
+                "squash_commit_sha": None,
+                "squash": False,
+                "updated_at": "2026-02-01T00:00:00Z",
+                "merged_at": "2026-02-01T00:00:00Z",
+                "target_branch": "main",
+                "web_url": f"{self.fake.server_url}/{self.fake.repo}/-/merge_requests/{iid}",
+            },
+        )
+
     def tag(self, name: str) -> None:
         """Tags the newest commit of the branch."""
         self.tags[name] = self.history[-1]["id"]

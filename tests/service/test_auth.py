@@ -109,7 +109,8 @@ def test_tokens_are_stored_only_as_sha256(app: FastAPI) -> None:
         dump = "\n".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM tokens"))
     assert token not in dump
     assert token_digest(token) in dump
-    assert info.projects == ("*",)
+    assert info.all_projects
+    assert info.projects == ()
     assert [t.token_id for t in list_tokens(engine)] == [info.token_id]
     with pytest.raises(UsageError, match="scope"):
         create_token(engine, ["write"], ["acme/widget"])

@@ -4,6 +4,8 @@ PostgreSQL; a refused statement leaves the log as it was."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -168,3 +170,48 @@ def test_pages_refuse_a_project_that_is_not_a_name(api: ApiClient, tokens: Token
         response = api.get(path, params={"project": "acme/*"}, headers=cookie)
         assert response.status_code == 422, (path, response.text[:300])
         assert "project: project &#39;acme/*&#39; is not owner/name" in response.text
+
+
+def _described(subject: dict[str, Any], n: int) -> dict[str, Any]:
+    stated = statement(n)
+    stated["subject"] = [{"digest": stated["subject"][0]["digest"], **subject}]
+    return stated
+
+
+def test_subjects_as_other_in_toto_tools_write_them_bind_by_name_and_uri(
+    api: ApiClient, tokens: Tokens
+) -> None:
+    """A subject with `uri`, `annotations`, `mediaType` or no meaningful name (`_`) is stored
+    when its name and uri name the project; the stored statement keeps those fields."""
+    accepted: list[dict[str, Any]] = [
+        {"name": PROJECT, "uri": "git+https://github.com/acme/widget", "annotations": {"k": [1]}},
+        {"uri": "https://gitlab.example/acme/widget.git", "mediaType": "text/x-git"},
+        {"name": "_", "uri": "git+https://github.com/acme/widget", "downloadLocation": "x"},
+    ]
+    for n, subject in enumerate(accepted):
+        response = _post(api, tokens.ingest, PROJECT, _described(subject, n))
+        assert response.status_code == 201, (subject, response.text)
+        stored = api.get(f"/v1/evidence/{response.json()['id']}", headers=bearer(tokens.read))
+        signed = json.loads(base64.b64decode(stored.json()["envelope"]["payload"]))
+        assert signed["subject"] == [{**subject, "digest": {"gitCommit": f"{n:040x}"}}]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"name": PROJECT, "uri": "https://github.com/other/secret"},
+        {"name": "other/secret", "uri": "https://github.com/acme/widget"},
+        {"name": "_"},
+        {"annotations": {"project": PROJECT}},
+    ],
+)
+def test_a_subject_whose_name_or_uri_names_another_project_is_refused(
+    api: ApiClient, tokens: Tokens, subject: dict[str, Any]
+) -> None:
+    """Every identifier a subject carries must name the project, and it must carry one: a
+    uri of another project beside the right name (or none at all) is refused (422)."""
+    response = _post(api, tokens.ingest, PROJECT, _described(subject, 9))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "subject_not_project"
+    assert "name project acme/widget" in error["message"]

@@ -161,3 +161,32 @@ def test_tokens_create_refuses_a_project_that_is_not_a_name(
     assert created.returncode == 2, created.stdout
     assert created.stderr.splitlines()[-1].startswith(f"error: --project: project {project!r}")
     assert "Traceback" not in created.stderr
+
+
+def test_tokens_create_all_projects_is_a_flag_never_a_star_project(
+    tmp_path: Path, gatekeeper: Callable[..., _Result]
+) -> None:
+    """`--all-projects` makes a token of every project; `--project '*'` is refused and points
+    at the flag; both at once is refused."""
+    env = service_env(tmp_path)
+    star = gatekeeper(env, "tokens", "create", "--project", "*", "--scope", "read")
+    assert star.returncode == 2, star.stdout
+    assert star.stderr.splitlines()[-1].endswith("(for every project, use --all-projects)")
+    both = ("--project", "acme/widget", "--all-projects", "--scope", "read")
+    assert gatekeeper(env, "tokens", "create", *both).stderr.splitlines()[-1] == (
+        "error: give --project or --all-projects, not both"
+    )
+    created = gatekeeper(env, "tokens", "create", "--all-projects", "--scope", "read")
+    assert created.returncode == 0, created.stderr
+    assert "projects all projects" in created.stdout
+    token = created.stdout.strip().splitlines()[-1]
+    assert "all projects" in gatekeeper(env, "tokens", "list").stdout
+    app = create_app(Settings(data_dir=tmp_path))
+    api = ApiClient(app)
+    try:
+        for project in ("acme/widget", "group/sub/other"):
+            listed = api.get(f"/v1/evidence?project={project}", headers=bearer(token))
+            assert listed.status_code == 200, listed.text
+    finally:
+        api.close()
+        app.state.gatekeeper.engine.dispose()

@@ -32,7 +32,7 @@ def test_migrations_are_package_data_and_the_root_folder_points_at_them() -> Non
     assert (folder / "env.py").is_file()
     assert len(list((folder / "versions").glob("*.py"))) >= 2
     assert (ROOT / "migrations").resolve() == folder.resolve()
-    assert head_revision() == "0007_page_sessions"
+    assert head_revision() == "0008_token_projects"
 
 
 def test_signing_key_file_becomes_current_only_through_a_logged_transition(

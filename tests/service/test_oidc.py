@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 
+from gatekeeper.attest.predicate import read_predicate
 from gatekeeper.config import OidcIssuer, Settings, load_settings
 from gatekeeper.errors import UsageError
 from gatekeeper.service import create_app
@@ -84,16 +85,22 @@ def test_an_id_token_stores_evidence_with_its_claims_as_submitter(
     assert signed["predicate"]["submitter"] == {
         "kind": "oidc",
         "issuer": issuer.issuer,
-        "subject": "repo:acme/widget:ref:refs/heads/main",
-        "repository": "acme/widget",
-        "ref": "refs/heads/main",
-        "sha": "a" * 40,
-        "workflow_ref": "acme/widget/.github/workflows/gate.yml@refs/heads/main",
-        "run_id": "4242",
-        "actor": "octocat",
-        "runner_environment": "github-hosted",
-        "event": "push",
+        "claims": {
+            "subject": "repo:acme/widget:ref:refs/heads/main",
+            "repository": "acme/widget",
+            "ref": "refs/heads/main",
+            "sha": "a" * 40,
+            "workflow_ref": "acme/widget/.github/workflows/gate.yml@refs/heads/main",
+            "run_id": "4242",
+            "actor": "octocat",
+            "runner_environment": "github-hosted",
+            "event": "push",
+        },
     }
+    typed = read_predicate(signed["predicateType"], signed["predicate"])
+    assert typed.submitter is not None
+    assert typed.submitter.claims is not None
+    assert typed.submitter.claims["actor"] == "octocat"
 
 
 def test_an_id_token_ingests_only_for_the_project_its_claim_names(

@@ -85,7 +85,7 @@ def _parse_body(
         raise ApiError(
             422, f"the statement is not an in-toto Statement v1: {_sentence(error)}"
         ) from error
-    names = tuple(subject.name for subject in parsed.subject)
+    names = tuple(name for subject in parsed.subject for name in subject.identifiers or ("",))
     try:
         predicate = read_predicate(parsed.predicateType, parsed.predicate)
     except PredicateError as error:
@@ -98,10 +98,12 @@ def _require_binding(project: str, names: tuple[str, ...]) -> None:
     stray = unbound_subject(names, project)
     if stray is not None:
         shown = repr(stray[:120]) + ("..." if len(stray) > 120 else "")
+        which = f"subject {shown} does not" if stray else "a subject without a name or uri does not"
         raise ApiError(
             422,
-            f"the statement's subject {shown} does not name project {project}: a subject's name "
-            f"must be {project} or a repository URI whose path is it (https://host/{project})",
+            f"the statement's {which} name project {project}: a subject's name and uri must be "
+            f"{project} or a repository URI whose path is it (https://host/{project}, "
+            f"git+https://host/{project})",
             "subject_not_project",
         )
 
@@ -121,7 +123,7 @@ def _text(value: str | None, limit: int) -> str | None:
 def _meta(statement: Statement, predicate: VerdictPredicate) -> StatementMeta:
     first = statement.subject[0]
     return StatementMeta(
-        repo=_text(first.name, 300),
+        repo=_text(next(iter(first.identifiers), None), 300),
         commit=_text(first.digest.get("gitCommit"), 64),
         ref=_text(predicate.subject_text("ref"), 300),
         verdict=predicate.verdict,
