@@ -199,7 +199,11 @@ def authenticate(connection: Connection, token: str) -> Principal | None:
     """The principal of a valid (known, unrevoked, unexpired) token, else None."""
     if not _well_formed(token):
         return None
-    digest = token_digest(token)
+    return principal_by_digest(connection, token_digest(token))
+
+
+def principal_by_digest(connection: Connection, digest: str) -> Principal | None:
+    """The principal of the valid token whose SHA-256 is `digest`, else None."""
     return _principal(digest, connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).all())
 
 

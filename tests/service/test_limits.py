@@ -65,6 +65,27 @@ def test_refused_tokens_block_their_address_not_others(settings: Settings) -> No
         assert api.get("/v1/log/checkpoint", headers=other).status_code == 404
 
 
+def test_refused_sign_ins_block_their_address_on_the_pages(settings: Settings) -> None:
+    """The pages' sign-in counts refused tokens per address like the API: past the limit the
+    form answers 429 with Retry-After, even for a good token; another address signs in."""
+    limits = {"auth_failures_per_address": 2, "trusted_proxies": ["127.0.0.1"]}
+    with _service(settings, **limits) as (api, _admin, read):
+        guesser = {"X-Forwarded-For": "203.0.113.9"}
+        codes = [
+            api.post("/ui/login", data={"token": "gk_0000_guess"}, headers=guesser).status_code
+            for _ in range(3)
+        ]
+        assert codes == [401, 401, 429]
+        blocked = api.post("/ui/login", data={"token": read}, headers=guesser)
+        assert blocked.status_code == 429
+        assert "too many refused tokens" in blocked.text
+        assert int(blocked.headers["retry-after"]) >= 1
+        other = api.post(
+            "/ui/login", data={"token": read}, headers={"X-Forwarded-For": "198.51.100.7"}
+        )
+        assert other.status_code == 303
+
+
 def test_a_project_at_its_quota_gets_429_but_resends_stay_idempotent(settings: Settings) -> None:
     """With GATEKEEPER_PROJECT_QUOTA_RECORDS=2 a third new statement of a project is a 429 naming
     the quota; resending a stored one still answers 200, and other projects still store."""

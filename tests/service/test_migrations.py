@@ -73,7 +73,7 @@ def test_page_sessions_migration_goes_down_and_up(tmp_path: Path) -> None:
         assert current_revision(engine) == "0006_witness_cosignatures"
         assert not inspect(engine).has_table("page_sessions")
         upgrade(engine)
-        assert current_revision(engine) == "0007_page_sessions"
+        assert current_revision(engine) == "0008_token_projects"
         assert "ix_page_sessions_expires_at" in {
             index["name"] for index in inspect(engine).get_indexes("page_sessions")
         }

@@ -25,6 +25,7 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.service.auth import Principal, authenticate
 from gatekeeper.service.deps import Context, Db, load_record
 from gatekeeper.service.keyring import published_keys
+from gatekeeper.service.limits import client_address
 from gatekeeper.service.pages.params import PageInputError
 from gatekeeper.service.pages.queries import record_context, with_latest_receipt
 from gatekeeper.service.pages.security import HEADERS, came_over_https, same_site_request
@@ -135,11 +136,20 @@ async def login(request: Request, context: Context) -> Response:
     to the home page."""
     if not same_site_request(request):
         return render(request, "login.html", 403, error=_CROSS_SITE)
+    address = client_address(request, context.settings.trusted_proxies)
+    try:
+        context.limits.refuse_blocked(address)
+    except ApiError as refused:  # too many refused tokens from this address
+        page = render(request, "login.html", refused.status, error=refused.message)
+        page.headers["Retry-After"] = str(refused.retry_after or 60)
+        return page
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     with context.engine.connect() as connection:
         principal = authenticate(connection, token) if token else None
     if principal is None or not principal.has_scope("read"):
+        if token:
+            context.limits.failed(address)
         error = "That token is not a valid read token." if token else "Enter a token."
         return render(request, "login.html", 401, error=error)
     session_id = await run_in_threadpool(open_session, context.engine, principal)

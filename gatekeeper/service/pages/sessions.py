@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from gatekeeper.service._clock import format_time, utc_now
-from gatekeeper.service.auth import ALL_PROJECTS, Principal
+from gatekeeper.service.auth import Principal, principal_by_digest
 from gatekeeper.service.database import WRITER
 from gatekeeper.service.tables import PageSessionRow, TokenRow
 
@@ -54,23 +54,12 @@ def session_principal(connection: Connection, session_id: str) -> Principal | No
     """The principal of a live session whose token is still valid, else None."""
     if not session_id or len(session_id) > 100:
         return None
-    now = utc_now()
-    row = connection.execute(
-        select(_T.token_id, _T.scopes, _T.projects, _T.expires_at, _T.revoked_at, _T.note)
+    digest = connection.execute(
+        select(_T.token_sha256)
         .join(_S, _S.token_id == _T.token_id)
-        .where(_S.session_sha256 == _digest(session_id), _S.expires_at > now)
-    ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= now:
-        return None
-    bound = frozenset(str(row.projects).split(","))
-    return Principal(
-        token_id=str(row.token_id),
-        scopes=frozenset(str(row.scopes).split(",")),
-        projects=None if ALL_PROJECTS in bound else bound,
-        name=row.note,
-    )
+        .where(_S.session_sha256 == _digest(session_id), _S.expires_at > utc_now())
+    ).scalar()
+    return None if digest is None else principal_by_digest(connection, str(digest))
 
 
 def end_session(engine: Engine, session_id: str) -> None:
