@@ -53,6 +53,8 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
         httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
     [data_dir] = tmp_path.glob("gatekeeper-demo-*")
     assert (data_dir / "evidence-bundle.zip").is_file()
+    assert (data_dir / "audit-report.pdf").read_bytes().startswith(b"%PDF-")
+    assert "Nonconformities and corrections" in (data_dir / "audit-report.html").read_text()
 
 
 def test_demo_step_failing_inside_the_service_block_still_stops_the_service(

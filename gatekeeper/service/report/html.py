@@ -44,11 +44,12 @@ def render_html(
     report: AuditReport,
     base_url: str,
     *,
-    pdf: bool = False,
+    paper: bool = False,
     downloads: Mapping[str, str] | None = None,
 ) -> str:
-    """The report as HTML; `pdf` says the bundle is attached to the document, `downloads`
-    links the same report in other formats (by format name)."""
+    """The report as HTML. `paper`: the document WeasyPrint lays out, its long lists as plain
+    blocks (a table row costs it several times more) and the bundle attached; `downloads`: links
+    to the same report in other formats, by label."""
     return (
         _environment()
         .get_template("report.html")
@@ -60,7 +61,7 @@ def render_html(
             period=period_text(report),
             base_url=base_url,
             css=report_css(),
-            pdf=pdf,
+            paper=paper,
             downloads=dict(downloads or {}),
         )
     )

@@ -6,6 +6,7 @@ may read the project, and the download response (safe file name, security header
 import base64
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from gatekeeper.service.problems import ApiError
 from gatekeeper.service.projects import PROJECT_MAX_LENGTH
 from gatekeeper.service.report.assemble import build_report, project_exists
 from gatekeeper.service.report.html import render_html, report_css
-from gatekeeper.service.report.model import Format, ReportRequest
-from gatekeeper.service.report.pdf import render_pdf
+from gatekeeper.service.report.model import AuditReport, Format, ReportRequest
+from gatekeeper.service.report.pdf import PdfUnavailableError, render_pdf
 from gatekeeper.service.report.table import render_csv
 from gatekeeper.service.summaries import service_base
 from gatekeeper.service.workspace.filters import Kind, RecordFilter
@@ -35,6 +36,7 @@ _MEDIA = {
     "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
 }
+_log = logging.getLogger(__name__)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -130,6 +132,16 @@ def _csp(css: str) -> str:
     )
 
 
+def _pdf(report: AuditReport, base: str) -> bytes:
+    try:
+        return render_pdf(report, base)
+    except PdfUnavailableError as error:
+        _log.error("%s", error)
+        raise ApiError(
+            503, "PDF reports are not available on this service: ask for html or csv"
+        ) from None
+
+
 def _downloads(request: Request) -> dict[str, str]:
     """Links to the same report as PDF and CSV: this path and query, another format."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "format"]
@@ -160,6 +172,6 @@ def report_response(
             "Content-Disposition": f'inline; filename="{name}"',
         }
     else:
-        body = render_pdf(report, base) if query.format == "pdf" else render_csv(report).encode()
+        body = _pdf(report, base) if query.format == "pdf" else render_csv(report).encode()
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return Response(body, media_type=_MEDIA[query.format], headers=headers)

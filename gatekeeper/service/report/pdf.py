@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from gatekeeper.errors import ServiceError
 from gatekeeper.service.report.html import render_html
 from gatekeeper.service.report.model import AuditReport
 
-__all__ = ["render_pdf"]
+__all__ = ["PdfUnavailableError", "render_pdf"]
+
+
+class PdfUnavailableError(ServiceError):
+    """WeasyPrint or a system library it loads (Pango, HarfBuzz) is missing."""
 
 
 def _no_fetching(url: str, *args: Any, **kwargs: Any) -> NoReturn:
@@ -18,9 +23,14 @@ def _no_fetching(url: str, *args: Any, **kwargs: Any) -> NoReturn:
 
 def render_pdf(report: AuditReport, base_url: str) -> bytes:
     """The PDF of `report`, its export bundle attached when it has one."""
-    import weasyprint  # noqa: PLC0415 - Pango loads on the first PDF, not with the service
+    try:
+        import weasyprint  # noqa: PLC0415 - Pango loads on the first PDF, not with the service
+    except (ImportError, OSError) as error:
+        raise PdfUnavailableError(
+            f"PDF reports need WeasyPrint and its system libraries (docs/service.md): {error}"
+        ) from error
 
-    html = render_html(report, base_url, pdf=bool(report.bundle))
+    html = render_html(report, base_url, paper=True)
     attachments = []
     if report.verification is not None and report.bundle:
         attachments.append(
