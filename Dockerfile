@@ -28,7 +28,14 @@ LABEL org.opencontainers.image.title="Gatekeeper" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://example.invalid/gatekeeper"
-RUN groupadd --system --gid 10001 gatekeeper \
+# WeasyPrint (the PDF audit report) lays text out with Pango and HarfBuzz and needs one font;
+# the libraries are left unpinned on purpose: a rebuild takes Debian's security fixes.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 gatekeeper \
     && useradd --system --uid 10001 --gid gatekeeper --home-dir /var/lib/gatekeeper --create-home gatekeeper
 COPY --from=build /opt/gatekeeper /opt/gatekeeper
 ENV PATH=/opt/gatekeeper/bin:$PATH \

@@ -24,6 +24,7 @@ from gatekeeper.service.keyring import CurrentKey, load_signing_key
 from gatekeeper.service.limits import Limits
 from gatekeeper.service.middleware import Metrics, ServiceMiddleware, configure_json_logging
 from gatekeeper.service.oidc import build_verifier
+from gatekeeper.service.pages import report_routes
 from gatekeeper.service.pages.security import SecurityHeaders
 from gatekeeper.service.problems import install_error_handlers
 from gatekeeper.service.query_guard import refuse_unknown_query
@@ -130,10 +131,12 @@ def create_app(settings: Settings) -> FastAPI:
         routers.log,
         routers.keys,
         routers.export,
+        routers.reports,
         routers.health,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
     app.include_router(pages.router)  # HTML forms: pages read the fields they know
+    app.include_router(report_routes.router)
     app.add_middleware(
         ServiceMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
     )

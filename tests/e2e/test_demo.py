@@ -66,6 +66,8 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
             ids.groups(),
         ).fetchall()
     assert sorted(digests) == sorted((record_id, published.group(1)) for record_id in ids.groups())
+    assert (data_dir / "audit-report.pdf").read_bytes().startswith(b"%PDF-")
+    assert "Nonconformities and corrections" in (data_dir / "audit-report.html").read_text()
 
 
 def test_demo_step_failing_inside_the_service_block_still_stops_the_service(
