@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -16,8 +17,8 @@ from gatekeeper.config import Settings
 from gatekeeper.service.app import engine_for
 from gatekeeper.service.auth import create_token
 from tests.pages.evidence import HOSTILE_TITLE, verdict_statement
-from tests.pages.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Site
-from tests.service.live import start_service
+from tests.pages.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.service.live import RunningService, start_service
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,6 +28,18 @@ pytestmark = [
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra (playwright)")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A running service holding three records of acme/widget, a read token for it, and the id
+    of the failing one."""
+
+    service: RunningService
+    read_token: str
+    failing_id: str
+
+
 pypdf = pytest.importorskip("pypdf", reason="install the dev extra (pypdf)")
 
 
