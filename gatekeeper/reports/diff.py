@@ -9,8 +9,9 @@ state: the rate is None and the reason is given, never a silent 100%.
 from __future__ import annotations
 
 import posixpath
+import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,23 +60,42 @@ def changed_lines(diff_text: str, *, source: str = "diff") -> ChangedLines:
     from unidiff import PatchSet  # type: ignore[attr-defined]  # noqa: PLC0415
     from unidiff.errors import UnidiffParseError  # noqa: PLC0415
 
-    try:
-        patch = PatchSet(diff_text)
-    except UnidiffParseError as error:
-        raise ReportError(source, f"not a unified diff: {error}") from None
     changed: ChangedLines = {}
-    for patched_file in patch:
-        if patched_file.is_removed_file:
-            continue
-        lines = {
-            line.target_line_no
-            for hunk in patched_file
-            for line in hunk
-            if line.is_added and line.target_line_no is not None
-        }
-        if lines:
-            changed.setdefault(_clean(patched_file.path), set()).update(lines)
+    for section in _file_sections(diff_text):
+        try:
+            patch = PatchSet(section)
+        except UnidiffParseError as error:
+            raise ReportError(source, f"not a unified diff: {error}") from None
+        for patched_file in patch:
+            if patched_file.is_removed_file:
+                continue
+            lines = {
+                line.target_line_no
+                for hunk in patched_file
+                for line in hunk
+                if line.is_added and line.target_line_no is not None
+            }
+            if lines:
+                changed.setdefault(_clean(patched_file.path), set()).update(lines)
     return changed
+
+
+_FILE_START = re.compile(r"^diff --git ", re.MULTILINE)
+
+
+def _file_sections(diff_text: str) -> Iterator[str]:
+    """The diff cut before each `diff --git` line, so each file's lines are parsed and freed on
+    their own (unidiff keeps an object per line: a whole 26 MB diff would need ~300 MB).
+
+    A hunk line starts with ' ', '+', '-' or a backslash, so no file's content is cut."""
+    starts = [match.start() for match in _FILE_START.finditer(diff_text)]
+    if len(starts) < 2:
+        yield diff_text
+        return
+    if starts[0] > 0:
+        yield diff_text[: starts[0]]
+    for start, end in zip(starts, [*starts[1:], len(diff_text)], strict=True):
+        yield diff_text[start:end]
 
 
 DEFAULT_MAX_DIFF_BYTES = 64 * 1024 * 1024

@@ -130,6 +130,20 @@ def test_changed_lines_are_the_added_lines_of_the_new_file() -> None:
     assert changed_lines(DIFF) == {"src/pkg/mod.py": {2, 3}, "README.md": {1}}
 
 
+def test_a_git_diff_is_read_file_by_file_with_the_same_result() -> None:
+    """A `git format-patch` text (a message before the first file, three files, one removed)
+    gives each file's added lines, as when the whole text is one patch."""
+    files = "".join(
+        f"diff --git a/{name} b/{name}\nindex 1..2 100644\n--- a/{name}\n+++ b/{name}\n"
+        f"@@ -1,1 +1,2 @@\n context\n+added in {name}\n"
+        for name in ("a.py", "pkg/b.py")
+    )
+    removed = "diff --git a/old.py b/old.py\ndeleted file mode 100644\nindex 1..0\n"
+    removed += "--- a/old.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-gone\n"
+    text = "From abc Mon Sep 17 00:00:00 2001\nSubject: change\n\n---\n" + files + removed
+    assert changed_lines(text) == {"a.py": {2}, "pkg/b.py": {2}}
+
+
 def test_patch_coverage_counts_changed_measured_lines(tmp_path: Path) -> None:
     """Patch coverage is covered/valid over the changed lines the report measures."""
     report = parse_report(_cobertura(tmp_path, "c.xml", "src", {1: 1, 2: 1, 3: 0, 9: 0}))
