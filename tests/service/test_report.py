@@ -21,9 +21,9 @@ from gatekeeper.config import Settings
 from gatekeeper.ledger.bundle_verify import verify_bundle
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
-from gatekeeper.service.pages import COOKIE
 from gatekeeper.service.report.table import CSV_COLUMNS
 from tests.fakes.github import FakeGitHub
+from tests.pages.conftest import session
 from tests.service.conftest import bearer
 from tests.service.live import ApiClient
 from tests.service.workspace_data import verdict_statement, waiver
@@ -313,16 +313,16 @@ def test_another_projects_token_gets_the_unknown_project_answer(audit: Audit) ->
 
 def test_pages_serve_the_report_with_the_session_cookie(audit: Audit) -> None:
     """/ui/report answers the same report to a signed-in auditor and an HTML page otherwise."""
-    cookie = {"Cookie": f"{COOKIE}={audit.read}"}
+    anonymous = audit.api.get("/ui/report", params=PERIOD)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"].startswith("text/html")
+    cookie = session(audit.api, audit.read)
     response = audit.api.get("/ui/report", params={**PERIOD, "format": "csv"}, headers=cookie)
     assert response.status_code == 200, response.text
     assert len(list(csv.reader(io.StringIO(response.text)))) == 6
     page = audit.api.get("/ui/report", params=PERIOD, headers=cookie)
     assert 'href="/ui/report?' in page.text
     assert "format=pdf" in page.text
-    anonymous = audit.api.get("/ui/report", params=PERIOD)
-    assert anonymous.status_code == 401
-    assert anonymous.headers["content-type"].startswith("text/html")
     bad = audit.api.get("/ui/report", params={**PERIOD, "since": "nope"}, headers=cookie)
     assert bad.status_code == 422
     assert "since" in bad.text
