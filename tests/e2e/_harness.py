@@ -182,6 +182,17 @@ def stored_record(evidence: Evidence, record_id: str) -> dict[str, Any]:
     return record
 
 
+def auditor_page(evidence: Evidence, path: str, **params: str) -> str:
+    """The HTML of an auditor page, read as a browser does: sign in with the read token at
+    /ui/login (the session cookie kept), then GET `path`."""
+    with httpx.Client(base_url=evidence.url, timeout=30) as browser:
+        login = browser.post("/ui/login", data={"token": evidence.read})
+        assert login.status_code == 303, login.text
+        page = browser.get(path, params=params)
+        assert page.status_code == 200, page.text
+        return page.text
+
+
 def export_and_verify(evidence: Evidence, project: str, folder: Path) -> str:
     """Saves GET /v1/export for `project` and returns `gatekeeper verify`'s output (exit 0)."""
     response = evidence.get("/v1/export", project=project)

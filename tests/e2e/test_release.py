@@ -21,7 +21,13 @@ from gatekeeper.attest.predicate import build_predicate
 from gatekeeper.attest.statement import build_statement
 from gatekeeper.facts import Facts, Release
 from tests.e2e._harness import FAST as FAST_ENV
-from tests.e2e._harness import Evidence, gatekeeper, github_outputs, stored_record
+from tests.e2e._harness import (
+    Evidence,
+    auditor_page,
+    gatekeeper,
+    github_outputs,
+    stored_record,
+)
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_release import ReleaseRepo
 from tests.service.live import statement
@@ -340,6 +346,11 @@ def test_a_github_tag_pipeline_stores_the_release_record_and_a_rerun_links_it(
         "v1.0.0",
         1,
     )
+    page = auditor_page(evidence, "/ui/releases", project=fake.repo)
+    assert "v1.1.0" in page
+    assert f"/ui/records/{covered}" in page
+    assert ">ungated<" in page
+    assert "<strong>bob</strong>" in page
     later = store(evidence, merges[1], "pass")
     (tmp_path / "github-output").unlink()
     rerun = gatekeeper(*args, env=env, cwd=tmp_path)

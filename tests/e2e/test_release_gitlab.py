@@ -14,7 +14,7 @@ from connectors.gitlab import GitLab
 from connectors.release import collect_release
 from gatekeeper.facts import Release
 from tests.e2e._harness import FAST as FAST_ENV
-from tests.e2e._harness import Evidence, gatekeeper, stored_record
+from tests.e2e._harness import Evidence, auditor_page, gatekeeper, stored_record
 from tests.e2e.test_release import FAST, RELEASE_POLICY, CountingTransport, sha
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.gitlab_release import GitLabReleaseRepo
@@ -166,6 +166,10 @@ def test_a_gitlab_tag_pipeline_stores_the_release_record(
     release = record["statement"]["predicate"]["facts"]["release"]
     assert [c["record_id"] for c in release["changes"]] == ids
     assert [a["who"] for a in release["approvals"]] == ["bob"]
+    page = auditor_page(evidence, "/ui/releases", project=record["project"])
+    assert all(f"/ui/records/{change}" in page for change in ids)
+    assert "<strong>bob</strong>" in page
+    assert ">ungated<" not in page
 
 
 def test_a_first_release_under_a_release_pattern_starts_after_since(
