@@ -13,7 +13,9 @@ from tests.render.comment_page import comment_html
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="install Debian's chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="install Debian's chromium: apt-get install chromium"
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra (playwright)")
 

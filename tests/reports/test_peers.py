@@ -35,6 +35,11 @@ NOT_READ = {"dart-json": "a Dart test JSON", "mocha-json": "a mocha JSON", "rspe
 
 TESTS = ("total", "passed", "failed", "errors", "skipped")
 
+PEERS_MISSING = (
+    "the peers' report fixtures are not here: put the shared/ folder (with peers/MANIFEST.tsv)"
+    " beside the checkout or an ancestor of it to run the peer tests"
+)
+
 
 def _tests(*counts: int) -> dict[str, int]:
     return {f"tests.{name}": value for name, value in zip(TESTS, counts, strict=True)}
@@ -479,7 +484,7 @@ def test_peer_file_is_read_or_refused_as_its_format_says(name: str) -> None:
 def test_the_tables_name_only_manifest_files(table: str) -> None:
     """Every file the expectation tables name is a MANIFEST row (no stale entries)."""
     if not ROWS:
-        pytest.skip("shared/peers is not beside the checkout")
+        pytest.skip(PEERS_MISSING)
     names = set(globals()[table])
     assert names - set(ROWS) == set()
 
@@ -495,7 +500,7 @@ def test_peer_sarif_files_are_findings() -> None:
     """The peers' SARIF files (not in MANIFEST) read as findings."""
     peers = find_peers()
     if peers is None:
-        pytest.skip("shared/peers is not beside the checkout")
+        pytest.skip(PEERS_MISSING)
     for path in sorted((peers / "sarif").glob("*.sarif")):
         report = parse_report(path)
         assert report.format == "sarif"

@@ -83,7 +83,10 @@ def postgres_or_none(backend: str, request: pytest.FixtureRequest) -> PostgresDa
     if backend == "sqlite":
         return None
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
-        pytest.skip("pg_dump and pg_restore are not installed")
+        pytest.skip(
+            "pg_dump and pg_restore are not installed: apt-get install postgresql-client to run"
+            " the PostgreSQL restore test"
+        )
     databases: PostgresDatabases = request.getfixturevalue("postgres")
     return databases
 
