@@ -10,30 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
+from gatekeeper.cli._private_file import write_private
 from gatekeeper.errors import InputError
 
 REFUSED_SUFFIX = ".refused"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def keep(spool: Path, project: str, statement: Mapping[str, Any]) -> Path:
@@ -42,7 +27,7 @@ def keep(spool: Path, project: str, statement: Mapping[str, Any]) -> Path:
     path = spool / f"{hashlib.sha256(body).hexdigest()}.json"
     try:
         spool.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_private(path, body)
+        write_private(path, body)
     except OSError as error:
         raise InputError(spool, f"cannot keep the statement there ({error.strerror})") from error
     return path
@@ -89,5 +74,5 @@ def _reason_file(path: Path) -> Path:
 def mark_refused(path: Path, reason: str) -> Path:
     """Keeps `path` and writes why the service refused it beside it."""
     beside = _reason_file(path)
-    _write_private(beside, (json.dumps({"reason": reason}) + "\n").encode())
+    write_private(beside, (json.dumps({"reason": reason}) + "\n").encode())
     return beside

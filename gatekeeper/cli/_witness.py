@@ -9,8 +9,6 @@ extend it (RFC 9162 consistency proof) is refused: exit 1, nothing cosigned, sta
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any, Protocol
 import httpx
 
 from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey
+from gatekeeper.cli._private_file import write_private
 from gatekeeper.errors import EvidenceNotStoredError, InputError, VerificationError
 from gatekeeper.ledger import pinned_keys
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_note, verify_checkpoint
@@ -89,17 +88,7 @@ def read_state(path: Path) -> WitnessState:
 def write_state(path: Path, state: WitnessState) -> None:
     """Replace the state file atomically (a temporary file beside it, mode 0600)."""
     data = json.dumps({"format": STATE_FORMAT, **vars(state)}, indent=2).encode() + b"\n"
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_private(path, data)
 
 
 def _get(client: HttpClient, url: str, **params: int) -> httpx.Response:
