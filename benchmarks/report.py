@@ -6,7 +6,10 @@ it: assembling (queries, the export bundle of the period) and rendering; the HTM
 beside it. The limit is WeasyPrint laying out a plain HTML table of as many rows and columns with
 the same cell text, nothing else: the ratio says what the report adds to the renderer's own cost.
 Target: the PDF in under 15 s. The load average is printed before and after (other work on the
-machine slows both sides alike; the ratio is what to compare).
+machine slows both sides alike; the ratio is what to compare). Measured 2026-12-03 17:06 UTC on
+the shared 2-core machine, load average 0.63 before and 0.78 after (little else running):
+assemble 0.92 s, PDF 9.69 s wall (73 pages; layout 8.77 s CPU) against 13.01 s wall for the raw
+limit (ratio 0.75 whole, 0.67 layout).
 
     python benchmarks/report.py [--records 1000]
 """
