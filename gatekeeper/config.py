@@ -208,6 +208,11 @@ class Settings(BaseSettings):
         description="Refuse (422) verdict statements that carry no policy document to "
         "re-evaluate (default: store them; verify --recompute names them not recomputable).",
     )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve the OpenAPI page /docs (Swagger UI from the service's own files); "
+        "false answers 404 there (/openapi.json stays).",
+    )
 
     def database_url_or_default(self) -> str:
         """The configured database URL (even an empty one, which `make_engine` refuses: a URL

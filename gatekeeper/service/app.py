@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from gatekeeper import __version__
 from gatekeeper.config import Settings, load_settings
-from gatekeeper.service import pages, routers
+from gatekeeper.service import api_docs, pages, routers
 from gatekeeper.service.confirm import build_confirmer
 from gatekeeper.service.database import (
     make_data_dir,
@@ -119,7 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="Gatekeeper evidence service",
         version=__version__,
         description=_DESCRIPTION,
-        docs_url=None,  # FastAPI's docs pages load their script from a CDN: never offered
+        docs_url=None,  # FastAPI's docs pages load their script from a CDN: api_docs instead
         redoc_url=None,
     )
     app.state.gatekeeper = context
@@ -137,6 +137,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
     app.include_router(pages.router)  # HTML forms: pages read the fields they know
     app.include_router(report_routes.router)
+    if settings.api_docs:
+        app.include_router(api_docs.router)
     app.add_middleware(
         ServiceMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from gatekeeper.config import Settings
 from gatekeeper.service.app import create_app
 from tests.pages.conftest import Stored, Tokens, session
@@ -35,6 +37,7 @@ def test_every_response_carries_the_security_headers(
         "api 404": client.get("/v1/nothing-here"),
         "page 404": client.get("/ui/records/no-such-id", headers=reader),
         "css": client.get("/ui/static/style.css"),
+        "docs script": client.get("/docs/assets/docs.js"),
         "health": client.get("/healthz"),
     }
     assert answers["download"].status_code == 200
@@ -86,9 +89,14 @@ def test_forwarded_https_counts_only_from_a_trusted_proxy(
 
 
 def test_openapi_docs_never_load_from_a_cdn(client: ApiClient) -> None:
-    """The schema is served, and no docs page points a browser at an outside script."""
+    """The schema is served; /docs points a browser only at the service's own files, and
+    FastAPI's /redoc (a CDN script) is not offered."""
     assert client.get("/openapi.json").status_code == 200
-    for path in ("/docs", "/redoc"):
-        response = client.get(path)
-        assert response.status_code == 404
-        assert "cdn" not in response.text.lower()
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    links = re.findall(r'(?:src|href)="([^"]*)"', docs.text)
+    assert links, docs.text
+    assert all(link.startswith("/docs/assets/") for link in links), links
+    redoc = client.get("/redoc")
+    assert redoc.status_code == 404
+    assert "cdn" not in redoc.text.lower()

@@ -48,8 +48,9 @@ def render_html(
     downloads: Mapping[str, str] | None = None,
 ) -> str:
     """The report as HTML. `paper`: the document WeasyPrint lays out, its long lists as plain
-    blocks (a table row costs it several times more) and the bundle attached; `downloads`: links
-    to the same report in other formats, by label."""
+    blocks of text (a table row costs it several times more, and each inline link or code box
+    in an entry adds a third) and the bundle attached; `downloads`: links to the same report in
+    other formats, by label."""
     return (
         _environment()
         .get_template("report.html")
