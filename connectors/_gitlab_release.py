@@ -6,7 +6,10 @@ requests updated since the oldest commit of the range (100 a page, matched on th
 and head commits; stopped as soon as every commit of the main line is matched), and the newest
 deployments, whose `approvals` of the tagged commit are the release approvals. The commits of an
 MR merged with a merge commit (not squashed) are reached through that commit's other parents in
-the compare and belong to its MR. A commit no MR merged is a `direct push`.
+the compare and belong to its MR. An MR merged by fast-forward (no merge or squash commit) puts
+its own commits on the main line: when the commit before its head is not matched, its commits are
+listed (one request per such MR, not per commit) and the ones in the range belong to it. A commit
+no MR merged is a `direct push`.
 """
 
 from __future__ import annotations
@@ -76,6 +79,25 @@ class GitLabReleaseSource:
                 break
         return by_commit
 
+    def _fast_forwarded(
+        self, graph: dict[str, list[str]], mainline: set[str], merged: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """The MR of each unmatched main-line commit that a fast-forwarded MR brought in."""
+        claimed: dict[str, dict[str, Any]] = {}
+        for head, mr in merged.items():
+            parents = graph.get(head) or []
+            before = parents[0] if parents else None
+            if not _fast_forward(mr, head) or before is None or before not in mainline:
+                continue
+            if before in merged or before in claimed:
+                continue  # a one-commit MR: nothing before its head is left to claim
+            commits = self._gl.project.mergerequests.get(mr["iid"], lazy=True).commits(per_page=100)
+            for commit in commits:
+                sha = commit.attributes.get("id")
+                if isinstance(sha, str) and sha in mainline and sha not in merged:
+                    claimed.setdefault(sha, mr)
+        return claimed
+
     def changes(self, base: str | None, head: str, limit: int) -> Sequence[ReleaseChange]:
         with self._gl.translate(f"listing the changes up to {head}", "read_api"):
             commits, tip = self._commits(base, head, limit)
@@ -83,6 +105,7 @@ class GitLabReleaseSource:
             mainline = _first_parents(graph, tip) or set(graph)
             dates = sorted(_text(c.get("committed_date"), 40) for c in commits)
             merged = self._merged(mainline, dates[0] if dates and dates[0] else None)
+            merged = {**self._fast_forwarded(graph, mainline, merged), **merged}
         merged = {**_branch_commits(graph, mainline, merged), **merged}
         changes: dict[object, ReleaseChange] = {}
         for commit in commits:
@@ -113,6 +136,16 @@ class GitLabReleaseSource:
 def _parents(commit: dict[str, Any]) -> list[str]:
     parents = commit.get("parent_ids")
     return [p for p in parents if isinstance(p, str)] if isinstance(parents, list) else []
+
+
+def _fast_forward(mr: dict[str, Any], head: str) -> bool:
+    """Whether `mr` was merged by fast-forward with `head`, its own head commit, on the line."""
+    return (
+        mr.get("sha") == head
+        and not mr.get("merge_commit_sha")
+        and not mr.get("squash_commit_sha")
+        and isinstance(mr.get("iid"), int)
+    )
 
 
 def _first_parents(graph: dict[str, list[str]], tip: str | None) -> set[str]:

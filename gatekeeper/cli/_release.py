@@ -16,12 +16,15 @@ from connectors._gitlab_release import GitLabReleaseSource
 from connectors.evidence import EvidenceClient, RecordSeen, lookup_records
 from connectors.github import GitHub
 from connectors.gitlab import GitLab
-from connectors.release import ReleaseSource, collect_release
+from connectors.release import FIRST_RELEASE_LIMIT, ReleaseSource, collect_release
 from gatekeeper.cli._provider import Session
 from gatekeeper.errors import EvidenceNotStoredError, UsageError
 from gatekeeper.facts import Facts
 
-__all__ = ["ReleaseChoice", "is_release", "release_choice", "with_release"]
+__all__ = ["MAX_RELEASE_LIMIT", "ReleaseChoice", "is_release", "release_choice", "with_release"]
+
+MAX_RELEASE_LIMIT = 10_000
+"""The most commits a first release lists (100 provider pages): beyond it, use --since."""
 
 _RUN = re.compile(r"/actions/runs/(\d+)$")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@^~+-]{0,199}$")
@@ -30,14 +33,19 @@ _PATTERN = re.compile(r"^[A-Za-z0-9._/*?\[\]!+-]{1,100}$")
 
 @dataclass(frozen=True)
 class ReleaseChoice:
-    """How the release is delimited: the tags that are releases, and where a first one starts."""
+    """How the release is delimited: the tags that are releases, where a first one starts, and
+    how many commits back a first one without `since` lists."""
 
     pattern: str = "v*"
     since: str | None = None
+    limit: int = FIRST_RELEASE_LIMIT
 
 
-def release_choice(since: str | None, pattern: str) -> ReleaseChoice:
-    """The checked `--since` and `--release-pattern`; UsageError saying what is wrong."""
+def release_choice(
+    since: str | None, pattern: str, limit: int = FIRST_RELEASE_LIMIT
+) -> ReleaseChoice:
+    """The checked `--since`, `--release-pattern` and `--release-limit`; UsageError saying
+    what is wrong."""
     if since is not None and (not _REF.fullmatch(since) or ".." in since):
         raise UsageError(
             f"--since {since[:60]!r} is not a git ref or commit (letters, digits and ._/@^~+- "
@@ -48,7 +56,12 @@ def release_choice(since: str | None, pattern: str) -> ReleaseChoice:
             f"--release-pattern {pattern[:60]!r} is not a tag glob (letters, digits, ._/+- and "
             "the glob characters *?[]!, at most 100 characters)"
         )
-    return ReleaseChoice(pattern=pattern, since=since)
+    if not 1 <= limit <= MAX_RELEASE_LIMIT:
+        raise UsageError(
+            f"--release-limit {limit} is out of range (a first release lists 1 to "
+            f"{MAX_RELEASE_LIMIT} commits; for a longer history start after a ref with --since)"
+        )
+    return ReleaseChoice(pattern=pattern, since=since, limit=limit)
 
 
 def is_release(facts: Facts, event: str | None) -> bool:
@@ -99,6 +112,7 @@ def with_release(
             tag=tag,
             pattern=choice.pattern,
             since=choice.since,
+            limit=choice.limit,
             tag_author=session.target.ci.actor if session.target.ci is not None else None,
             previous_record=earlier,
         )

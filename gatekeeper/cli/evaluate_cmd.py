@@ -20,6 +20,7 @@ from connectors.facts_file import load_facts_file
 from connectors.files import collect_report_facts
 from connectors.interface import CollectOptions
 from connectors.providers import Target
+from connectors.release import FIRST_RELEASE_LIMIT
 from gatekeeper.cli import _base, _release, _run, _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
@@ -249,10 +250,19 @@ def evaluate_command(
             help="Release: the tags that are releases (glob, as versions).",
         ),
     ] = "v*",
+    release_limit: Annotated[
+        int,
+        typer.Option(
+            "--release-limit",
+            envvar="GATEKEEPER_RELEASE_LIMIT",
+            help="Release, first one without --since: list at most this many commits back "
+            f"from the tag (1 to {_release.MAX_RELEASE_LIMIT}); the record states it.",
+        ),
+    ] = FIRST_RELEASE_LIMIT,
 ) -> None:
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()
-    choice = _release.release_choice(since, release_pattern)
+    choice = _release.release_choice(since, release_pattern, release_limit)
     url = _submit.submit_url(submit, settings)
     loaded = load_policy(policy, budget=settings.expression_budget)
     target = _submit.resolve_target(provider, api_url, repo, pr, commit, env=os.environ)

@@ -190,6 +190,26 @@ def test_a_direct_push_is_a_change_without_review(
     assert release.direct_pushes == 1
 
 
+def test_a_pr_merged_by_rebase_is_one_change_gated_by_its_branch_head(
+    github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence
+) -> None:
+    """ "Rebase and merge" puts the PR's three commits on the branch: one `pr` change (not three,
+    not direct pushes), found by the record of the head commit CI gated."""
+    fake, repo = github
+    repo.commit(sha("rebase-root"))
+    repo.tag("v1.0.0")
+    rebased = [sha("rebase-1"), sha("rebase-2"), sha("rebase-3")]
+    repo.rebased_pr(6, rebased, head=sha("rebase-branch-head"))
+    repo.tag("v1.1.0")
+    record = store(evidence, sha("rebase-branch-head"), "pass")
+    release, _, _ = release_of(fake, evidence, "v1.1.0")
+    assert release is not None
+    assert [(c.kind, c.number) for c in release.changes] == [("pr", 6)]
+    six = release.changes[0]
+    assert (six.head_commit, six.merge_commit) == (sha("rebase-branch-head"), rebased[-1])
+    assert (six.record_id, six.gated, release.direct_pushes) == (record, True, 0)
+
+
 def test_a_first_release_lists_from_the_start_up_to_the_limit(
     github: tuple[FakeGitHub, ReleaseRepo], evidence: Evidence
 ) -> None:

@@ -114,6 +114,37 @@ def test_an_mr_merged_with_a_merge_commit_is_one_change_not_direct_pushes(
     assert (release.direct_pushes, release.changes_ungated) == (0, 1)
 
 
+def test_an_mr_merged_by_fast_forward_brings_its_commits_as_one_change(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence
+) -> None:
+    """An MR of three commits merged by fast-forward (no merge or squash commit) is one `mr`
+    change, not two direct pushes and an MR: its commits are listed with one request for that
+    MR. A one-commit fast-forwarded MR and a real direct push take no such request."""
+    fake, repo = gitlab
+    repo.commit(sha("gl-ff-root"))
+    repo.tag("v1.0.0")
+    branch = [sha("gl-ff-1"), sha("gl-ff-2"), sha("gl-ff-3")]
+    repo.merged_mr_by_fast_forward(9, branch)
+    repo.commit(sha("gl-ff-direct"), "Mallory", "hotfix")
+    repo.merged_mr_by_fast_forward(10, [sha("gl-ff-single")])
+    repo.tag("v1.1.0")
+    record = store(evidence, branch[-1], "pass")
+    release, _ = release_of(fake, evidence, repo.tags["v1.1.0"])
+    assert release is not None
+    assert [(c.kind, c.number) for c in release.changes] == [
+        ("mr", 9),
+        ("direct push", None),
+        ("mr", 10),
+    ]
+    nine = release.changes[0]
+    assert (nine.head_commit, nine.record_id, nine.gated) == (branch[-1], record, True)
+    assert release.changes[1].merge_commit == sha("gl-ff-direct")
+    assert (release.direct_pushes, release.changes_ungated) == (1, 2)
+    # MR !10's head follows the direct push, so its commits are asked for too (and claim none)
+    assert fake.count("GET", "/merge_requests/9/commits") == 1
+    assert fake.count("GET", "/merge_requests/10/commits") == 1
+
+
 def test_a_500_mr_gitlab_release_takes_a_few_requests_and_one_query_per_page(
     gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence
 ) -> None:
@@ -172,19 +203,20 @@ def test_a_gitlab_tag_pipeline_stores_the_release_record(
     assert ">ungated<" not in page
 
 
-def test_a_first_release_under_a_release_pattern_starts_after_since(
-    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence, tmp_path: Path
+@pytest.mark.parametrize("start", ["--since", "--release-limit"])
+def test_a_first_release_under_a_release_pattern_starts_after_since_or_at_the_limit(
+    gitlab: tuple[FakeGitLab, GitLabReleaseRepo], evidence: Evidence, tmp_path: Path, start: str
 ) -> None:
-    """`evaluate --since REF` with GATEKEEPER_RELEASE_PATTERN=`release-*` on the first
-    `release-*` tag: a `v*` tag is no release, the changes start after REF, and the record
-    says so."""
-    fake, repo = gitlab
-    repo.commit(sha("gl-first-root"))
+    """`evaluate --since REF` (or `--release-limit 1`) with GATEKEEPER_RELEASE_PATTERN=
+    `release-*` on the first `release-*` tag: a `v*` tag is no release, the changes start after
+    REF (or go back one commit), and the record says so."""
+    fake, repo = gitlab  # the service is shared by the module: commits of its own per case
+    repo.commit(sha(f"gl-first-{start}-root"))
     repo.tag("v0.1")
-    repo.merged_mr(1, sha("gl-first-1"))
-    repo.merged_mr(2, sha("gl-first-2"))
+    repo.merged_mr(1, sha(f"gl-first-{start}-1"))
+    repo.merged_mr(2, sha(f"gl-first-{start}-2"))
     repo.tag("release-1.0.0")
-    record = store(evidence, sha("gl-first-2"), "pass")
+    record = store(evidence, sha(f"gl-first-{start}-2"), "pass")
     tagged = repo.tags["release-1.0.0"]
     repo.approve("bob", tagged)
     fake.push_commit(tagged, "Dev", "Merge branch 'feature-2' into 'main'")
@@ -207,7 +239,7 @@ def test_a_first_release_under_a_release_pattern_starts_after_since(
     }
     result = gatekeeper(
         "evaluate", "--policy", "policy.yml", "--submit", evidence.url, "--dotenv", "gk.env",
-        "--since", sha("gl-first-1"), env=env, cwd=tmp_path,
+        start, sha(f"gl-first-{start}-1") if start == "--since" else "1", env=env, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     dotenv = dict(line.split("=", 1) for line in (tmp_path / "gk.env").read_text().splitlines())
@@ -215,10 +247,19 @@ def test_a_first_release_under_a_release_pattern_starts_after_since(
         "facts"
     ]
     release = facts["release"]
-    assert (release.get("previous_tag"), release["since"]) == (None, sha("gl-first-1"))
     assert [(c["number"], c["record_id"]) for c in release["changes"]] == [(2, record)]
+    if start == "--since":
+        assert (release.get("previous_tag"), release["since"]) == (None, sha(f"gl-first-{start}-1"))
+        where = f"changes after {sha(f'gl-first-{start}-1')}"
+    else:
+        assert (release.get("previous_tag"), release.get("since"), release["limit"]) == (
+            None,
+            None,
+            1,
+        )
+        where = "changes from the start, at most 1"
     assert facts["missing"]["release.previous_tag"] == (
-        f"first release: no earlier tag matches release-* (changes after {sha('gl-first-1')})"
+        f"first release: no earlier tag matches release-* ({where})"
     )
 
 
@@ -228,6 +269,8 @@ def test_a_first_release_under_a_release_pattern_starts_after_since(
         ("--since", "main..evil", "--since 'main..evil' is not a git ref or commit"),
         ("--since", "a b", "--since 'a b' is not a git ref or commit"),
         ("--release-pattern", "v*;rm", "--release-pattern 'v*;rm' is not a tag glob"),
+        ("--release-limit", "0", "--release-limit 0 is out of range"),
+        ("--release-limit", "10001", "--release-limit 10001 is out of range"),
     ],
 )
 def test_release_flags_that_are_not_refs_or_globs_are_refused(

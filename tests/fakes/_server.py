@@ -108,8 +108,13 @@ class FakeServer:
         """Answers the next matching request(s) with `status` (see Fault for the options)."""
         self.faults.append(Fault(status, **kwargs))
 
-    def route(self, method: str, pattern: str, handler: Handler) -> None:
-        self.routes.append((method, re.compile(f"^{pattern}$"), handler))
+    def route(self, method: str, pattern: str, handler: Handler, *, first: bool = False) -> None:
+        """Serves `pattern` with `handler`; `first` puts it before the routes already known."""
+        entry = (method, re.compile(f"^{pattern}$"), handler)
+        if first:
+            self.routes.insert(0, entry)
+        else:
+            self.routes.append(entry)
 
     def count(self, method: str | None = None, contains: str = "") -> int:
         """How many requests were received (of `method`, with `contains` in the path)."""

@@ -58,6 +58,23 @@ class ReleaseRepo:
             }
         ]
 
+    def rebased_pr(self, number: int, shas: list[str], *, head: str, author: str = "dev") -> None:
+        """PR `number` merged by "Rebase and merge": its commits land on the branch as new
+        commits `shas`, each associated with the PR; `mergeCommit` is the last of them and
+        `headRefOid` the branch's own head (the commit CI ran on)."""
+        for sha in shas:
+            self.commit(sha, "web-flow", f"work on #{number}")
+            self.pulls[sha] = [
+                {
+                    "number": number,
+                    "title": f"Change {number}",
+                    "merged": True,
+                    "headRefOid": head,
+                    "mergeCommit": {"oid": shas[-1]},
+                    "author": {"login": author},
+                }
+            ]
+
     def tag(self, name: str) -> None:
         """Tags the newest commit of the branch."""
         self.tags[name] = self.history[-1]["sha"]

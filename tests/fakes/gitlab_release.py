@@ -24,7 +24,10 @@ class GitLabReleaseRepo:
         self.tags: dict[str, str] = {}
         self.mrs: list[dict[str, Any]] = []
         self.deployments: list[dict[str, Any]] = []
+        self.mr_commits: dict[int, list[dict[str, Any]]] = {}
         project = "/projects/(?P<project>[^/]+)"
+        mr_commits = project + r"/merge_requests/(?P<iid>\d+)/commits"
+        fake.route("GET", mr_commits, self._mr_commits, first=True)
         fake.route("GET", project + "/repository/tags", self._tags)
         fake.route("GET", project + "/repository/compare", self._compare)
         fake.route("GET", project + "/repository/commits", self._commits)
@@ -104,6 +107,36 @@ class GitLabReleaseRepo:
             },
         )
 
+    def merged_mr_by_fast_forward(
+        self, iid: int, branch: list[str], *, author: str = "dev"
+    ) -> None:
+        """MR !iid of the commits `branch` merged by fast-forward: they land on the main line as
+        they are, with no merge or squash commit (`merge_commit_sha` and `squash_commit_sha`
+        null, `sha` the branch's last commit), and GET merge_requests/:iid/commits lists them."""
+        for sha in branch:
+            self.commit(sha, "Dev", f"work on feature-{iid}")
+        own = self.history[-len(branch) :]
+        self.mr_commits[iid] = [dict(c) for c in reversed(own)]  # newest first, as GitLab lists
+        self.mrs.insert(
+            0,
+            {
+                "id": 90000 + iid,
+                "iid": iid,
+                "project_id": 1,
+                "title": f"Change {iid}",
+                "state": "merged",
+                "author": user(author),
+                "sha": branch[-1],
+                "merge_commit_sha": None,
+                "squash_commit_sha": None,
+                "squash": False,
+                "updated_at": "2026-02-01T00:00:00Z",
+                "merged_at": "2026-02-01T00:00:00Z",
+                "target_branch": "main",
+                "web_url": f"{self.fake.server_url}/{self.fake.repo}/-/merge_requests/{iid}",
+            },
+        )
+
     def tag(self, name: str) -> None:
         """Tags the newest commit of the branch."""
         self.tags[name] = self.history[-1]["id"]
@@ -164,6 +197,10 @@ class GitLabReleaseRepo:
 
     def _merge_requests(self, query: dict[str, str], **_: Any) -> Reply:
         listed = [m for m in self.mrs if m["state"] == query.get("state", m["state"])]
+        return self.fake.page(listed, self._path(), query)
+
+    def _mr_commits(self, query: dict[str, str], iid: str, **_: Any) -> Reply:
+        listed = self.mr_commits.get(int(iid), self.fake.commits)  # else the fake's own MR
         return self.fake.page(listed, self._path(), query)
 
     def _deployments(self, query: dict[str, str], **_: Any) -> Reply:
