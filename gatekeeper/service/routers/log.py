@@ -1,5 +1,9 @@
 """`/v1/log`: the newest signed checkpoint with its witness cosignatures, RFC 9162 inclusion and
-consistency proofs, and `POST /v1/log/witness` for the witnesses' cosignatures."""
+consistency proofs, and `POST /v1/log/witness` for the witnesses' cosignatures.
+
+Everything here is public (no token): a checkpoint and a proof are tree sizes and hashes, and
+every hash in a proof is of a subtree or of a leaf, SHA-256 over a signed envelope, which tells
+nothing of a record without the record. The records themselves stay behind a read token."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy import select
 
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.ledger.checkpoint import Checkpoint, signed_note_text
-from gatekeeper.service.deps import Context, Db, Reader
+from gatekeeper.service.deps import Context, Db
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import (
     CheckpointOut,
@@ -28,9 +32,7 @@ from gatekeeper.service.witnesses import accept_cosignature, cosignatures_at
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 503)
-}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 503)}
 _SIZE = Query(ge=0, le=2**53 - 1)
 
 
@@ -51,9 +53,10 @@ def _cosignatures(connection: Db, size: int) -> list[CosignatureOut]:
     responses=_ERRORS | {404: {"model": ErrorOut}},
     summary="Newest signed checkpoint",
 )
-def checkpoint(context: Context, connection: Db, _principal: Reader) -> WitnessedCheckpointOut:
+def checkpoint(context: Context, connection: Db) -> WitnessedCheckpointOut:
     """The newest checkpoint: tree size and root hash, signed by the log's key, and the
-    witnesses' cosignatures of it (`cosignatures`, C2SP cosignature/v1 lines)."""
+    witnesses' cosignatures of it (`cosignatures`, C2SP cosignature/v1 lines). Public: no
+    token needed."""
     latest = _latest(context, connection)
     return WitnessedCheckpointOut(
         **latest.model_dump(), cosignatures=_cosignatures(connection, latest.size)
@@ -66,9 +69,9 @@ def checkpoint(context: Context, connection: Db, _principal: Reader) -> Witnesse
     responses=_ERRORS | {404: {"model": ErrorOut}},
     summary="Newest checkpoint as a signed note",
 )
-def checkpoint_note(context: Context, connection: Db, _principal: Reader) -> str:
+def checkpoint_note(context: Context, connection: Db) -> str:
     """The newest checkpoint text followed by its signature line (C2SP signed-note form) and
-    the witnesses' cosignature lines."""
+    the witnesses' cosignature lines. Public: no token needed."""
     latest = _latest(context, connection)
     pem = connection.execute(
         select(SigningKeyRow.public_key_pem).where(SigningKeyRow.key_id == latest.key_id)
@@ -111,11 +114,11 @@ def witness(context: Context, body: WitnessIn) -> Any:
 def inclusion(
     context: Context,
     connection: Db,
-    _principal: Reader,
     index: Annotated[int, _SIZE],
     size: Annotated[int, _SIZE],
 ) -> InclusionProofOut:
-    """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves."""
+    """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves: hashes only (no
+    record, no project). Public: no token needed."""
     current = _latest(context, connection).size
     if not index < size <= current:
         raise ApiError(
@@ -134,11 +137,11 @@ def inclusion(
 def consistency(
     context: Context,
     connection: Db,
-    _principal: Reader,
     old: Annotated[int, _SIZE],
     new: Annotated[int, _SIZE],
 ) -> ConsistencyProofOut:
-    """The RFC 9162 proof that the log of size `old` is a prefix of the log of size `new`."""
+    """The RFC 9162 proof that the log of size `old` is a prefix of the log of size `new`:
+    hashes only. Public: no token needed."""
     current = _latest(context, connection).size
     if not 0 < old <= new <= current:
         raise ApiError(
