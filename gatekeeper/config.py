@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     auth_failures_per_address: int | None = Field(
         default=30,
         gt=0,
-        description="Refused tokens or sign-ins one client address may send per minute.",
+        description="Refused tokens, sign-ins or witness cosignatures one client address may send"
+        " per minute.",
     )
     project_quota_records: int | None = Field(
         default=None, gt=0, description="Records one project may store (default: off)."

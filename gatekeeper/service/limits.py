@@ -1,5 +1,7 @@
 """Request limits: a rate per token, failed sign-ins per client address, records per project.
 
+Refused witness cosignatures (`POST /v1/log/witness`) count as failed sign-ins of their address.
+
 Each answers 429 with `Retry-After` through `ApiError`. The counters live in the process: with
 `serve --workers N` each worker counts on its own, so a token may make up to N times its rate
 (the quota re-counts from the database when a project nears it, so it holds across workers).
@@ -170,11 +172,13 @@ class Limits:
         wait = self.failures.wait(address)
         if wait is not None:
             raise _too_many(
-                f"too many refused tokens from this address; retry in {math.ceil(wait)} s", wait
+                "too many refused tokens or witness cosignatures from this address; "
+                f"retry in {math.ceil(wait)} s",
+                wait,
             )
 
     def failed(self, address: str | None) -> None:
-        """Counts one refused token (or sign-in) from `address`."""
+        """Counts one refused token, sign-in or witness cosignature from `address`."""
         if self.failures is not None and address is not None:
             self.failures.take(address)
 

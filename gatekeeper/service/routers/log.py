@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.ledger.checkpoint import Checkpoint, signed_note_text
 from gatekeeper.service.deps import Context, Db
+from gatekeeper.service.limits import client_address
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.records import (
     CheckpointOut,
@@ -88,17 +89,26 @@ def checkpoint_note(context: Context, connection: Db) -> str:
     status_code=201,
     responses={
         200: {"model": CosignatureOut, "description": "This cosignature was already kept."},
-        **{code: {"model": ErrorOut} for code in (403, 413, 422, 503)},
+        **{code: {"model": ErrorOut} for code in (403, 413, 422, 429, 503)},
     },
     summary="Add a witness cosignature",
 )
-def witness(context: Context, body: WitnessIn) -> Any:
+def witness(request: Request, context: Context, body: WitnessIn) -> Any:
     """Keep a witness's C2SP cosignature/v1 of a checkpoint this log issued. Only keys listed
     in GATEKEEPER_WITNESS_KEYS are accepted (403 otherwise); the checkpoint body must be exactly
-    one the log signed and the signature must verify over it (422 otherwise)."""
-    stored, created = accept_cosignature(
-        context.engine, context.witness_keys, body.checkpoint, body.cosignature
-    )
+    one the log signed and the signature must verify over it (422 otherwise). Each refused
+    cosignature counts against the client address like a refused token: past
+    GATEKEEPER_AUTH_FAILURES_PER_ADDRESS a minute the address gets 429 with Retry-After."""
+    address = client_address(request, context.settings.trusted_proxies)
+    context.limits.refuse_blocked(address)
+    try:
+        stored, created = accept_cosignature(
+            context.engine, context.witness_keys, body.checkpoint, body.cosignature
+        )
+    except ApiError as refused:
+        if refused.status in (403, 422):
+            context.limits.failed(address)
+        raise
     if created:
         context.metrics.witness_cosignatures.inc()
     out = CosignatureOut(**vars(stored))
