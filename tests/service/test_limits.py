@@ -10,6 +10,7 @@ from typing import Any
 from gatekeeper.config import Settings
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
+from gatekeeper.service.limit_buckets import SharedRateLimiter
 from gatekeeper.service.limits import RateLimiter
 from tests.service.conftest import bearer
 from tests.service.live import ApiClient, statement
@@ -125,3 +126,52 @@ def test_a_bucket_refills_with_time() -> None:
     now[0] += wait
     assert limiter.wait("a") is None
     assert limiter.take("a") is None
+
+
+def test_limits_hold_across_processes_sharing_the_database(settings: Settings) -> None:
+    """Two service instances on one database (as `serve --workers 2` or two hosts) share the
+    counts: a rate of 3 per token is 3 in all, and refused tokens from one address on either
+    instance block it on both."""
+    limits = {
+        "rate_limit_per_token": 3,
+        "auth_failures_per_address": 2,
+        "trusted_proxies": ["127.0.0.1"],
+    }
+    with _service(settings, **limits) as (first, _admin, read):
+        second_app = create_app(settings.model_copy(update=limits))
+        second = ApiClient(second_app)
+        try:
+            both = (first, second, first, second)
+            codes = [api.get(_LISTING, headers=bearer(read)).status_code for api in both]
+            assert codes == [200, 200, 200, 429]
+            guesser = {**bearer("gk_0000_guess"), "X-Forwarded-For": "203.0.113.9"}
+            assert first.get(_LISTING, headers=guesser).status_code == 401
+            assert second.get(_LISTING, headers=guesser).status_code == 401
+            assert first.get(_LISTING, headers=guesser).status_code == 429
+            assert second.get(_LISTING, headers=guesser).status_code == 429
+        finally:
+            second.close()
+            second_app.state.gatekeeper.engine.dispose()
+
+
+def test_a_shared_bucket_refills_with_time(settings: Settings) -> None:
+    """The database bucket refuses the third of 2 events per minute, says when one is free and
+    allows one after that time; another key is untouched (a clock handed in, no sleeping)."""
+    app = create_app(settings)
+    now = [1_767_225_600.0]
+    limiter = SharedRateLimiter(app.state.gatekeeper.engine, "test", 2, 60.0, lambda: now[0])
+    try:
+        assert [limiter.take("a"), limiter.take("a")] == [None, None]
+        wait = limiter.take("a")
+        assert wait is not None
+        assert 29 < wait <= 30
+        assert limiter.wait("a") == wait
+        assert limiter.wait("b") is None
+        now[0] += wait
+        assert limiter.wait("a") is None
+        assert limiter.take("a") is None
+        assert limiter.take("a") is not None
+        now[0] -= 3600  # another host's clock behind: no refill, no negative count
+        assert limiter.take("a") is not None
+    finally:
+        app.state.gatekeeper.engine.dispose()
