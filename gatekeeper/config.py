@@ -116,12 +116,16 @@ class Settings(BaseSettings):
 
     # limits (each answers 429 with Retry-After; docs/service.md, Limits)
     rate_limit_per_token: int | None = Field(
-        default=None, gt=0, description="Requests one token may make per minute (default: off)."
+        default=None,
+        gt=0,
+        description="Requests one token may make per minute, counted in the database across"
+        " every worker and host (default: off).",
     )
     auth_failures_per_address: int | None = Field(
         default=30,
         gt=0,
-        description="Refused tokens or sign-ins one client address may send per minute.",
+        description="Refused tokens, sign-ins or witness cosignatures one client address may send"
+        " per minute, counted in the database across every worker and host.",
     )
     project_quota_records: int | None = Field(
         default=None, gt=0, description="Records one project may store (default: off)."

@@ -7,6 +7,8 @@ import hashlib
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from gatekeeper.errors import AttestError
 
@@ -66,6 +68,18 @@ class VerifyingKey:
         try:
             self._key.verify(signature, data)
         except InvalidSignature:
+            return False
+        return True
+
+    def verify_fast(self, signature: bytes, data: bytes) -> bool:
+        """`verify` through libsodium, for checking many signatures (about half the time of
+        OpenSSL's here). libsodium is the stricter of the two (it also refuses small-order and
+        non-canonical points), so a signature it accepts `verify` accepts too."""
+        if len(signature) != 64:  # crypto_sign_open reads the first 64 bytes as the signature
+            return False
+        try:
+            crypto_sign_open(signature + data, self._raw)
+        except BadSignatureError:
             return False
         return True
 

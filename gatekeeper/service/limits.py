@@ -1,8 +1,11 @@
 """Request limits: a rate per token, failed sign-ins per client address, records per project.
 
-Each answers 429 with `Retry-After` through `ApiError`. The counters live in the process: with
-`serve --workers N` each worker counts on its own, so a token may make up to N times its rate
-(the quota re-counts from the database when a project nears it, so it holds across workers).
+Refused witness cosignatures (`POST /v1/log/witness`) count as failed sign-ins of their address.
+
+Each answers 429 with `Retry-After` through `ApiError`. The service's rate counters live in the
+database (`limit_buckets.SharedRateLimiter`), so they hold across `serve --workers N` and hosts;
+`RateLimiter` is the same bucket in one process. The quota re-counts from the database when a
+project nears it, so it holds across workers too.
 
 The pages' sign-in form uses the same failure limit as bearer tokens:
 `context.limits.refuse_blocked(address)` before checking the token it was given, and
@@ -17,10 +20,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine, text
 
+from gatekeeper.service.limit_buckets import SharedRateLimiter
 from gatekeeper.service.problems import ApiError
 
 if TYPE_CHECKING:
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 
     from gatekeeper.config import Settings
 
-__all__ = ["Limits", "ProjectQuota", "RateLimiter", "client_address"]
+__all__ = ["Bucket", "Limits", "ProjectQuota", "RateLimiter", "client_address"]
 
 _MAX_KEYS = 100_000
 """Keys one limiter remembers; past it, full buckets are forgotten (they hold no state)."""
@@ -36,6 +40,18 @@ _QUOTA_RECOUNT_S = 10.0
 _QUOTA_RETRY_S = 3600
 _COUNT = text("SELECT count(*) FROM records WHERE project = :project")
 _STORED = text("SELECT 1 FROM records WHERE project = :project AND statement_sha256 = :digest")
+
+
+class Bucket(Protocol):
+    """A rate limit per key: `RateLimiter` (one process) or `SharedRateLimiter` (the database)."""
+
+    limit: int
+
+    def take(self, key: str) -> float | None:
+        """Spends one event of `key`: None when allowed, else seconds until one is free."""
+
+    def wait(self, key: str) -> float | None:
+        """None when `key` has an event left (none is spent), else seconds until it has."""
 
 
 class RateLimiter:
@@ -135,8 +151,8 @@ class ProjectQuota:
 class Limits:
     """The limits of one service process; each is None when its setting is off."""
 
-    per_token: RateLimiter | None = None
-    failures: RateLimiter | None = None
+    per_token: Bucket | None = None
+    failures: Bucket | None = None
     quota: ProjectQuota | None = None
 
     @classmethod
@@ -146,8 +162,10 @@ class Limits:
         failures = settings.auth_failures_per_address
         quota = settings.project_quota_records
         return cls(
-            per_token=RateLimiter(per_token, 60.0) if per_token else None,
-            failures=RateLimiter(failures, 60.0) if failures else None,
+            per_token=SharedRateLimiter(engine, "per_token", per_token, 60.0)
+            if per_token
+            else None,
+            failures=SharedRateLimiter(engine, "failures", failures, 60.0) if failures else None,
             quota=ProjectQuota(engine, quota) if quota else None,
         )
 
@@ -170,11 +188,13 @@ class Limits:
         wait = self.failures.wait(address)
         if wait is not None:
             raise _too_many(
-                f"too many refused tokens from this address; retry in {math.ceil(wait)} s", wait
+                "too many refused tokens or witness cosignatures from this address; "
+                f"retry in {math.ceil(wait)} s",
+                wait,
             )
 
     def failed(self, address: str | None) -> None:
-        """Counts one refused token (or sign-in) from `address`."""
+        """Counts one refused token, sign-in or witness cosignature from `address`."""
         if self.failures is not None and address is not None:
             self.failures.take(address)
 

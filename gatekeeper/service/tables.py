@@ -233,3 +233,15 @@ class PageSessionRow(Base):
     token_id: Mapped[str] = mapped_column(ForeignKey("tokens.token_id"))
     created_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class LimitBucketRow(Base):
+    """One request limit's counter for one key (token id, client address), shared by every
+    process: the events left and the wall time they were counted at (`limit_buckets.py`)."""
+
+    __tablename__ = "limit_buckets"
+
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

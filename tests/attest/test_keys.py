@@ -79,3 +79,19 @@ def test_other_key_types_are_refused() -> None:
         SigningKey.from_private_pem(b"garbage")
     with pytest.raises(KeyFormatError, match="32 bytes"):
         VerifyingKey.from_raw(b"short")
+
+
+def test_the_fast_check_agrees_and_is_the_stricter() -> None:
+    """`verify_fast` (libsodium) accepts what `verify` accepts for a real key, refuses changed
+    data and a signature of the wrong length, and also refuses the identity-point forgery that
+    OpenSSL's check lets through for any message."""
+    key = SigningKey.from_seed(b"\x01" * 32)
+    signature = key.sign(b"note")
+    assert key.public.verify_fast(signature, b"note")
+    assert not key.public.verify_fast(signature, b"other")
+    assert not key.public.verify_fast(signature[:63], b"note")
+    assert not key.public.verify_fast(signature + b"n", b"ote")
+    small_order = VerifyingKey.from_raw(b"\x01" + b"\x00" * 31)
+    forged = b"\x01" + b"\x00" * 63
+    assert small_order.verify(forged, b"anything")
+    assert not small_order.verify_fast(forged, b"anything")

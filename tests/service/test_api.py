@@ -167,7 +167,7 @@ def test_bad_input_gets_json_errors_never_500(api: ApiClient, tokens: Tokens) ->
 
     chunked = api.post("/v1/evidence", content=_chunks(), headers=ingest)
     assert chunked.status_code == 413
-    assert api.get("/v1/log/proof/inclusion?index=5&size=2", headers=ingest).status_code == 403
+    assert api.get("/v1/log/proof/inclusion?index=5&size=2", headers=ingest).status_code == 404
     bad_proof = api.get("/v1/log/proof/inclusion?index=x&size=2", headers=bearer(tokens.read))
     assert bad_proof.status_code == 422
     assert api.get("/nowhere").json()["error"]["code"] == "not_found"

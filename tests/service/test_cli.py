@@ -70,7 +70,8 @@ def test_tokens_and_keys_commands(tmp_path: Path, gatekeeper: Callable[..., _Res
         checkpoint = api.get("/v1/log/checkpoint", headers=bearer(token))
         assert checkpoint.json()["size"] == 1  # the rotation is logged: the key transition
         assert gatekeeper(env, "tokens", "revoke", token_id).returncode == 0
-        assert api.get("/v1/log/checkpoint", headers=bearer(token)).status_code == 401
+        listing = api.get("/v1/evidence?project=acme/widget", headers=bearer(token))
+        assert listing.status_code == 401
     finally:
         api.close()
         app.state.gatekeeper.engine.dispose()

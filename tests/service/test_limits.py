@@ -10,9 +10,12 @@ from typing import Any
 from gatekeeper.config import Settings
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
+from gatekeeper.service.limit_buckets import SharedRateLimiter
 from gatekeeper.service.limits import RateLimiter
 from tests.service.conftest import bearer
 from tests.service.live import ApiClient, statement
+
+_LISTING = "/v1/evidence?project=acme/widget"
 
 
 @contextmanager
@@ -39,8 +42,8 @@ def test_a_token_past_its_rate_gets_429_with_retry_after(settings: Settings) -> 
     """With GATEKEEPER_RATE_LIMIT_PER_TOKEN=3 the fourth request of a token in the minute is
     a 429 with Retry-After; another token is not slowed down."""
     with _service(settings, rate_limit_per_token=3) as (api, admin, read):
-        answers = [api.get("/v1/log/checkpoint", headers=bearer(read)) for _ in range(4)]
-        assert [a.status_code for a in answers] == [404, 404, 404, 429]
+        answers = [api.get(_LISTING, headers=bearer(read)) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
         refused = answers[-1]
         assert refused.json()["error"]["code"] == "rate_limited"
         assert "more than 3 requests in a minute" in refused.json()["error"]["message"]
@@ -55,14 +58,14 @@ def test_refused_tokens_block_their_address_not_others(settings: Settings) -> No
     with _service(settings, **limits) as (api, _admin, read):
         guesser = {"X-Forwarded-For": "203.0.113.9"}
         wrong = {**bearer("gk_0000_guess"), **guesser}
-        codes = [api.get("/v1/log/checkpoint", headers=wrong).status_code for _ in range(4)]
+        codes = [api.get(_LISTING, headers=wrong).status_code for _ in range(4)]
         assert codes == [401, 401, 401, 429]
-        blocked = api.get("/v1/log/checkpoint", headers={**bearer(read), **guesser})
+        blocked = api.get(_LISTING, headers={**bearer(read), **guesser})
         assert blocked.status_code == 429
         assert "too many refused tokens" in blocked.json()["error"]["message"]
         assert int(blocked.headers["retry-after"]) >= 1
         other = {**bearer(read), "X-Forwarded-For": "198.51.100.7"}
-        assert api.get("/v1/log/checkpoint", headers=other).status_code == 404
+        assert api.get(_LISTING, headers=other).status_code == 200
 
 
 def test_refused_sign_ins_block_their_address_on_the_pages(settings: Settings) -> None:
@@ -123,3 +126,52 @@ def test_a_bucket_refills_with_time() -> None:
     now[0] += wait
     assert limiter.wait("a") is None
     assert limiter.take("a") is None
+
+
+def test_limits_hold_across_processes_sharing_the_database(settings: Settings) -> None:
+    """Two service instances on one database (as `serve --workers 2` or two hosts) share the
+    counts: a rate of 3 per token is 3 in all, and refused tokens from one address on either
+    instance block it on both."""
+    limits = {
+        "rate_limit_per_token": 3,
+        "auth_failures_per_address": 2,
+        "trusted_proxies": ["127.0.0.1"],
+    }
+    with _service(settings, **limits) as (first, _admin, read):
+        second_app = create_app(settings.model_copy(update=limits))
+        second = ApiClient(second_app)
+        try:
+            both = (first, second, first, second)
+            codes = [api.get(_LISTING, headers=bearer(read)).status_code for api in both]
+            assert codes == [200, 200, 200, 429]
+            guesser = {**bearer("gk_0000_guess"), "X-Forwarded-For": "203.0.113.9"}
+            assert first.get(_LISTING, headers=guesser).status_code == 401
+            assert second.get(_LISTING, headers=guesser).status_code == 401
+            assert first.get(_LISTING, headers=guesser).status_code == 429
+            assert second.get(_LISTING, headers=guesser).status_code == 429
+        finally:
+            second.close()
+            second_app.state.gatekeeper.engine.dispose()
+
+
+def test_a_shared_bucket_refills_with_time(settings: Settings) -> None:
+    """The database bucket refuses the third of 2 events per minute, says when one is free and
+    allows one after that time; another key is untouched (a clock handed in, no sleeping)."""
+    app = create_app(settings)
+    now = [1_767_225_600.0]
+    limiter = SharedRateLimiter(app.state.gatekeeper.engine, "test", 2, 60.0, lambda: now[0])
+    try:
+        assert [limiter.take("a"), limiter.take("a")] == [None, None]
+        wait = limiter.take("a")
+        assert wait is not None
+        assert 29 < wait <= 30
+        assert limiter.wait("a") == wait
+        assert limiter.wait("b") is None
+        now[0] += wait
+        assert limiter.wait("a") is None
+        assert limiter.take("a") is None
+        assert limiter.take("a") is not None
+        now[0] -= 3600  # another host's clock behind: no refill, no negative count
+        assert limiter.take("a") is not None
+    finally:
+        app.state.gatekeeper.engine.dispose()

@@ -32,7 +32,7 @@ def test_migrations_are_package_data_and_the_root_folder_points_at_them() -> Non
     assert (folder / "env.py").is_file()
     assert len(list((folder / "versions").glob("*.py"))) >= 2
     assert (ROOT / "migrations").resolve() == folder.resolve()
-    assert head_revision() == "0008_token_projects"
+    assert head_revision() == "0009_limit_buckets"
 
 
 def test_signing_key_file_becomes_current_only_through_a_logged_transition(
@@ -73,9 +73,27 @@ def test_page_sessions_migration_goes_down_and_up(tmp_path: Path) -> None:
         assert current_revision(engine) == "0006_witness_cosignatures"
         assert not inspect(engine).has_table("page_sessions")
         upgrade(engine)
-        assert current_revision(engine) == "0008_token_projects"
+        assert current_revision(engine) == "0009_limit_buckets"
         assert "ix_page_sessions_expires_at" in {
             index["name"] for index in inspect(engine).get_indexes("page_sessions")
         }
+    finally:
+        engine.dispose()
+
+
+def test_limit_buckets_migration_goes_down_and_up(tmp_path: Path) -> None:
+    """Revision 0009 drops the shared limit counters on downgrade and creates them on upgrade."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        upgrade(engine)
+        assert inspect(engine).has_table("limit_buckets")
+        command.downgrade(alembic_config(engine), "0008_token_projects")
+        assert not inspect(engine).has_table("limit_buckets")
+        upgrade(engine)
+        assert current_revision(engine) == "0009_limit_buckets"
+        assert inspect(engine).get_pk_constraint("limit_buckets")["constrained_columns"] == [
+            "bucket",
+            "key",
+        ]
     finally:
         engine.dispose()

@@ -205,3 +205,41 @@ def test_the_service_refuses_foreign_keys_and_checkpoints_it_never_issued(
     status, body = _post(witnessed, note, good)
     assert status == 200
     assert body["cosignature"] == good
+
+
+def test_refused_cosignatures_block_their_address(settings: Settings, tmp_path: Path) -> None:
+    """Past GATEKEEPER_AUTH_FAILURES_PER_ADDRESS refused cosignatures from one address (behind
+    a trusted proxy) a minute, that address gets 429 with Retry-After, even for a good
+    cosignature; another address's good cosignature is kept."""
+    public = tmp_path / "witness.pub"
+    public.write_text(WITNESS.public.public_pem())
+    limits = {
+        "witness_keys": str(public),
+        "auth_failures_per_address": 2,
+        "trusted_proxies": ["127.0.0.1"],
+    }
+    app = create_app(settings.model_copy(update=limits))
+    api = ApiClient(app)
+    try:
+        app.state.gatekeeper.store.append(
+            "acme/widget", canonical_json(statement(1)), StatementMeta()
+        )
+        note = api.get("/v1/log/checkpoint").json()["note"]
+        guesser = {"X-Forwarded-For": "203.0.113.9"}
+        stranger = {"checkpoint": note, "cosignature": cosign(note, "s", STRANGER, 1).line()}
+        codes = [
+            api.post("/v1/log/witness", json=stranger, headers=guesser).status_code
+            for _ in range(3)
+        ]
+        assert codes == [403, 403, 429]
+        good = {"checkpoint": note, "cosignature": cosign(note, "w", WITNESS, 1767225600).line()}
+        blocked = api.post("/v1/log/witness", json=good, headers=guesser)
+        assert blocked.status_code == 429
+        assert blocked.json()["error"]["code"] == "rate_limited"
+        assert "witness cosignatures from this address" in blocked.json()["error"]["message"]
+        assert int(blocked.headers["retry-after"]) >= 1
+        other = {"X-Forwarded-For": "198.51.100.7"}
+        assert api.post("/v1/log/witness", json=good, headers=other).status_code == 201
+    finally:
+        api.close()
+        app.state.gatekeeper.engine.dispose()
