@@ -7,7 +7,7 @@ import hashlib
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from nacl.bindings import crypto_sign_open
+from nacl.bindings import crypto_core_ed25519_is_valid_point, crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
 from gatekeeper.errors import AttestError
@@ -25,13 +25,23 @@ def key_id_of(raw_public_key: bytes) -> str:
 
 
 class VerifyingKey:
-    """An Ed25519 public key with its key id."""
+    """An Ed25519 public key with its key id.
+
+    Only points of the prime-order subgroup are keys: a small-order point (the identity, say)
+    is refused, because OpenSSL's verification accepts a forged signature under it for any
+    message, and a pinned, witness or bundle key must never be one anyone can sign for."""
 
     __slots__ = ("_key", "_raw", "key_id")
 
     def __init__(self, key: Ed25519PublicKey) -> None:
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        if not crypto_core_ed25519_is_valid_point(raw):
+            raise KeyFormatError(
+                "the public key is not a point of Ed25519's prime-order group (a small-order "
+                "or invalid point, under which signatures can be forged)"
+            )
         self._key = key
-        self._raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self._raw = raw
         self.key_id: str = key_id_of(self._raw)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
@@ -83,15 +84,32 @@ def test_other_key_types_are_refused() -> None:
 
 def test_the_fast_check_agrees_and_is_the_stricter() -> None:
     """`verify_fast` (libsodium) accepts what `verify` accepts for a real key, refuses changed
-    data and a signature of the wrong length, and also refuses the identity-point forgery that
-    OpenSSL's check lets through for any message."""
+    data and a signature of the wrong length."""
     key = SigningKey.from_seed(b"\x01" * 32)
     signature = key.sign(b"note")
     assert key.public.verify_fast(signature, b"note")
     assert not key.public.verify_fast(signature, b"other")
     assert not key.public.verify_fast(signature[:63], b"note")
     assert not key.public.verify_fast(signature + b"n", b"ote")
-    small_order = VerifyingKey.from_raw(b"\x01" + b"\x00" * 31)
-    forged = b"\x01" + b"\x00" * 63
-    assert small_order.verify(forged, b"anything")
-    assert not small_order.verify_fast(forged, b"anything")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x01" + b"\x00" * 31,  # the identity: b"\x01" + 63 zero bytes "signs" any message
+        b"\x00" * 32,  # order 4
+        bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),  # 8
+        bytes.fromhex("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),  # 2
+    ],
+)
+def test_a_small_order_point_is_refused_as_a_key(raw: bytes) -> None:
+    """A key anyone can forge signatures for is no key, in raw form and as a PEM."""
+    with pytest.raises(KeyFormatError, match="prime-order group"):
+        VerifyingKey.from_raw(raw)
+    pem = SigningKey.from_seed(b"\x02" * 32).public.public_pem()
+    prefix = base64.b64decode("".join(pem.splitlines()[1:-1]))[:-32]
+    forged = base64.encodebytes(prefix + raw).decode()
+    with pytest.raises(KeyFormatError, match="prime-order group"):
+        VerifyingKey.from_public_pem(
+            f"-----BEGIN PUBLIC KEY-----\n{forged}-----END PUBLIC KEY-----\n"
+        )
