@@ -68,8 +68,11 @@ class _Worker:
     """One worker process, its pipe and the index of the task it runs."""
 
     def __init__(self, handler: Handler) -> None:
-        context = multiprocessing.get_context(_start_method())
-        self.current: Synchronized[int] = context.RawValue("l", _NOT_STARTED)  # type: ignore[assignment]
+        method = _start_method()
+        context: Any = multiprocessing.get_context(method)
+        if method == "forkserver":  # the server imports the handler's module, not `__main__`
+            context.set_forkserver_preload([handler.__module__])
+        self.current: Synchronized[int] = context.RawValue("l", _NOT_STARTED)
         self.pipe, child = context.Pipe()
         self.process: BaseProcess = context.Process(
             target=_serve, args=(handler, child, self.current), daemon=True

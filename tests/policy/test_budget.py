@@ -18,7 +18,9 @@ from gatekeeper.policy import evaluate, load_policy
 from gatekeeper.policy._budget import worker_pids
 from tests.policy._helpers import NOW, facts, failing_tests, outcome, policy_of
 
-_SLOW = "tests.failures.all(a, tests.failures.all(b, tests.failures.all(c, a.name + b.name != c.name)))"
+_SLOW = (
+    "tests.failures.all(a, tests.failures.all(b, tests.failures.all(c, a.name + b.name != c.name)))"
+)
 _RULES = """
 - id: few-failures
   expr: tests.failed < 3
