@@ -21,6 +21,7 @@ from connectors.files import collect_report_facts
 from connectors.interface import CollectOptions
 from connectors.providers import Target
 from connectors.release import FIRST_RELEASE_LIMIT
+from gatekeeper.attest.predicate import policy_digest
 from gatekeeper.cli import _base, _release, _run, _submit
 from gatekeeper.cli._provider import (
     FeedbackChoices,
@@ -34,6 +35,7 @@ from gatekeeper.errors import EXIT_GATE_FAILED, EXIT_PASS, EvidenceNotStoredErro
 from gatekeeper.facts import SECTIONS, Facts
 from gatekeeper.policy import Verdict, evaluate, load_policy
 from gatekeeper.policy.recompute import policy_document
+from gatekeeper.policy.verdict import PolicyRef
 from gatekeeper.render import render_verdict, verdict_markdown, verdict_text
 
 LOG_WIDTH = 4000
@@ -296,7 +298,9 @@ def evaluate_command(
     verdict = evaluate(
         loaded, facts, now=dt.datetime.now(dt.UTC), budget=settings.expression_budget
     )
-    _print_verdict(verdict, facts, output, output_format)
+    document = policy_document(loaded)
+    shown = _as_recorded(verdict, document)
+    _print_verdict(shown, facts, output, output_format)
     run_url = target.ci.run_url if target is not None and target.ci is not None else None
     receipt, not_stored = None, None
     if url is not None and token is not None:
@@ -308,12 +312,12 @@ def evaluate_command(
             target,
             quiet=quiet,
             spool=spool,
-            document=policy_document(loaded),
+            document=document,
         )
     record_url = _submit.record_page_url(url, receipt) if url and receipt else None
     report_back(
         session,
-        verdict_feedback(verdict, facts, details_url=run_url, record_url=record_url),
+        verdict_feedback(shown, facts, details_url=run_url, record_url=record_url),
         FeedbackChoices(not no_feedback, not no_comment, dotenv, summary_file),
         head=facts.subject.commit if facts.subject is not None else None,
     )
@@ -322,3 +326,12 @@ def evaluate_command(
     if receipt is not None:
         _submit.publish_record_id(receipt, target, dotenv=dotenv, enabled=not no_feedback)
     raise typer.Exit(exit_code(verdict))
+
+
+def _as_recorded(verdict: Verdict, document: Any) -> Verdict:
+    """`verdict` naming the policy by the digest its record carries: the SHA-256 of the policy
+    document's canonical JSON (what `policy publish` prints), when the policy has a document."""
+    if document is None:
+        return verdict
+    policy = PolicyRef(name=verdict.policy.name, digest=policy_digest(document))
+    return verdict.model_copy(update={"policy": policy})

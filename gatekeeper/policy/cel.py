@@ -3,7 +3,8 @@
 Expressions compile once when the policy loads. The library has no static type checker, so after
 compiling, each expression is run once against a probe activation holding a value of the right type
 for every fact: an operator applied to the wrong types fails there, at load time, not in CI.
-The probe and every evaluation run under a time budget per expression (`_budget`).
+The probe and every evaluation run in a worker process under a time budget per expression
+(`_budget`); the worker compiles each source once and keeps the program.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import importlib.util
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,24 +83,17 @@ class CelBudgetError(Exception):
 
 @dataclass(frozen=True)
 class CelProgram:
-    """A compiled expression."""
+    """A compiled expression; it runs in a budget worker (`_budget`), which compiles it again
+    from its source once and keeps it."""
 
     source: str
-    _program: cel.Program
-
-    def run(self, activation: Activation) -> Any:
-        """The value of the expression over `activation`."""
-        try:
-            return self._program.execute(activation.context)
-        except Exception as error:  # the library raises TypeError, RuntimeError, ValueError
-            raise CelRuntimeError(_first_line(str(error))) from error
 
 
 @dataclass(frozen=True)
 class Activation:
-    """The facts as CEL variables, built once per evaluation."""
+    """The facts as CEL variables (JSON values), built once per evaluation."""
 
-    context: cel.Context
+    variables: dict[str, Any]
 
 
 def _first_line(text: str) -> str:
@@ -111,7 +105,7 @@ def compile_expression(source: str, *, budget: float | None = DEFAULT_BUDGET_S) 
 
     With `budget` None the probe is left to the caller (`type_check`, for many at once)."""
     try:
-        program = _cel().compile(source)
+        _cel().compile(source)
     except Exception as error:  # the library raises ValueError for syntax errors
         text = str(error)
         match = _POSITION.search(text)
@@ -121,7 +115,7 @@ def compile_expression(source: str, *, budget: float | None = DEFAULT_BUDGET_S) 
         raise CelError(
             f"CEL syntax error: {detail}", line=int(match.group(1)), column=int(match.group(2))
         ) from error
-    compiled = CelProgram(source, program)
+    compiled = CelProgram(source)
     if budget is not None:
         problem = type_check([compiled], budget)[0]
         if problem is not None:
@@ -132,18 +126,57 @@ def compile_expression(source: str, *, budget: float | None = DEFAULT_BUDGET_S) 
 def type_check(programs: list[CelProgram], budget: float) -> list[str | None]:
     """Each program's type problem over the probe activation (None: none), `budget` s each;
     raises CelBudgetError naming the first program whose probe overran."""
-    _probe_context()  # built before the fork, so that the worker inherits it
-    tasks = [functools.partial(_probe_problem, program) for program in programs]
+    return _in_worker(("probe", [p.source for p in programs], None), budget)
+
+
+def run_programs(
+    programs: list[CelProgram], activation: Activation, budget: float
+) -> list[Any | CelRuntimeError]:
+    """Each program's value over `activation` (or its CelRuntimeError), `budget` s each;
+    raises CelBudgetError naming the first program that overran."""
+    return _in_worker(("run", [p.source for p in programs], activation.variables), budget)
+
+
+def _in_worker(request: _Request, budget: float) -> list[Any]:
+    if not request[1]:
+        return []
     try:
-        return run_tasks(tasks, budget)
+        return run_tasks(_handle, request, budget)
     except BudgetExceededError as error:
         raise CelBudgetError(error.index, error.budget) from error
 
 
-def _probe_problem(compiled: CelProgram) -> str | None:
+_Request = tuple[str, list[str], dict[str, Any] | None]
+_CACHED_PROGRAMS = 4096
+_programs: dict[str, cel.Program] = {}
+"""The worker's compiled programs by source: CI jobs and the service judge the same policies."""
+
+
+def _handle(request: _Request, started: Callable[[int], None]) -> list[Any]:
+    """In the worker: each source's probe problem ("probe") or value over the variables ("run")."""
+    kind, sources, variables = request
+    context = _probe_context() if variables is None else _cel().Context(variables)
+    check = _probe_problem if kind == "probe" else _value_or_error
+    results = []
+    for index, source in enumerate(sources):
+        started(index)
+        results.append(check(_program(source), context))
+    return results
+
+
+def _program(source: str) -> cel.Program:
+    program = _programs.get(source)
+    if program is None:
+        if len(_programs) >= _CACHED_PROGRAMS:
+            _programs.clear()
+        program = _programs[source] = _cel().compile(source)
+    return program
+
+
+def _probe_problem(program: cel.Program, context: cel.Context) -> str | None:
     problem: str | None = None
     try:
-        result = compiled._program.execute(_probe_context())
+        result = program.execute(context)
     except TypeError as error:
         problem = f"CEL type error: {_first_line(str(error))}"
     except RuntimeError as error:
@@ -162,26 +195,14 @@ def _probe_problem(compiled: CelProgram) -> str | None:
     return problem
 
 
-def run_programs(
-    programs: list[CelProgram], activation: Activation, budget: float
-) -> list[Any | CelRuntimeError]:
-    """Each program's value over `activation` (or its CelRuntimeError), `budget` s each;
-    raises CelBudgetError naming the first program that overran."""
-    tasks = [functools.partial(_value_or_error, program, activation) for program in programs]
-    try:
-        return run_tasks(tasks, budget)
-    except BudgetExceededError as error:
-        raise CelBudgetError(error.index, error.budget) from error
-
-
 _PLAIN = (bool, int, float, str, type(None), list, dict)
 
 
-def _value_or_error(program: CelProgram, activation: Activation) -> Any:
+def _value_or_error(program: cel.Program, context: cel.Context) -> Any:
     try:
-        value = program.run(activation)
-    except CelRuntimeError as error:
-        return error
+        value = program.execute(context)
+    except Exception as error:  # the library raises TypeError, RuntimeError, ValueError
+        return CelRuntimeError(_first_line(str(error)))
     if not isinstance(value, _PLAIN):  # it crosses a pipe; a rule needs only true or false
         return CelRuntimeError(f"the expression gave a {type(value).__name__}, not true or false")
     return value
@@ -206,7 +227,7 @@ def build_activation(facts: Facts, read: frozenset[str]) -> Activation:
         variables["tests"]["failures"] = [
             {field: getattr(failure, field) for field in fields} for failure in facts.tests.failures
         ]
-    return Activation(_cel().Context(variables))
+    return Activation(variables)
 
 
 def failure_fields(expression: str) -> set[str]:

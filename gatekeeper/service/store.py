@@ -156,10 +156,19 @@ class EvidenceStore:
         self._append_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Pending] = []
+        self._last_key: SigningKey | None = None
 
     def signing_key(self) -> SigningKey:
         """The key new envelopes and checkpoints are signed with."""
-        return self._key if isinstance(self._key, SigningKey) else self._key()
+        key = self._key if isinstance(self._key, SigningKey) else self._key()
+        self._last_key = key
+        return key
+
+    def _likely_key(self) -> SigningKey:
+        """The key an append signs with before it holds the log lock: the last current key seen
+        (no query per request); `_sign_with_current` signs again under the lock if a rotation
+        made another key current since."""
+        return self._last_key or self.signing_key()
 
     def append(
         self, project: str, payload: bytes, meta: StatementMeta, *, digest: str | None = None
@@ -171,7 +180,7 @@ class EvidenceStore:
         returns only once that transaction has committed. `digest` (default: the payload's
         SHA-256) is what "the same statement" is found by, when the service added to it.
         """
-        key = self.signing_key()
+        key = self._likely_key()
         envelope = envelope_dict(sign_envelope(payload, key))
         item = _Pending(
             project,
@@ -284,7 +293,7 @@ class EvidenceStore:
                 )
             if isinstance(self._key, SigningKey):
                 continue  # a store pinned to one key (tests, tools) signs with it
-            item.key = self._key()
+            item.key = self.signing_key()
             if item.key.key_id != current:
                 raise ServiceError("the current signing key changed during the append; retry")
             item.leaf = canonical_json(envelope_dict(sign_envelope(item.payload, item.key)))

@@ -43,6 +43,8 @@ def test_demo_stores_verifies_and_shows_how_to_query(tmp_path: Path) -> None:
     )
     assert published is not None
     assert out.index(published.group(0)) < out.index("Evidence stored: record ")
+    gated = re.findall(r"policy local-checks \(sha256 ([0-9a-f]{12})\)", out)
+    assert gated == [published.group(1)[:12]] * 2  # the gates name the digest published
     assert "inclusion proof (2 hashes) verified against the checkpoint root: OK" in out
     assert "checkpoint signature verified with the service key: OK" in out
     assert "OK: 3 record(s)" in out

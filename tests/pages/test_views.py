@@ -6,6 +6,7 @@ import base64
 import json
 
 from gatekeeper.attest.keys import VerifyingKey
+from gatekeeper.attest.predicate import Confirmation
 from gatekeeper.service.pages.facts import issue_link
 from gatekeeper.service.pages.views import check_receipt, record_view, row_view, safe_url
 from gatekeeper.service.records import RecordOut
@@ -91,26 +92,18 @@ def test_the_record_page_says_what_the_service_confirmed() -> None:
     from gatekeeper.service.pages.views import confirmations
 
     confirmed = {
-        "confirmed": {
-            "reviews": {"status": "confirmed", "by": "github", "at": "2026-12-02T12:03:09.1Z"}
-        }
+        "reviews": Confirmation(status="confirmed", by="github", at="2026-12-02T12:03:09.1Z")
     }
     assert confirmations(confirmed) == [
         "reviews: confirmed by the service with github at 2026-12-02 12:03 UTC"
     ]
     unreachable = {
-        "confirmed": {
-            "reviews": {
-                "status": "not confirmed",
-                "by": "gitlab",
-                "reason": "provider unreachable",
-            }
-        }
+        "reviews": Confirmation(status="not confirmed", by="gitlab", reason="provider unreachable")
     }
     assert confirmations(unreachable) == [
         "reviews: not confirmed with gitlab: provider unreachable"
     ]
-    assert confirmations({})[0].startswith("reviews: not checked")
+    assert confirmations(None)[0].startswith("reviews: not checked")
 
 
 def _with_rules(record: RecordOut, verdict: str, outcomes: list[str]) -> RecordOut:
@@ -121,7 +114,7 @@ def _with_rules(record: RecordOut, verdict: str, outcomes: list[str]) -> RecordO
     holder = predicate["verdict"] if isinstance(predicate.get("verdict"), dict) else predicate
     holder["verdict"] = verdict
     holder["rules"] = [
-        {"id": f"rule-{n}", "outcome": outcome, "message": outcome, "expected": "", "actual": 1}
+        {"id": f"rule-{n}", "title": f"Rule {n}", "outcome": outcome, "message": outcome}
         for n, outcome in enumerate(outcomes)
     ]
     payload = base64.b64encode(json.dumps(statement_body).encode()).decode()

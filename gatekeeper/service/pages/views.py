@@ -1,8 +1,8 @@
 """What the auditor pages show, read from a stored record: plain values, no HTML.
 
 The record's statement is decoded from its DSSE payload; the verdict, rules and facts come from
-its predicate (the shape `connectors.evidence.build_verdict_statement` writes, or a nested
-`{"verdict": {"verdict", "policy", "rules"}}`). `check_receipt` verifies, server-side, the
+its predicate, read by the one typed reader (`attest.predicate.read_predicate`, either version);
+a record whose predicate is not a verdict shows dashes. `check_receipt` verifies, server-side, the
 envelope signature, the signed checkpoint and the record's inclusion proof to it.
 """
 
@@ -19,6 +19,14 @@ from typing import Any
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
+from gatekeeper.attest.predicate import (
+    Confirmation,
+    PredicateError,
+    RuleRecord,
+    VerdictPredicate,
+    WaiverRecord,
+    read_predicate,
+)
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
@@ -79,15 +87,12 @@ def statement_of(record: RecordOut) -> dict[str, Any]:
         return {}
 
 
-def _verdict_parts(predicate: dict[str, Any]) -> tuple[str, dict[str, Any], list[Any]]:
-    verdict = predicate.get("verdict")
-    if isinstance(verdict, dict):
-        return (
-            _text(verdict.get("verdict")),
-            _dict(verdict.get("policy")),
-            _list(verdict.get("rules")),
-        )
-    return _text(verdict), _dict(predicate.get("policy")), _list(predicate.get("rules"))
+def predicate_of(statement: Mapping[str, Any]) -> VerdictPredicate | None:
+    """The statement's verdict predicate, or None when it holds none (another kind of record)."""
+    try:
+        return read_predicate(str(statement.get("predicateType")), statement.get("predicate"))
+    except PredicateError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -108,9 +113,8 @@ class RowView:
 def row_view(record: RecordOut) -> RowView:
     """The records-list line of `record`."""
     statement = statement_of(record)
-    predicate = _dict(statement.get("predicate"))
-    verdict, policy, _rules = _verdict_parts(predicate)
-    facts = _dict(predicate.get("facts"))
+    predicate = predicate_of(statement)
+    facts: dict[str, Any] = {} if predicate is None else predicate.facts
     subject = _dict(facts.get("subject"))
     digest = _dict(_dict((_list(statement.get("subject")) or [{}])[0]).get("digest"))
     approvers = _list(_dict(facts.get("reviews")).get("approvers"))
@@ -120,8 +124,8 @@ def row_view(record: RecordOut) -> RowView:
         project=record.project,
         ref=_text(subject.get("ref")),
         commit=_text(digest.get("gitCommit") or subject.get("commit"))[:12],
-        verdict=verdict,
-        policy=_text(policy.get("name")),
+        verdict=_text(None if predicate is None else predicate.verdict),
+        policy=_text(None if predicate is None else predicate.policy.name),
         approvers=", ".join(str(name) for name in approvers) or "—",
         log_index=record.log_index,
     )
@@ -140,16 +144,15 @@ class RuleView:
     clause: str
 
 
-def _rule_view(rule: Any) -> RuleView:
-    data = _dict(rule)
+def _rule_view(rule: RuleRecord) -> RuleView:
     return RuleView(
-        id=_text(data.get("id")),
-        title=_text(data.get("title") or data.get("id")),
-        outcome=_text(data.get("outcome")),
-        actual=_text(data.get("actual")),
-        expected=_text(data.get("expected")),
-        message=_text(data.get("message") or ""),
-        clause=clause_title(data.get("clause") if isinstance(data.get("clause"), str) else None),
+        id=rule.id,
+        title=rule.title or rule.id,
+        outcome=rule.outcome,
+        actual=_text(rule.actual),
+        expected=_text(rule.expected),
+        message=rule.message,
+        clause=clause_title(rule.clause),
     )
 
 
@@ -220,21 +223,12 @@ class RecordView:
     """The full head commit the record is about (the commit the approvals are for)."""
 
 
-def _clause_rows(
-    view_rules: list[RuleView], predicate: dict[str, Any], verdict: str
-) -> list[ClauseRow]:
-    facts = _dict(predicate.get("facts"))
-    nonconforming = (
-        verdict == "fail"
-        or any(rule.outcome == "waived" for rule in view_rules)
-        or any(
-            not isinstance(waiver, dict) or waiver.get("status") == "applied"
-            for waiver in _list(predicate.get("waivers"))
-        )
-    )
+def _clause_rows(view_rules: list[RuleView], predicate: VerdictPredicate | None) -> list[ClauseRow]:
+    facts: dict[str, Any] = {} if predicate is None else predicate.facts
+    nonconforming = predicate is not None and (predicate.verdict == "fail" or predicate.waived)
     present = {name for name in ("tests", "coverage", "reviews", "change") if facts.get(name)}
     rows = [
-        ("7.1.5", "tool versions and the policy digest", bool(predicate.get("tools"))),
+        ("7.1.5", "tool versions and the policy digest", bool(predicate and predicate.tools)),
         ("7.5.3", "DSSE signature, append-only log, inclusion proof", True),
         ("8.3.4", "tests, coverage and review approvals", bool(present & {"tests", "coverage"})),
         ("8.3.6 / 8.5.6", "the change: PR/MR, linked issues, approvals", "change" in present),
@@ -246,26 +240,23 @@ def _clause_rows(
     return [ClauseRow(clause_title(c), evidence, has) for c, evidence, has in rows]
 
 
-def confirmations(predicate: dict[str, Any]) -> list[str]:
+def confirmations(found: Mapping[str, Confirmation] | None) -> list[str]:
     """What the service checked itself, one sentence per fact section, e.g. "reviews:
     confirmed by the service with github at 2026-12-02 12:03 UTC"; "not checked" when the
     statement carries no confirmation (the service had no provider access)."""
-    found = _dict(predicate.get("confirmed"))
     if not found:
         return ["reviews: not checked by the service (no provider access configured)"]
     lines = []
-    for section, value in sorted(found.items()):
-        item = _dict(value)
-        status = _text(item.get("status") or "not checked")
-        line = f"{section}: {status}"
-        if status == "confirmed":
+    for section, item in sorted(found.items()):
+        line = f"{section}: {item.status}"
+        if item.status == "confirmed":
             line += " by the service"
-        if isinstance(item.get("by"), str):
-            line += f" with {item['by']}"
-        if isinstance(item.get("at"), str):
-            line += f" at {item['at'].replace('T', ' ')[:16]} UTC"
-        if isinstance(item.get("reason"), str):
-            line += f": {item['reason']}"
+        if item.by is not None:
+            line += f" with {item.by}"
+        if item.at is not None:
+            line += f" at {item.at.replace('T', ' ')[:16]} UTC"
+        if item.reason is not None:
+            line += f": {item.reason}"
         lines.append(line)
     return lines
 
@@ -274,34 +265,31 @@ _RULE_ORDER = {"fail": 0, "error": 0, "warn": 1, "waived": 2, "pass": 3}
 """The record page lists failing rules first, then warnings, waived rules, passes, the rest."""
 
 
-def _waiver_line(waiver: Any) -> str:
-    """A v2 structured waiver as one line (a v1 waiver was already a line)."""
-    if not isinstance(waiver, dict):
-        return _text(waiver)
+def _waiver_line(waiver: WaiverRecord) -> str:
+    """A waiver as one line."""
     line = (
-        f"{_text(waiver.get('rule'))}: {_text(waiver.get('status'))}, approved by "
-        f"{_text(waiver.get('approved_by'))} until {_text(waiver.get('expires'))}"
+        f"{waiver.rule}: {waiver.status}, approved by {waiver.approved_by} "
+        f"until {waiver.expires.isoformat()}"
     )
-    reason, ticket = waiver.get("reason"), waiver.get("ticket")
-    extra = ", ".join(_text(part) for part in (reason, ticket) if part)
+    extra = ", ".join(part for part in (waiver.reason, waiver.ticket) if part)
     return f"{line} ({extra})" if extra else line
 
 
 def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordView:
     """The record page of `record`."""
     statement = statement_of(record)
-    predicate = _dict(statement.get("predicate"))
-    verdict, policy, rules = _verdict_parts(predicate)
-    facts = _dict(predicate.get("facts"))
-    ci = _dict(predicate.get("run") or predicate.get("ci"))
+    predicate = predicate_of(statement)
+    facts: dict[str, Any] = {} if predicate is None else predicate.facts
+    ci: dict[str, Any] = {} if predicate is None else predicate.run
+    rules = () if predicate is None else predicate.rules
     view_rules = sorted(
         (_rule_view(rule) for rule in rules), key=lambda rule: _RULE_ORDER.get(rule.outcome, 4)
     )
     return RecordView(
         row=row_view(record),
-        policy_digest=_text(policy.get("digest")),
+        policy_digest=_text(None if predicate is None else predicate.policy.digest),
         rules=view_rules,
-        waivers=[_waiver_line(waiver) for waiver in _list(predicate.get("waivers"))],
+        waivers=[] if predicate is None else [_waiver_line(w) for w in predicate.waivers],
         sections=fact_sections(facts),
         missing=sorted((str(k), _text(v)) for k, v in _dict(facts.get("missing")).items()),
         run_url=safe_url(ci.get("run_url")),
@@ -310,9 +298,9 @@ def record_view(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> RecordVi
         key_ids=[signature.keyid for signature in record.envelope.signatures],
         leaf_hash=record.leaf_hash,
         proof=check_receipt(record, keys),
-        clauses=_clause_rows(view_rules, predicate, verdict),
+        clauses=_clause_rows(view_rules, predicate),
         statement_json=json.dumps(statement, indent=2, ensure_ascii=False, sort_keys=True),
-        confirmations=confirmations(predicate),
+        confirmations=confirmations(None if predicate is None else predicate.confirmed),
         approvers=[_text(name) for name in _list(_dict(facts.get("reviews")).get("approvers"))],
         commit=_full_commit(statement, facts),
     )

@@ -13,9 +13,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from gatekeeper.attest.predicate import Confirmation
 from gatekeeper.service.pages.views import confirmations, safe_url
 from gatekeeper.service.report.model import EvidenceLine, ReleaseChangeLine, ReleaseLine
 from gatekeeper.service.tables import RecordFacetRow, RecordRow
@@ -51,13 +53,23 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+_CONFIRMED = TypeAdapter(dict[str, Confirmation])
+
+
+def _confirmed(predicate: dict[str, Any]) -> dict[str, Confirmation] | None:
+    try:
+        return _CONFIRMED.validate_python(predicate.get("confirmed") or {})
+    except ValidationError:
+        return None
+
+
 def _line(summary: RecordSummary, predicate: dict[str, Any], sampled: bool) -> EvidenceLine:
     facts = _dict(predicate.get("facts"))
     title = _dict(facts.get("change")).get("title")
     run = _dict(predicate.get("run") or predicate.get("ci"))
     return EvidenceLine(
         record=summary,
-        confirmed=tuple(confirmations(predicate)) if predicate else (),
+        confirmed=tuple(confirmations(_confirmed(predicate))) if predicate else (),
         run_url=safe_url(run.get("run_url")),
         title=title[:300] if isinstance(title, str) and title else None,
         sampled=sampled,
