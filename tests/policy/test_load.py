@@ -302,3 +302,17 @@ rules:
     first, last = error.problems[0], error.problems[-1]
     assert (first.line, first.detail.startswith("rules[0].threshold")) == (7, True)
     assert (last.line, last.detail.startswith("rule 'broken': CEL syntax error")) == (9, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("version: 1\nname: x\nrules: 5\n", "rules: Input should be a valid"),
+        (f"version: 1\nname: x\nrules:\n{GOOD_RULE}waivers: no\n", "waivers: Input should be"),
+    ],
+)
+def test_rules_or_waivers_not_a_list_is_the_one_problem(
+    tmp_path: Path, text: str, detail: str
+) -> None:
+    """When `rules` or `waivers` is not a list, that is the problem reported, nothing compiled."""
+    assert _error(tmp_path, text).detail.startswith(detail)
