@@ -13,6 +13,7 @@ from connectors.interface import (
     publish_channels,
     sticky_body,
 )
+from gatekeeper.render.escape import annotation_text
 
 if TYPE_CHECKING:
     from connectors.github import GitHub
@@ -69,19 +70,7 @@ class GitHubPublisher:
     def check_run(self, feedback: Feedback) -> str:
         """Creates a completed check run; annotations go 50 per request."""
         gh = self._gh
-        annotations: list[dict[str, str | int]] = [
-            {
-                "path": str(failure.file),
-                "start_line": int(str(failure.line)),
-                "end_line": int(str(failure.line)),
-                "annotation_level": "failure",
-                "title": failure.name[:255],
-                "message": (failure.message or failure.name)[:4000],
-            }
-            for failure in feedback.failures
-            if failure.file and failure.line and _repo_relative(failure.file)
-        ]
-        annotations += _uncovered_annotations(feedback)
+        annotations = failure_annotations(feedback) + _uncovered_annotations(feedback)
         output: dict[str, str | list[dict[str, str | int]]] = {
             "title": feedback.summary[:255],
             "summary": feedback.markdown(GITHUB_CHECK_SUMMARY_LIMIT),
@@ -102,6 +91,23 @@ class GitHubPublisher:
             for batch in batches[1:]:
                 run.edit(output={**output, "annotations": batch})
         return str(run.html_url)
+
+
+def failure_annotations(feedback: Feedback) -> list[dict[str, str | int]]:
+    """One failure annotation per failed test with a file and line in the repository; title
+    and message through the annotation channel's escaping."""
+    return [
+        {
+            "path": str(failure.file),
+            "start_line": int(str(failure.line)),
+            "end_line": int(str(failure.line)),
+            "annotation_level": "failure",
+            "title": annotation_text(failure.name, 255),
+            "message": annotation_text(failure.message or failure.name, 4000),
+        }
+        for failure in feedback.failures
+        if failure.file and failure.line and _repo_relative(failure.file)
+    ]
 
 
 def _uncovered_annotations(feedback: Feedback) -> list[dict[str, str | int]]:

@@ -1,9 +1,10 @@
 """The CI job's own OIDC ID token, for the evidence service (no stored secret needed).
 
-GitHub Actions (with `permissions: id-token: write`) gives a job `ACTIONS_ID_TOKEN_REQUEST_URL`
-and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`; the token is requested from that URL with `&audience=`,
-just before it is sent (it lives minutes). GitLab CI hands the job a token through an
-`id_tokens:` variable: `GATEKEEPER_ID_TOKEN` (any CI may set it, and then it is used as is).
+A provider's `id_token_request` names the variables of a CI that hands out tokens on request
+(GitHub Actions with `permissions: id-token: write`: `ACTIONS_ID_TOKEN_REQUEST_URL` and
+`ACTIONS_ID_TOKEN_REQUEST_TOKEN`); the token is requested from that URL with `&audience=`, just
+before it is sent (it lives minutes). GitLab CI hands the job a token through an `id_tokens:`
+variable: `GATEKEEPER_ID_TOKEN` (any CI may set it, and then it is used as is).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
+from connectors.interface import IdTokenRequest
+from connectors.providers import PROVIDERS
 from gatekeeper import logs
 from gatekeeper.config import check_secure_url
 from gatekeeper.errors import EvidenceNotStoredError, UsageError
 
 ID_TOKEN_VARIABLE = "GATEKEEPER_ID_TOKEN"  # noqa: S105 - a variable's name
-GITHUB_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
-GITHUB_REQUEST_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable's name
 _MAX_ANSWER_BYTES = 64 * 1024
 
 
@@ -30,6 +31,7 @@ class IdTokenSource:
     """Where this job's ID token comes from: given (GitLab `id_tokens:`) or to request (GitHub)."""
 
     given: SecretStr | None = None
+    request: IdTokenRequest | None = None
     request_url: str | None = None
     request_token: SecretStr | None = None
     audience: str = "gatekeeper"
@@ -38,7 +40,7 @@ class IdTokenSource:
         """The ID token; EvidenceNotStoredError (exit 3) when GitHub does not hand one out."""
         if self.given is not None:
             return self.given.get_secret_value()
-        if self.request_url is None or self.request_token is None:
+        if self.request is None or self.request_url is None or self.request_token is None:
             raise EvidenceNotStoredError("this job offers no ID token")
         separator = "&" if "?" in self.request_url else "?"
         url = f"{self.request_url}{separator}audience={quote(self.audience, safe='')}"
@@ -58,11 +60,13 @@ class IdTokenSource:
                 value = httpx.Response(200, content=bytes(body)).json().get("value")
         except (httpx.HTTPError, ValueError, AttributeError) as error:
             raise EvidenceNotStoredError(
-                f"GitHub Actions did not give an ID token ({GITHUB_REQUEST_URL}: {error})"
+                f"{self.request.ci_title} did not give an ID token "
+                f"({self.request.url_variable}: {error})"
             ) from None
         if not isinstance(value, str) or not value:
             raise EvidenceNotStoredError(
-                f"GitHub Actions did not give an ID token ({GITHUB_REQUEST_URL}: no value)"
+                f"{self.request.ci_title} did not give an ID token "
+                f"({self.request.url_variable}: no value)"
             )
         logs.SECRETS.add(value)
         return value
@@ -74,15 +78,22 @@ def id_token_source(env: Mapping[str, str], audience: str) -> IdTokenSource | No
     if given:
         logs.SECRETS.add(given)
         return IdTokenSource(given=SecretStr(given), audience=audience)
-    url = env.get(GITHUB_REQUEST_URL, "").strip()
-    request_token = env.get(GITHUB_REQUEST_TOKEN, "").strip()
-    if url and request_token:
-        logs.SECRETS.add(request_token)
-        try:
-            check_secure_url(url, GITHUB_REQUEST_URL)
-        except ValueError as error:
-            raise UsageError(str(error)) from None
-        return IdTokenSource(
-            request_url=url, request_token=SecretStr(request_token), audience=audience
-        )
+    for entry in PROVIDERS.values():
+        request = entry.id_token_request
+        if request is None:
+            continue
+        url = env.get(request.url_variable, "").strip()
+        request_token = env.get(request.token_variable, "").strip()
+        if url and request_token:
+            logs.SECRETS.add(request_token)
+            try:
+                check_secure_url(url, request.url_variable)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+            return IdTokenSource(
+                request=request,
+                request_url=url,
+                request_token=SecretStr(request_token),
+                audience=audience,
+            )
     return None

@@ -9,9 +9,10 @@ collected through the PR that merged it (`GET /repos/{owner}/{repo}/commits/{sha
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from github.Repository import Repository
 from requests import RequestException
 
 from connectors import _codeowners
+from connectors._ci_context import CiContext
+from connectors._github_ci import github_context
 from connectors._github_feedback import GitHubPublisher
 from connectors._github_run import GitHubRunCollector
 from connectors._http import (
@@ -45,6 +48,7 @@ from connectors._reviews import (
 )
 from connectors.interface import (
     CollectOptions,
+    IdTokenRequest,
     ProviderError,
     ProviderPermissionError,
     RateLimitError,
@@ -448,6 +452,24 @@ class GitHubProvider:
     token_variables: tuple[str, ...] = ("GITHUB_TOKEN",)
     ci_dotenv = False
     workflow_notices = True
+    id_token_request: IdTokenRequest | None = IdTokenRequest(
+        ci_title="GitHub Actions",
+        url_variable="ACTIONS_ID_TOKEN_REQUEST_URL",
+        token_variable="ACTIONS_ID_TOKEN_REQUEST_TOKEN",  # noqa: S106 - a variable's name
+    )
+
+    def changed_lines_url(
+        self, change_url: str, commit: str | None, path: str, first: int, last: int
+    ) -> str | None:
+        """The line in the pull request's "Files changed" tab (anchored by the path's SHA-256)."""
+        anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
+        return f"{change_url}/files#diff-{anchor}R{first}"
+
+    def ci_context(self, env: Mapping[str, str]) -> CiContext | None:
+        """The job's context when `env` is this provider's CI, else None."""
+        return github_context(
+            env, default_api_url=self.default_api_url, token_variables=self.token_variables
+        )
 
     def connect(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -22,6 +23,9 @@ from requests.exceptions import RetryError
 
 from connectors import _codeowners, _gitlab_artifacts, _gitlab_facts
 from connectors._artifacts import ZipLimits
+from connectors._ci_context import CiContext
+from connectors._dotenv import write_dotenv
+from connectors._gitlab_ci import gitlab_context
 from connectors._http import (
     Place,
     WaitBudgetExceededError,
@@ -30,11 +34,11 @@ from connectors._http import (
     status_error,
 )
 from connectors._reviews import choose_merging, pushed_without_review
-from connectors.ci_env import write_dotenv
 from connectors.interface import (
     GITLAB_NOTE_LIMIT,
     CollectOptions,
     Feedback,
+    IdTokenRequest,
     ProviderError,
     ProviderPermissionError,
     PublishResult,
@@ -402,6 +406,22 @@ class GitLabProvider:
     token_variables: tuple[str, ...] = ("GITLAB_TOKEN", "CI_JOB_TOKEN")
     ci_dotenv = True
     workflow_notices = False
+    id_token_request: IdTokenRequest | None = None
+
+    def changed_lines_url(
+        self, change_url: str, commit: str | None, path: str, first: int, last: int
+    ) -> str | None:
+        """The lines in the file at the head commit (GitLab's MR diff has no stable anchor)."""
+        if commit is None or "/-/" not in change_url:
+            return None
+        project = change_url.split("/-/", 1)[0]
+        return f"{project}/-/blob/{commit}/{urllib.parse.quote(path)}#L{first}-{last}"
+
+    def ci_context(self, env: Mapping[str, str]) -> CiContext | None:
+        """The job's context when `env` is this provider's CI, else None."""
+        return gitlab_context(
+            env, default_api_url=self.default_api_url, token_variables=self.token_variables
+        )
 
     def connect(
         self,

@@ -12,12 +12,13 @@ them and hands them in. Errors::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors._ci_context import CiContext
 from gatekeeper.errors import ConnectorError, ProviderAuthError
 from gatekeeper.facts import Facts, TestFailure, UncoveredLines
 
@@ -223,6 +224,15 @@ class Connection(Protocol):
         ...
 
 
+class IdTokenRequest(_Frozen):
+    """How a CI hands a job an OIDC ID token on request: the variables holding the request URL
+    (to which `audience=` is added) and the bearer token for it."""
+
+    ci_title: str
+    url_variable: str
+    token_variable: str
+
+
 class Provider(Protocol):
     """One entry of the provider table (`connectors.providers.PROVIDERS`): what the CLI and the
     service need to know of a code host without naming it. Adding a host is one module that
@@ -240,6 +250,20 @@ class Provider(Protocol):
     """Its CI reads a dotenv report, which the publisher writes with the feedback."""
     workflow_notices: bool
     """In its CI, notices are workflow commands (GitHub Actions' `::notice::`)."""
+    id_token_request: IdTokenRequest | None
+    """How its CI hands out an ID token on request; None when it gives one in a variable
+    (`GATEKEEPER_ID_TOKEN`, GitLab's `id_tokens:`)."""
+
+    def changed_lines_url(
+        self, change_url: str, commit: str | None, path: str, first: int, last: int
+    ) -> str | None:
+        """Where lines `first`-`last` of `path` are shown for the change at `change_url`
+        (its web page), or None when it cannot say."""
+        ...
+
+    def ci_context(self, env: Mapping[str, str]) -> CiContext | None:
+        """The context of its CI job described by `env`, or None when `env` is not its CI."""
+        ...
 
     def connect(
         self,

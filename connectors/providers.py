@@ -1,8 +1,9 @@
 """The provider table, and choosing and building a provider connection from flags and the CI
 context (env passed in).
 
-`PROVIDERS` is the one list of code hosts: the CLI's `--provider` choices, the default API URLs,
-the token variables and the service's review confirmation all read it. Each entry lives in its
+`PROVIDERS` is the one list of code hosts: the CLI's `--provider` choices, CI detection, the default
+API URLs, the token variables, the ID-token request and the service's review confirmation all read
+it. Each entry lives in its
 host's module (`connectors.github.PROVIDER`), the only module that imports that host's SDK.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from connectors import github, gitlab
-from connectors.ci_env import CiContext, detect_ci
+from connectors._ci_context import CiContext, env_token
 from connectors.interface import (
     CollectOptions,
     Connection,
@@ -25,7 +26,6 @@ from connectors.interface import (
     RetryPolicy,
 )
 from gatekeeper.errors import UsageError
-from gatekeeper.logs import SECRETS
 
 PROVIDERS: Mapping[str, Provider] = {
     entry.name: entry for entry in (github.PROVIDER, gitlab.PROVIDER)
@@ -71,15 +71,19 @@ class Target(BaseModel):
         return PROVIDERS[self.provider]
 
 
+def detect_ci(env: Mapping[str, str]) -> CiContext | None:
+    """The CI context of the first provider whose CI `env` describes, or None outside CI."""
+    for entry in PROVIDERS.values():
+        context = entry.ci_context(env)
+        if context is not None:
+            return context
+    return None
+
+
 def provider_token(entry: Provider, env: Mapping[str, str]) -> tuple[SecretStr | None, bool]:
     """The API token for `entry` from `env` (registered with the log mask), and whether it is
     a CI job's own token (any variable after the first)."""
-    for index, name in enumerate(entry.token_variables):
-        value = env.get(name, "").strip()
-        if value:
-            SECRETS.add(value)
-            return SecretStr(value), index > 0
-    return None, False
+    return env_token(entry.token_variables, env)
 
 
 def resolve_target(

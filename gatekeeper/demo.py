@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -212,8 +213,23 @@ def _how_to_query(url: str, read: str, data_dir: Path, record_id: str) -> None:
     print(f"read token (project {PROJECT}): {read}")
     print(f'curl -H "Authorization: Bearer {read}" "{url}/v1/evidence?project={PROJECT}"')
     print(f'curl -H "Authorization: Bearer {read}" "{url}/v1/evidence/{record_id}"')
-    print(f"(the service stops with the demo; start it again with: GATEKEEPER_DATA_DIR={data_dir}")
-    print(f" gatekeeper serve --port {url.rsplit(':', 1)[1]})")
+    print("(the service stops with the demo; start it again, from any shell, with:")
+    print(f" {serve_command(data_dir, int(url.rsplit(':', 1)[1]))})")
+
+
+def gatekeeper_program() -> str:
+    """The full path of this environment's `gatekeeper` command (a fresh shell has no `.venv`
+    on its PATH), else `python -m gatekeeper` with this interpreter's full path."""
+    script = Path(sys.executable).parent / "gatekeeper"
+    if script.is_file() and os.access(script, os.X_OK):
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m gatekeeper"
+
+
+def serve_command(data_dir: Path, port: int) -> str:
+    """The shell line that serves `data_dir` again on `port`, working from a fresh shell."""
+    data = shlex.quote(str(data_dir))
+    return f"GATEKEEPER_DATA_DIR={data} {gatekeeper_program()} serve --port {port}"
 
 
 def run(examples: Path, data_dir: Path, base_env: Mapping[str, str]) -> tuple[str, str]:
@@ -272,7 +288,7 @@ def main() -> int:
         print(f"\ndemo failed: {error} (data and service log in {data_dir})", file=sys.stderr)
         return 1
     print(f"\ndemo done in {time.monotonic() - started:.1f} s; data kept in {data_dir}")
-    print(f"auditor pages (after `gatekeeper serve` as above): {url}/ui/login")
+    print(f"auditor pages (after the serve command above): {url}/ui/login")
     print(f"sign in there with the read token: {read}")
     return 0
 

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
+from gatekeeper.policy.load import ready_policy_names
 from tests.conftest import ROOT
 
 
@@ -81,6 +82,36 @@ def test_example_workflow_and_pipeline_are_valid() -> None:
     assert _errors(workflow, "github-workflows") == []
     pipeline = _load(ROOT / "examples" / "gitlab-ci.yml")
     assert _errors(pipeline, "gitlab-ci") == []
+
+
+def test_readme_examples_name_a_ready_policy() -> None:
+    """The examples a user pastes name the ready policy (`pull-request`), not a file that exists
+    only in this repository."""
+    workflow = _load(ROOT / "examples" / "github-workflow.yml")
+    pipeline = _load(ROOT / "examples" / "gitlab-ci.yml")
+    step = next(s for s in workflow["jobs"]["gate"]["steps"] if "gatekeeper" in s.get("uses", ""))
+    assert step["with"]["policy"] == "pull-request"
+    assert pipeline["include"][0]["inputs"]["policy"] == "pull-request"
+    assert "pull-request" in ready_policy_names()
+
+
+def test_workflows_pass_actionlint(tmp_path: Path) -> None:
+    """The example workflow has no actionlint finding (expressions, runner labels, shell
+    scripts, permissions)."""
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip(
+            "actionlint is not installed: "
+            "`go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12`"
+        )
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "github-workflow.yml", workflows / "example.yml")
+    result = subprocess.run(
+        [actionlint, "-no-color", str(workflows / "example.yml")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dockerfile_passes_hadolint() -> None:

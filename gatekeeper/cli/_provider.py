@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import sys
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from gatekeeper.facts import Facts
 from gatekeeper.policy import Outcome, Verdict
 from gatekeeper.render import verdict_markdown
 from gatekeeper.render.escape import terminal_text
-from gatekeeper.render.markdown import Links
+from gatekeeper.render.markdown import LinesLink, Links
 
 _log = logging.getLogger(__name__)
 DOTENV_NAME = "gatekeeper.env"
@@ -36,6 +37,15 @@ if TYPE_CHECKING:
     ProviderChoice = str
 else:  # the values of --provider: the names in the provider table
     ProviderChoice = enum.StrEnum("ProviderChoice", {name: name for name in providers.PROVIDERS})
+
+
+def _lines_link(facts: Facts) -> LinesLink | None:
+    """The subject's provider's link to changed lines, when the facts name the change's page."""
+    subject = facts.subject
+    entry = providers.PROVIDERS.get(subject.provider or "") if subject is not None else None
+    if subject is None or entry is None or not subject.url:
+        return None
+    return functools.partial(entry.changed_lines_url, subject.url, subject.commit)
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -176,14 +186,7 @@ def verdict_feedback(
     )
     parts = [f"{counts[outcome]} {label}" for outcome, label in labels if counts[outcome]]
     summary = f"Gatekeeper {verdict.policy.name}: {verdict.verdict} ({', '.join(parts)})"
-    subject = facts.subject
-    links = Links(
-        run_url=details_url,
-        record_url=record_url,
-        change_url=subject.url if subject is not None else None,
-        provider=subject.provider if subject is not None else None,
-        commit=subject.commit if subject is not None else None,
-    )
+    links = Links(run_url=details_url, record_url=record_url, lines_link=_lines_link(facts))
 
     def render(limit: int | None) -> str:
         return verdict_markdown(verdict, facts, limit=limit, links=links)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from gatekeeper.errors import PolicyError
 from gatekeeper.policy._budget import DEFAULT_BUDGET_S
 from gatekeeper.policy._build import Origin, build_rules
@@ -25,6 +27,7 @@ from gatekeeper.policy.rules import RuleCheck
 from gatekeeper.policy.verdict import PolicyRef
 
 READY_SUFFIX = ".yml"
+KEYS = ("rules", "waivers")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,21 @@ class Document:
     data: bytes
     policy: Policy
     positions: Positions
+    problems: tuple[PolicyError, ...] = ()
+    """Shape problems of rules and waivers left out of `policy` (so the rest still compiles)."""
+    rules_at: tuple[int, ...] | None = None
+    """Each kept rule's index in the file (None: every rule was kept)."""
+    waivers_at: tuple[int, ...] | None = None
+    dropped_ids: frozenset[str] = frozenset()
+    """Ids of the rules left out: waivers naming them are not reported as unknown."""
+
+    def rule_index(self, kept: int) -> int:
+        """The index in the file of the `kept`-th rule of `policy`."""
+        return kept if self.rules_at is None else self.rules_at[kept]
+
+    def waiver_index(self, kept: int) -> int:
+        """The index in the file of the `kept`-th waiver of `policy`."""
+        return kept if self.waivers_at is None else self.waivers_at[kept]
 
 
 @dataclass(frozen=True)
@@ -89,8 +107,59 @@ def _read_document(source: str, folder: Traversable, data: bytes) -> Document:
     except UnicodeDecodeError as error:
         raise PolicyError(source, f"not UTF-8 text (byte {error.start})") from error
     raw, positions = read_yaml(source, text)
-    policy = validate(Policy, raw, source, positions)
+    try:
+        policy = validate(Policy, raw, source, positions)
+    except PolicyError as error:
+        return _without_bad_items(
+            source=source, folder=folder, data=data, raw=raw, positions=positions, error=error
+        )
     return Document(source, folder, data, policy, positions)
+
+
+def _valid(model: type[Rule] | type[Waiver], item: object) -> bool:
+    try:
+        model.model_validate(item)
+    except ValidationError:
+        return False
+    return True
+
+
+def _without_bad_items(
+    *,
+    source: str,
+    folder: Traversable,
+    data: bytes,
+    raw: object,
+    positions: Positions,
+    error: PolicyError,
+) -> Document:
+    """The document without the rules and waivers whose shape is wrong, carrying their problems,
+    so that the other rules are still compiled and checked; `error` when the rest is wrong too."""
+    rules, waivers = (raw.get(key) if isinstance(raw, dict) else None for key in KEYS)
+    if not isinstance(raw, dict) or not isinstance(rules, list | tuple | type(None)):
+        raise error
+    if not isinstance(waivers, list | tuple | type(None)):
+        raise error
+    rules_at = tuple(i for i, item in enumerate(rules or ()) if _valid(Rule, item))
+    waivers_at = tuple(i for i, item in enumerate(waivers or ()) if _valid(Waiver, item))
+    dropped = frozenset(
+        str(item["id"])
+        for i, item in enumerate(rules or ())
+        if i not in rules_at and isinstance(item, dict) and isinstance(item.get("id"), str)
+    )
+    kept = {
+        **raw,
+        "rules": [rules[i] for i in rules_at] if rules else [],
+        "waivers": [waivers[i] for i in waivers_at] if waivers else [],
+    }
+    try:
+        policy = Policy.model_validate(kept)
+    except ValidationError:
+        raise error from None
+    problems = all_problems(error)
+    return Document(
+        source, folder, data, policy, positions, problems, rules_at, waivers_at, dropped
+    )
 
 
 def _open(reference: str, folder: Traversable | None, requested_by: str) -> Document:
@@ -145,7 +214,9 @@ def _merge(
     waivers: list[tuple[Waiver, Origin]] = []
     for document in reversed(chain):
         own: set[str] = set()
-        for index, rule in enumerate(document.policy.rules):
+        problems.extend(document.problems)
+        for kept, rule in enumerate(document.policy.rules):
+            index = document.rule_index(kept)
             origin = Origin(document.source, document.folder, document.positions, index)
             if rule.id in own:
                 problems.append(
@@ -153,7 +224,10 @@ def _merge(
                 )
             own.add(rule.id)
             rules[rule.id] = (rule, origin)
-        for index, waiver in enumerate(document.policy.waivers):
+        for kept, waiver in enumerate(document.policy.waivers):
+            if waiver.rule in document.dropped_ids:
+                continue
+            index = document.waiver_index(kept)
             waivers.append(
                 (waiver, Origin(document.source, document.folder, document.positions, index))
             )
@@ -175,6 +249,7 @@ def load_policy(path: str | Path, *, budget: float = DEFAULT_BUDGET_S) -> Loaded
     rules, waivers = _merge(chain, problems)
     root = chain[0]
     if not rules:
+        raise_problems(problems)
         raise PolicyError(root.source, "the policy has no rules; an empty gate would pass anything")
     try:
         built = build_rules(rules, waivers, budget=budget)

@@ -101,6 +101,12 @@ def terminal_text(value: str, limit: int | None = None) -> str:
     return _cut(_printable(value), limit)
 
 
+def annotation_text(value: str, limit: int | None = None) -> str:
+    """`value` as a check-run annotation's title or message: one line of plain text (GitHub
+    shows annotations as text, so only control characters and line breaks are taken out)."""
+    return _cut(_printable(value), limit)
+
+
 def workflow_data(value: str) -> str:
     """A workflow command's message, escaped as `@actions/core` escapes data."""
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -6,8 +6,7 @@ failures, then the other rules, and a last line says what was cut.
 
 from __future__ import annotations
 
-import hashlib
-import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gatekeeper.facts import Facts, Finding, TestFailure
@@ -183,30 +182,23 @@ def _assemble(parts: _Parts, limit: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+LinesLink = Callable[[str, int, int], "str | None"]
+"""The provider's address of lines `first`-`last` of a path in the change (handed in by the CLI)."""
+
+
 @dataclass(frozen=True)
 class Links:
     """Where the reader goes next: the CI run, the stored evidence record's page, and changed
-    lines in the pull request's diff (GitHub) or in the file at the head commit (GitLab)."""
+    lines of the change, through the provider's `lines_link` (the diff on GitHub, the file at
+    the head commit on GitLab)."""
 
     run_url: str | None = None
     record_url: str | None = None
-    change_url: str | None = None
-    provider: str | None = None
-    commit: str | None = None
+    lines_link: LinesLink | None = None
 
     def lines_url(self, path: str, first: int, last: int) -> str | None:
         """Where lines `first`-`last` of `path` are shown, if the change is known."""
-        url = self.change_url
-        if not url or not _web_url(url):
-            return None
-        if self.provider == "github":
-            anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
-            return f"{url}/files#diff-{anchor}R{first}"
-        if self.provider == "gitlab" and self.commit and "/-/" in url:
-            project = url.split("/-/", 1)[0]
-            quoted = urllib.parse.quote(path)
-            return f"{project}/-/blob/{self.commit}/{quoted}#L{first}-{last}"
-        return None
+        return self.lines_link(path, first, last) if self.lines_link is not None else None
 
     def line(self) -> str:
         """'[CI run](…) · [evidence record](…)' for the URLs that are web addresses."""

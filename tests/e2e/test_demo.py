@@ -90,3 +90,20 @@ def test_demo_step_failing_inside_the_service_block_still_stops_the_service(
     assert out.rstrip().endswith("the evidence service has stopped")
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=5)
+
+
+def test_demo_serve_hint_works_from_a_fresh_shell(tmp_path: Path) -> None:
+    """The `serve` line the demo prints names the command by its full path, so it runs in a
+    shell whose PATH has no `.venv` (here: an empty environment)."""
+    line = demo.serve_command(tmp_path / "data dir", 8123)
+    assert line.startswith("GATEKEEPER_DATA_DIR=")
+    assert line.endswith(" serve --port 8123")
+    result = subprocess.run(
+        ["/usr/bin/env", "-i", "/bin/sh", "-c", f"{line} --help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--port" in result.stdout

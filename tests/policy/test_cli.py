@@ -286,3 +286,44 @@ waivers:
     assert lines[1].startswith(f"error: {bad}:7:13: rule 'cov': unknown fact 'coverage.linerate'")
     assert lines[2] == f"error: {bad}:11:11: waiver for unknown rule 'gren'; did you mean green?"
     assert lines[-1] == "Found 3 problems."
+
+
+def test_policy_validate_lists_shape_and_compile_problems_together(tmp_path: Path) -> None:
+    """An unknown key in one rule does not hide the CEL syntax error and the unknown fact of the
+    other rules, nor a waiver for a mistyped rule: every problem is one line, then the count."""
+    text = """\
+version: 1
+name: x
+rules:
+  - id: typo
+    expr: tests.failed == 0
+    severty: error
+  - id: green
+    expr: tests.failed +
+  - id: cov
+    metric: coverage.linerate
+    op: '>='
+    threshold: 0.8
+waivers:
+  - rule: typo
+    reason: flaky
+    approved_by: qa
+    expires: 2030-01-01
+  - rule: gren
+    reason: flaky
+    approved_by: qa
+    expires: 2030-01-01
+"""
+    bad = write(tmp_path, text, "bad.yml")
+    result = run_gatekeeper("policy", "validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == (
+        f"error: {bad}:6:5: unknown field 'severty' in rules[0]; did you mean severity?"
+    )
+    assert lines[1].startswith(f"error: {bad}:8:")
+    assert "rule 'green': CEL syntax error" in lines[1]
+    assert lines[2].startswith(f"error: {bad}:10:13: rule 'cov': unknown fact 'coverage.linerate'")
+    assert lines[3] == f"error: {bad}:18:11: waiver for unknown rule 'gren'; did you mean green?"
+    assert lines[-1] == "Found 4 problems."
+    assert "Traceback" not in result.stderr

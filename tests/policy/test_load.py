@@ -11,6 +11,7 @@ from gatekeeper.errors import PolicyError
 from gatekeeper.facts import Reviews
 from gatekeeper.policy import load_policy
 from gatekeeper.policy.explain import explain_policy
+from gatekeeper.policy.problems import PolicyProblemsError
 from tests.policy._helpers import facts, failing_tests, outcome, policy_of, run, write
 
 GOOD_RULE = """  - id: cov
@@ -281,3 +282,37 @@ def test_count_rules_read_as_sentences(tmp_path: Path) -> None:
     messages = {rule.id: rule.message for rule in verdict.rules}
     assert messages["green"] == "1 test failed (0 allowed)"
     assert messages["eyes"] == "1 approval (2 required)"
+
+
+def test_shape_problems_do_not_hide_compile_problems(tmp_path: Path) -> None:
+    """A wrongly typed field of one rule and the CEL error of another are raised together, each
+    at its own line; the rest of the file is still checked."""
+    text = """version: 1
+name: x
+rules:
+  - id: typed
+    metric: coverage.line_rate
+    op: ">="
+    threshold: [1]
+  - id: broken
+    expr: "tests.failed =="
+"""
+    error = _error(tmp_path, text)
+    assert isinstance(error, PolicyProblemsError)
+    first, last = error.problems[0], error.problems[-1]
+    assert (first.line, first.detail.startswith("rules[0].threshold")) == (7, True)
+    assert (last.line, last.detail.startswith("rule 'broken': CEL syntax error")) == (9, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("version: 1\nname: x\nrules: 5\n", "rules: Input should be a valid"),
+        (f"version: 1\nname: x\nrules:\n{GOOD_RULE}waivers: no\n", "waivers: Input should be"),
+    ],
+)
+def test_rules_or_waivers_not_a_list_is_the_one_problem(
+    tmp_path: Path, text: str, detail: str
+) -> None:
+    """When `rules` or `waivers` is not a list, that is the problem reported, nothing compiled."""
+    assert _error(tmp_path, text).detail.startswith(detail)

@@ -6,12 +6,14 @@ Chromium (the screenshot in docs/github.md). The browser test renders the same p
 
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
+from connectors import github
 from gatekeeper.facts import (
     Coverage,
     Facts,
@@ -90,8 +92,9 @@ def comment_markdown() -> str:
     links = Links(
         run_url="https://github.com/acme/shop/actions/runs/4242",
         record_url="https://evidence.example/records/r-17",
-        change_url="https://github.com/acme/shop/pull/7",
-        provider="github",
+        lines_link=functools.partial(
+            github.PROVIDER.changed_lines_url, "https://github.com/acme/shop/pull/7", None
+        ),
     )
     return verdict_markdown(sample_verdict(), comment_facts(), limit=65536, links=links)
 

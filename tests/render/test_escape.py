@@ -16,6 +16,8 @@ from cmarkgfm.cmark import Options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors._github_feedback import failure_annotations
+from connectors.interface import GITLAB_NOTE_LIMIT, Feedback, sticky_body
 from gatekeeper.facts import Facts, TestFailure, TestSummary
 from gatekeeper.render import verdict_markdown, verdict_text
 from gatekeeper.render.escape import (
@@ -162,3 +164,65 @@ def test_report_text_cannot_write_workflow_commands_in_github_actions(tmp_path: 
     for line in (done.stdout + done.stderr).splitlines():
         assert not line.lstrip().startswith("::"), line
         assert "##[" not in line, line
+
+
+def _feedback(name: str, message: str, path: str) -> Feedback:
+    verdict = sample_verdict()
+    facts = _facts(name, message, path)
+    return Feedback(
+        verdict="fail",
+        policy="pull-request",
+        summary="s",
+        render=lambda limit: verdict_markdown(verdict, facts, limit=limit),
+        failures=facts.tests.failures if facts.tests else (),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=HOSTILE, message=HOSTILE, path=HOSTILE)
+def test_gitlab_note_structure_survives_any_report_text(name: str, message: str, path: str) -> None:
+    """The GitLab note (marker and body within the note limit) has the comment's structure
+    whatever the report says."""
+    _, body = sticky_body(_feedback(name, message, path), GITLAB_NOTE_LIMIT)
+    plain = [("x" if value.strip() else value) for value in (name, message, path)]
+    _, benign = sticky_body(_feedback(*plain), GITLAB_NOTE_LIMIT)
+    _check_structure(body, benign)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=HOSTILE, message=HOSTILE, path=HOSTILE)
+def test_terminal_verdict_lines_are_printable_and_never_commands(
+    name: str, message: str, path: str
+) -> None:
+    """Every line of the terminal verdict is printable, and none is a workflow command once
+    written to stdout in GitHub Actions (through the log guard, line by line)."""
+    text = verdict_text(sample_verdict(), _facts(name, message, path))
+    for line in text.splitlines():
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", line)
+        guarded = guard_log_line(line)
+        assert not guarded.lstrip().startswith("::")
+        assert "##[" not in guarded
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=HOSTILE, message=HOSTILE)
+def test_workflow_command_holds_any_value(title: str, message: str) -> None:
+    """`::error title=…::…` built from any values stays one command with one property."""
+    line = f"::error title={workflow_property(title)}::{workflow_data(message)}"
+    assert "\n" not in line
+    assert "\r" not in line
+    head, _, data = line.partition("::")[2].partition("::")
+    assert head.count(",") == 0
+    assert head.startswith("error title=")
+    assert data == workflow_data(message)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=HOSTILE, message=HOSTILE)
+def test_check_run_annotations_are_one_line_of_text(name: str, message: str) -> None:
+    """Failure annotations carry the test's name and message as one printable line each."""
+    [annotation] = failure_annotations(_feedback(name, message, "src/app.py"))
+    for key in ("title", "message"):
+        value = str(annotation[key])
+        assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", value)
+    assert len(str(annotation["title"])) <= 255

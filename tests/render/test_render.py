@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from connectors import github, gitlab
+from connectors.interface import Provider
 from gatekeeper.facts import (
     Coverage,
     Facts,
@@ -94,6 +97,11 @@ def test_markdown_links_the_run_and_the_record_when_they_are_web_addresses() -> 
     assert "](" not in verdict_markdown(sample_verdict(), sample_facts(), links=hostile)
 
 
+def _links(entry: Provider, change_url: str, commit: str | None) -> Links:
+    """Links to changed lines as the CLI builds them from the provider's table entry."""
+    return Links(lines_link=functools.partial(entry.changed_lines_url, change_url, commit))
+
+
 def _facts_with_uncovered() -> Facts:
     patch = PatchCoverage(
         lines_valid=10,
@@ -109,17 +117,13 @@ def _facts_with_uncovered() -> Facts:
     ("links", "first", "second"),
     [
         (
-            Links(change_url="https://github.com/acme/shop/pull/7", provider="github"),
+            _links(github.PROVIDER, "https://github.com/acme/shop/pull/7", None),
             "[12-14](<https://github.com/acme/shop/pull/7/files#diff-"
             f"{hashlib.sha256(b'src/pay ment.py').hexdigest()}R12>)",
             "[31](<https://github.com/acme/shop/pull/7/files#diff-",
         ),
         (
-            Links(
-                change_url="https://gitlab.example/g/shop/-/merge_requests/3",
-                provider="gitlab",
-                commit="a" * 40,
-            ),
+            _links(gitlab.PROVIDER, "https://gitlab.example/g/shop/-/merge_requests/3", "a" * 40),
             f"[12-14](<https://gitlab.example/g/shop/-/blob/{'a' * 40}/src/pay%20ment.py#L12-14>)",
             f"[31](<https://gitlab.example/g/shop/-/blob/{'a' * 40}/src/pay%20ment.py#L31-31>)",
         ),
