@@ -42,7 +42,7 @@ class ReleaseChoice:
 
 
 def release_choice(
-    since: str | None, pattern: str, limit: int = FIRST_RELEASE_LIMIT
+    since: str | None, pattern: str, limit: str = str(FIRST_RELEASE_LIMIT)
 ) -> ReleaseChoice:
     """The checked `--since`, `--release-pattern` and `--release-limit`; UsageError saying
     what is wrong."""
@@ -56,12 +56,13 @@ def release_choice(
             f"--release-pattern {pattern[:60]!r} is not a tag glob (letters, digits, ._/+- and "
             "the glob characters *?[]!, at most 100 characters)"
         )
-    if not 1 <= limit <= MAX_RELEASE_LIMIT:
+    commits = int(limit) if limit.isascii() and limit.isdigit() and len(limit) < 7 else 0
+    if not 1 <= commits <= MAX_RELEASE_LIMIT:
         raise UsageError(
-            f"--release-limit {limit} is out of range (a first release lists 1 to "
-            f"{MAX_RELEASE_LIMIT} commits; for a longer history start after a ref with --since)"
+            f"--release-limit {limit[:20]!r} is not a number of commits (a first release lists "
+            f"1 to {MAX_RELEASE_LIMIT}; for a longer history start after a ref with --since)"
         )
-    return ReleaseChoice(pattern=pattern, since=since, limit=limit)
+    return ReleaseChoice(pattern=pattern, since=since, limit=commits)
 
 
 def is_release(facts: Facts, event: str | None) -> bool:

@@ -253,14 +253,14 @@ def evaluate_command(
         ),
     ] = "v*",
     release_limit: Annotated[
-        int,
+        str,
         typer.Option(
             "--release-limit",
             envvar="GATEKEEPER_RELEASE_LIMIT",
             help="Release, first one without --since: list at most this many commits back "
             f"from the tag (1 to {_release.MAX_RELEASE_LIMIT}); the record states it.",
         ),
-    ] = FIRST_RELEASE_LIMIT,
+    ] = str(FIRST_RELEASE_LIMIT),
 ) -> None:
     """Evaluate a policy over the facts; exit 0 pass, 1 fail, 2 bad input, 3 not stored."""
     settings = load_settings()

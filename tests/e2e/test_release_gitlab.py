@@ -269,8 +269,10 @@ def test_a_first_release_under_a_release_pattern_starts_after_since_or_at_the_li
         ("--since", "main..evil", "--since 'main..evil' is not a git ref or commit"),
         ("--since", "a b", "--since 'a b' is not a git ref or commit"),
         ("--release-pattern", "v*;rm", "--release-pattern 'v*;rm' is not a tag glob"),
-        ("--release-limit", "0", "--release-limit 0 is out of range"),
-        ("--release-limit", "10001", "--release-limit 10001 is out of range"),
+        ("--release-limit", "0", "--release-limit '0' is not a number of commits"),
+        ("--release-limit", "10001", "--release-limit '10001' is not a number of commits"),
+        ("--release-limit", "2.5", "--release-limit '2.5' is not a number of commits"),
+        ("--release-limit", "-5", "--release-limit '-5' is not a number of commits"),
     ],
 )
 def test_release_flags_that_are_not_refs_or_globs_are_refused(
