@@ -10,7 +10,9 @@ from connectors.interface import (
     GITHUB_COMMENT_LIMIT,
     Feedback,
     PublishResult,
+    lines_words,
     publish_channels,
+    repo_relative,
     sticky_body,
 )
 from gatekeeper.render.escape import annotation_text
@@ -106,7 +108,7 @@ def failure_annotations(feedback: Feedback) -> list[dict[str, str | int]]:
             "message": annotation_text(failure.message or failure.name, 4000),
         }
         for failure in feedback.failures
-        if failure.file and failure.line and _repo_relative(failure.file)
+        if failure.file and failure.line and repo_relative(failure.file)
     ]
 
 
@@ -119,19 +121,10 @@ def _uncovered_annotations(feedback: Feedback) -> list[dict[str, str | int]]:
             "end_line": last,
             "annotation_level": "warning",
             "title": "Changed lines not covered by tests",
-            "message": f"No test ran {_lines_words(first, last)} of this change.",
+            "message": f"No test ran {lines_words(first, last)} of this change.",
         }
         for item in feedback.uncovered
-        if _repo_relative(item.file)
+        if repo_relative(item.file)
         for first, last in item.ranges
     ]
     return found[:UNCOVERED_ANNOTATIONS]
-
-
-def _lines_words(first: int, last: int) -> str:
-    return f"lines {first}-{last}" if last > first else f"line {first}"
-
-
-def _repo_relative(path: str) -> bool:
-    """Annotations need a path inside the repository; absolute and `..` paths are skipped."""
-    return not (path.startswith(("/", "\\")) or ":" in path[:3] or ".." in path.split("/"))

@@ -24,7 +24,7 @@ from requests.exceptions import RetryError
 from connectors import _codeowners, _gitlab_artifacts, _gitlab_facts
 from connectors._artifacts import ZipLimits
 from connectors._ci_context import CiContext
-from connectors._dotenv import write_dotenv
+from connectors._dotenv import CODE_QUALITY_NAME, write_code_quality, write_dotenv
 from connectors._gitlab_ci import gitlab_context
 from connectors._http import (
     Place,
@@ -350,7 +350,8 @@ class GitLabCollector:
 
 
 class GitLabPublisher:
-    """One sticky MR note, a commit status on the head and a dotenv file for later jobs."""
+    """One sticky MR note, a commit status on the head, a dotenv file for later jobs and the
+    code-quality report of the uncovered changed lines beside it."""
 
     def __init__(self, gl: GitLab, *, number: int | None, commit: str, dotenv: Path | None) -> None:
         self._gl = gl
@@ -366,6 +367,8 @@ class GitLabPublisher:
         written, notices = publish_channels(channels, feedback)
         if self._dotenv is not None:
             written["dotenv"] = str(write_dotenv(self._dotenv, feedback))
+            quality = self._dotenv.with_name(CODE_QUALITY_NAME)
+            written["codequality"] = str(write_code_quality(quality, feedback))
         return PublishResult(written=written, notices=notices)
 
     def status(self, feedback: Feedback) -> str:

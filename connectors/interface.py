@@ -190,6 +190,16 @@ def publish_channels(
     return written, tuple(notices)
 
 
+def repo_relative(path: str) -> bool:
+    """Line annotations need a path inside the repository; absolute and `..` paths are not."""
+    return not (path.startswith(("/", "\\")) or ":" in path[:3] or ".." in path.split("/"))
+
+
+def lines_words(first: int, last: int) -> str:
+    """'lines 12-14', or 'line 31'."""
+    return f"lines {first}-{last}" if last > first else f"line {first}"
+
+
 def sticky_body(feedback: Feedback, limit: int) -> tuple[str, str]:
     """The hidden marker that finds the one comment/note again, and its body within `limit`."""
     marker = sticky_marker(feedback.policy)

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
+from connectors._dotenv import CODE_QUALITY_NAME
 from gatekeeper.policy.load import ready_policy_names
 from tests.conftest import ROOT
 
@@ -73,7 +74,9 @@ def test_gitlab_component_header_and_job_match_the_gitlab_ci_schema() -> None:
     assert _errors(header, "gitlab-ci") == []
     assert set(header["spec"]["inputs"]) >= {"policy", "reports", "submit-url", "stage", "image"}
     assert _errors(body, "gitlab-ci") == []
-    assert body["gatekeeper"]["artifacts"]["reports"]["dotenv"] == "gatekeeper.env"
+    reports = body["gatekeeper"]["artifacts"]["reports"]
+    assert reports["dotenv"] == "gatekeeper.env"
+    assert reports["codequality"] == CODE_QUALITY_NAME  # what the GitLab publisher writes
 
 
 def test_example_workflow_and_pipeline_are_valid() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from connectors.interface import (
     RetryPolicy,
     fit,
 )
-from gatekeeper.facts import Facts
+from gatekeeper.facts import Facts, UncoveredLines
 from tests.connectors.conftest import TOKEN, SleepLog, gitlab_client
 from tests.fakes.gitlab import FakeGitLab, user
 
@@ -250,6 +251,39 @@ def test_note_is_sticky_status_set_and_dotenv_written(
     assert fake_gitlab.statuses[-1]["state"] == "failed"
     assert dotenv.read_text().splitlines()[0] == "GATEKEEPER_VERDICT=fail"
     assert result.notices == ()
+
+
+def test_uncovered_changed_lines_become_code_quality_entries(
+    fake_gitlab: FakeGitLab, policy: RetryPolicy, tmp_path: Path
+) -> None:
+    """Beside the dotenv report the publisher writes GitLab's code-quality report: one minor
+    issue per run of changed lines no test ran, paths outside the repository left out."""
+    dotenv = tmp_path / "gatekeeper.env"
+    uncovered = (
+        UncoveredLines(file="src/pay.py", ranges=((12, 14), (31, 31))),
+        UncoveredLines(file="../outside.py", ranges=((1, 1),)),
+    )
+    feedback = _feedback("body").model_copy(update={"uncovered": uncovered})
+    publisher = gitlab_client(fake_gitlab, policy).publisher(
+        number=fake_gitlab.number, commit=fake_gitlab.head, dotenv=dotenv
+    )
+    result = publisher.publish(feedback)
+    report = tmp_path / "gatekeeper-codequality.json"
+    assert result.written["codequality"] == str(report)
+    issues = json.loads(report.read_text(encoding="utf-8"))
+    assert [
+        (i["location"]["path"], i["location"]["lines"], i["severity"], i["description"])
+        for i in issues
+    ] == [
+        (
+            "src/pay.py",
+            {"begin": 12, "end": 14},
+            "minor",
+            "No test ran lines 12-14 of this change.",
+        ),
+        ("src/pay.py", {"begin": 31, "end": 31}, "minor", "No test ran line 31 of this change."),
+    ]
+    assert len({i["fingerprint"] for i in issues}) == 2
 
 
 def test_long_note_is_cut_to_a_million_characters(
