@@ -31,7 +31,7 @@ from gatekeeper.errors import (
     UsageError,
     VerificationError,
 )
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_verify
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json
 
 __all__ = [
@@ -80,10 +80,10 @@ class Receipt(BaseModel):
 
         The checkpoint's signature is checked by whoever holds the service's public key.
         """
-        leaf = merkle.leaf_hash(canonical_json(self.envelope))
+        leaf = merkle_hash.leaf_hash(canonical_json(self.envelope))
         if leaf.hex() != self.leaf_hash:
             raise VerificationError("the receipt's leaf hash does not match its envelope")
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             leaf,
             self.inclusion_proof.index,
             self.inclusion_proof.size,

@@ -22,7 +22,7 @@ from gatekeeper.errors import EvidenceNotStoredError, InputError, VerificationEr
 from gatekeeper.ledger import pinned_keys
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_note, verify_checkpoint
 from gatekeeper.ledger.cosignature import cosign
-from gatekeeper.ledger.merkle import verify_consistency
+from gatekeeper.ledger.merkle_verify import verify_consistency
 
 __all__ = ["HttpClient", "WitnessState", "read_key", "read_state", "witness_once", "write_state"]
 

@@ -34,9 +34,9 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, TextClause, text
 from sqlalchemy.engine import Connection
 
+from gatekeeper import ledger as merkle
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
 from gatekeeper.ledger.key_chain import KeyPeriods, is_transition, verify_transition
 from gatekeeper.service.database import driver_sql, is_sqlite

@@ -131,7 +131,7 @@ def test_a_bundle_without_summaries_still_verifies(tmp_path: Path) -> None:
 
 def test_a_threaded_process_never_forks_its_bundle_workers() -> None:
     """Forking a process with other threads can copy a held lock: spawn is used then."""
-    from gatekeeper.ledger._bundle_records import _context
+    from gatekeeper.ledger.bundle._records import _context
 
     release = threading.Event()
     worker = threading.Thread(target=release.wait)
@@ -145,7 +145,7 @@ def test_a_threaded_process_never_forks_its_bundle_workers() -> None:
 
 def test_only_a_record_with_a_gate_verdict_has_a_result_to_summarise() -> None:
     """A record without pass/fail (e.g. a policy record) has no result a VSA could state."""
-    from gatekeeper.ledger._bundle_records import _gate_result
+    from gatekeeper.ledger.bundle._records import _gate_result
     from gatekeeper.ledger.testing import sample_predicate
 
     assert _gate_result({"facts": {}}) is None
@@ -156,7 +156,7 @@ def test_only_a_record_with_a_gate_verdict_has_a_result_to_summarise() -> None:
 def test_a_single_threaded_verifier_forks_its_workers() -> None:
     """`gatekeeper verify` as a plain process (one thread) uses fork: no re-import per worker."""
     code = (
-        "from gatekeeper.ledger._bundle_records import _context;"
+        "from gatekeeper.ledger.bundle._records import _context;"
         "print(_context().get_start_method())"
     )
     done = subprocess.run(

@@ -20,7 +20,7 @@ from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_verify
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
 from gatekeeper.service.pages.facts import FactSection, fact_sections
 from gatekeeper.service.records import RecordOut
@@ -171,7 +171,7 @@ def check_receipt(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> ProofS
     try:
         envelope = record.envelope.model_dump()
         verify_envelope_json(envelope, keys)
-        leaf = merkle.leaf_hash(canonical_json(envelope))
+        leaf = merkle_hash.leaf_hash(canonical_json(envelope))
         if leaf.hex() != record.leaf_hash:
             return ProofStatus(False, "not verified: the leaf hash differs from the envelope")
         key = keys.get(checkpoint.key_id)
@@ -179,7 +179,9 @@ def check_receipt(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> ProofS
             return ProofStatus(False, "not verified: the checkpoint's key is not published")
         verify_checkpoint(checkpoint, key)
         proof = [bytes.fromhex(h) for h in receipt.inclusion_proof.hashes]
-        merkle.verify_inclusion(leaf, record.log_index, checkpoint.size, proof, checkpoint.root())
+        merkle_verify.verify_inclusion(
+            leaf, record.log_index, checkpoint.size, proof, checkpoint.root()
+        )
     except (GatekeeperError, ValueError) as error:
         return ProofStatus(False, f"not verified: {error}")
     return ProofStatus(

@@ -8,10 +8,11 @@ from typing import Any
 
 from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import BundleState
-from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, RECORD_FIELDS, TRANSITIONS_MEMBER
+from gatekeeper.ledger.bundle._state import BundleState
+from gatekeeper.ledger.bundle.writer import CHECKPOINT_MEMBER, RECORD_FIELDS, TRANSITIONS_MEMBER
 from gatekeeper.ledger.key_chain import KeyPeriods, follow_chain
-from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
+from gatekeeper.ledger.merkle_hash import leaf_hash
+from gatekeeper.ledger.merkle_verify import root_from_inclusion_proof
 
 __all__ = [
     "Transition",

@@ -23,7 +23,7 @@ from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.attest.vsa import VsaError, decision_of
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import (
+from gatekeeper.ledger.bundle._state import (
     MAX_LINE_BYTES,
     ZIP_ERRORS,
     BundleFailure,
@@ -31,14 +31,15 @@ from gatekeeper.ledger._bundle_state import (
     RecordSummary,
     bounded_json,
 )
-from gatekeeper.ledger.bundle import (
+from gatekeeper.ledger.bundle.writer import (
     DIGESTS_MEMBER,
     PROOFS_MEMBER,
     RECORD_FIELDS,
     RECORDS_MEMBER,
     SUMMARIES_MEMBER,
 )
-from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
+from gatekeeper.ledger.merkle_hash import leaf_hash
+from gatekeeper.ledger.merkle_verify import root_from_inclusion_proof
 
 __all__ = ["check_records", "lines_of"]
 
