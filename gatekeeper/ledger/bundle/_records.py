@@ -13,14 +13,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
-from gatekeeper.attest.canonical import (
-    CanonicalJSONError,
-    canonical_json,
-    canonical_json_of_strings,
-)
-from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
+from gatekeeper.attest.canonical import CanonicalJSONError
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.attest.statement import StatementError, parse_statement
+from gatekeeper.attest.statement import Statement
 from gatekeeper.attest.vsa import VsaError, decision_of
 from gatekeeper.errors import VerificationError
 from gatekeeper.ledger.bundle._state import (
@@ -38,8 +33,7 @@ from gatekeeper.ledger.bundle.writer import (
     RECORDS_MEMBER,
     SUMMARIES_MEMBER,
 )
-from gatekeeper.ledger.merkle_hash import leaf_hash
-from gatekeeper.ledger.merkle_verify import root_from_inclusion_proof
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 __all__ = ["check_records", "lines_of"]
 
@@ -81,9 +75,9 @@ def _record_problem(record: Any) -> str | None:
     return None
 
 
-def _gate_result(predicate: dict[str, Any]) -> str | None:
+def _gate_result(statement: Statement) -> str | None:
     try:
-        return decision_of(predicate).result
+        return decision_of(statement.predicate, statement.predicateType).result
     except VsaError:
         return None
 
@@ -185,45 +179,37 @@ class _RecordChecker:
         if problem is not None:
             self.fail(RECORDS_MEMBER, problem, **where)
             return
-        leaf = self.check_envelope(record, where)
-        if leaf is not None:
-            self.check_proof(leaf, record["log_index"], proof, where)
-
-    def check_envelope(self, record: dict[str, Any], where: dict[str, Any]) -> bytes | None:
-        """Verify the DSSE envelope and the leaf hash; return the leaf hash."""
-        envelope = record["envelope"]
-        try:
-            envelope_json_parts(envelope)
-        except VerificationError:
-            encode = canonical_json  # the general walk; the failure is reported just below
-        else:
-            encode = canonical_json_of_strings
-        result: str | None = None
-        try:
-            statement = parse_statement(verify_envelope_json(envelope, self.keys))
-        except (VerificationError, StatementError) as error:
-            self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
-        else:
-            result = _gate_result(statement.predicate)
-        try:
-            encoded = encode(envelope)
-        except CanonicalJSONError as error:
-            self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
-            return None
-        leaf = leaf_hash(encoded)
-        if self.context.summaries:
-            digest = hashlib.sha256(encoded).hexdigest()
-            self.summaries[record["log_index"]] = RecordSummary(record["id"], digest, result)
-        if leaf.hex() != record["leaf_hash"]:
-            self.fail(RECORDS_MEMBER, "leaf_hash is not the hash of the envelope", **where)
-        return leaf
-
-    def check_proof(
-        self, leaf: bytes, log_index: int, proof: bytes | None, where: dict[str, Any]
-    ) -> None:
-        if proof is None:
-            self.fail(PROOFS_MEMBER, "no inclusion proof for this record", **where)
+        inclusion, proof_problem = self.read_proof(record["log_index"], proof)
+        checked = check_record(
+            record["envelope"],
+            leaf_hash=record["leaf_hash"],
+            log_index=record["log_index"],
+            keys=self.keys,
+            inclusion=inclusion,
+        )
+        for found in checked.problems:
+            if found.part != "proof":
+                self.fail(RECORDS_MEMBER, found.sentence, **where)
+        if checked.encoded is not None and self.context.summaries:
+            statement = checked.statement
+            result = _gate_result(statement) if statement is not None else None
+            encoded_digest = hashlib.sha256(checked.encoded).hexdigest()
+            summary = RecordSummary(record["id"], encoded_digest, result)
+            self.summaries[record["log_index"]] = summary
+        if checked.encoded is None:
             return
+        if proof_problem is not None:
+            self.fail(PROOFS_MEMBER, proof_problem, **where)
+        for found in checked.problems:
+            if found.part == "proof":
+                self.fail(PROOFS_MEMBER, found.sentence, **where)
+
+    def read_proof(
+        self, log_index: int, proof: bytes | None
+    ) -> tuple[InclusionClaim | None, str | None]:
+        """The record's inclusion proof to the bundle's checkpoint, or why it is unusable."""
+        if proof is None:
+            return None, "no inclusion proof for this record"
         size, root = self.context.size, self.context.root
         try:
             index, proof_size, hashes = _parse_proof(proof)
@@ -231,13 +217,11 @@ class _RecordChecker:
                 raise VerificationError(f"the proof is for log index {index}")
             if size is not None and proof_size != size:
                 raise VerificationError(f"the proof is to tree size {proof_size}, not {size}")
-            if (
-                size is not None
-                and root_from_inclusion_proof(leaf, log_index, size, hashes) != root
-            ):
-                raise VerificationError("the inclusion proof does not lead to the signed root")
         except (VerificationError, CanonicalJSONError) as error:
-            self.fail(PROOFS_MEMBER, f"inclusion proof: {error}", **where)
+            return None, f"inclusion proof: {error}"
+        if size is None or root is None:
+            return None, None
+        return InclusionClaim(size, root, hashes), None
 
 
 def check_chunk(context: RecordContext, chunk: Chunk) -> ChunkResult:
