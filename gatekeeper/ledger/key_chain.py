@@ -199,6 +199,17 @@ class KeyPeriods:
     retired: dict[str, int]
     followed: int
 
+    def record_problem(self, key_id: str, log_index: int) -> str | None:
+        """Why a record at `log_index` cannot carry a signature by `key_id`, or None: the
+        transition at index j is the retired key's last record."""
+        retired = self.retired.get(key_id)
+        if retired is None or log_index <= retired:
+            return None
+        return (
+            f"signed by key {key_id[:16]}..., which the log retired at index {retired}: a "
+            f"record at log index {log_index} is its successor's to sign"
+        )
+
     def problem(self, checkpoint: Checkpoint) -> str | None:
         """Why `checkpoint` cannot be signed by its key at its size, or None.
 

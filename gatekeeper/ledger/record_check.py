@@ -1,5 +1,6 @@
-"""The one check of a stored record: its DSSE envelope against the keys, the envelope against its
-leaf hash, and the leaf's inclusion proof against a checkpoint root.
+"""The one check of a stored record: its DSSE envelope against the keys, no signature by a key the
+log had retired before the record, the envelope against its leaf hash, and the leaf's inclusion
+proof against a checkpoint root.
 
 The bundle verifier, the record page, the demo and the client's receipt check all call
 `check_record`, so a tampered record is refused everywhere with the same sentence. Checking the
@@ -21,6 +22,7 @@ from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.attest.statement import Statement, StatementError, parse_statement
 from gatekeeper.errors import VerificationError
+from gatekeeper.ledger.key_chain import KeyPeriods
 from gatekeeper.ledger.merkle_hash import leaf_hash as _leaf_hash
 from gatekeeper.ledger.merkle_verify import verify_inclusion
 
@@ -28,12 +30,12 @@ __all__ = ["LEAF_MISMATCH", "InclusionClaim", "Problem", "RecordCheck", "check_r
 
 LEAF_MISMATCH = "leaf_hash is not the hash of the envelope"
 
-Part = Literal["envelope", "leaf", "proof"]
+Part = Literal["envelope", "key", "leaf", "proof"]
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a record: which part (`envelope`, `leaf`, `proof`) and a sentence."""
+    """One thing wrong with a record: which part (`envelope`, `key`, `leaf`, `proof`) and why."""
 
     part: Part
     sentence: str
@@ -77,6 +79,17 @@ def _encode(envelope: Any) -> bytes:
     return canonical_json_of_strings(envelope)
 
 
+def _period_problems(
+    envelope: Any, keys: Mapping[str, VerifyingKey], log_index: int, periods: KeyPeriods | None
+) -> list[Problem]:
+    """A signature (already verified) by a key the log had retired before this record."""
+    if periods is None:
+        return []
+    signers = dict.fromkeys(keyid for keyid, _sig in envelope_json_parts(envelope)[2])
+    found = (periods.record_problem(keyid, log_index) for keyid in signers if keyid in keys)
+    return [Problem("key", sentence) for sentence in found if sentence is not None]
+
+
 def check_record(
     envelope: Any,
     *,
@@ -84,9 +97,11 @@ def check_record(
     log_index: int,
     keys: Mapping[str, VerifyingKey] | None,
     inclusion: InclusionClaim | None = None,
+    periods: KeyPeriods | None = None,
 ) -> RecordCheck:
     """Check a record's envelope signature (unless `keys` is None: the caller holds no keys),
-    its stated `leaf_hash` (hex) and, when given, its inclusion proof."""
+    that no signing key was retired before `log_index` (when `periods` is given), its stated
+    `leaf_hash` (hex) and, when given, its inclusion proof."""
     problems: list[Problem] = []
     statement: Statement | None = None
     if keys is not None:
@@ -94,6 +109,8 @@ def check_record(
             statement = parse_statement(verify_envelope_json(envelope, keys))
         except (VerificationError, StatementError) as error:
             problems.append(Problem("envelope", f"envelope: {error}"))
+        else:
+            problems.extend(_period_problems(envelope, keys, log_index, periods))
     try:
         encoded = _encode(envelope)
     except CanonicalJSONError as error:

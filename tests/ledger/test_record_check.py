@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from gatekeeper.attest.keys import SigningKey
+from gatekeeper.ledger.key_chain import KeyPeriods
 from gatekeeper.ledger.merkle_tree import MemoryTree
 from gatekeeper.ledger.record_check import LEAF_MISMATCH, InclusionClaim, check_record
 from gatekeeper.ledger.testing import sample_records
@@ -84,3 +85,23 @@ def test_an_envelope_without_canonical_form_stops_before_the_leaf() -> None:
     assert checked.encoded is None
     assert len(checked.sentences()) == 1
     assert checked.sentences()[0].startswith("envelope: ")
+
+
+def test_a_signature_by_a_key_retired_before_the_record_is_named() -> None:
+    """With the log's key periods, a record after its key's retirement names index and key;
+    the retiring transition itself (the key's last record) and earlier records pass."""
+    records, tree = _stored()
+    periods = KeyPeriods(started={}, retired={KEY.key_id: 1}, followed=1)
+    assert _check(records[1], periods=periods).ok
+    checked = _check(records[2], periods=periods, inclusion=_claim(tree, 2))
+    assert [problem.part for problem in checked.problems] == ["key"]
+    assert checked.sentences() == [
+        f"signed by key {KEY.key_id[:16]}..., which the log retired at index 1: a record at "
+        "log index 2 is its successor's to sign"
+    ]
+    other = SigningKey.from_seed(b"\x54" * 32)
+    assert _check(
+        records[2], keys={**KEYS, other.key_id: other.public}, periods=periods
+    ).sentences()
+    unrelated = KeyPeriods(started={}, retired={other.key_id: 0}, followed=1)
+    assert _check(records[2], periods=unrelated).ok

@@ -33,6 +33,7 @@ from gatekeeper.ledger.bundle.writer import (
     RECORDS_MEMBER,
     SUMMARIES_MEMBER,
 )
+from gatekeeper.ledger.key_chain import KeyPeriods
 from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 __all__ = ["check_records", "lines_of"]
@@ -114,6 +115,8 @@ class RecordContext:
     root: bytes | None
     summaries: bool = True
     """Whether to keep what each VSA must agree with (only when the bundle has vsa.jsonl)."""
+    periods: KeyPeriods | None = None
+    """Where the followed key transitions retired each key."""
 
 
 @dataclass
@@ -186,6 +189,7 @@ class _RecordChecker:
             log_index=record["log_index"],
             keys=self.keys,
             inclusion=inclusion,
+            periods=self.context.periods,
         )
         for found in checked.problems:
             if found.part != "proof":
@@ -310,13 +314,15 @@ def _parallel(
             yield pending.popleft().result()
 
 
-def check_records(state: BundleState, workers: int) -> None:
-    """Check every record of the bundle, in `workers` processes when more than one."""
+def check_records(state: BundleState, workers: int, periods: KeyPeriods | None = None) -> None:
+    """Check every record of the bundle, in `workers` processes when more than one; none may
+    carry a signature by a key `periods` says the log had retired before it."""
     context = RecordContext(
         raw_keys=tuple(key.raw() for key in state.envelope_keys.values()),
         size=state.checkpoint.size if state.checkpoint is not None else None,
         root=state.root,
         summaries=SUMMARIES_MEMBER in state.archive.namelist(),
+        periods=periods,
     )
     chunks = _chunks(state)
     if workers > 1:

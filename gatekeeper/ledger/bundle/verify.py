@@ -214,7 +214,7 @@ def verify_bundle(
         check_key_periods(state, periods)
         check_transition_proofs(state, transitions)
         manifest = state.load_manifest()
-        check_records(state, _workers(archive, workers))
+        check_records(state, _workers(archive, workers), periods)
         check_summaries(state)
         if old_checkpoint is not None:
             _check_consistency(state, old_checkpoint, consistency_proof)
