@@ -38,6 +38,7 @@ __all__ = [
     "KeyTransition",
     "follow_chain",
     "is_transition",
+    "named_key",
     "sign_transition",
     "transition_statement",
     "verify_transition",
@@ -110,6 +111,15 @@ def is_transition(envelope: Any) -> bool:
     return isinstance(statement, dict) and (
         statement.get("predicateType") == TRANSITION_PREDICATE_TYPE
     )
+
+
+def named_key(envelope: Any) -> str | None:
+    """The key id a transition envelope names as the new key, its signatures unchecked (a
+    follower skips transitions to a key it already pins); None when it states no transition."""
+    try:
+        return _read(_statement(envelope)).key_id
+    except VerificationError:
+        return None
 
 
 def _read(statement: Any) -> KeyTransition:

@@ -19,6 +19,7 @@ from gatekeeper.ledger.key_chain import (
     TRANSITION_PREDICATE_TYPE,
     follow_chain,
     is_transition,
+    named_key,
     sign_transition,
     transition_statement,
     verify_transition,
@@ -285,3 +286,10 @@ def test_a_checkpoint_signed_by_a_key_outside_its_period_fails(tmp_path: Path) -
         consistency_proof=tree.consistency_proof(3),
     )
     assert report.ok, report.failures  # the transition's own checkpoint is the old key's
+
+
+def test_named_key_reads_the_new_key_without_checking_signatures() -> None:
+    """A follower learns which key a transition names (to skip history it already pins); an
+    envelope that states no transition names none."""
+    assert named_key(_envelope(FIRST, SECOND)) == SECOND.key_id
+    assert named_key({**_envelope(), "payload": base64.b64encode(b"{nope").decode()}) is None
