@@ -122,7 +122,9 @@ def test_a_transition_outside_the_signed_log_fails(tmp_path: Path) -> None:
     expected = {
         "proof-hashes": "the proof hashes are not 64 lowercase hex characters each",
         "proof-index": "the proof is not for this record in the tree of size 5",
-        "proof-root": "the inclusion proof does not lead to the signed root",
+        "proof-root": (
+            "inclusion proof: the inclusion proof of leaf 2 does not lead to the root of size 5"
+        ),
         "leaf": "leaf_hash is not the hash of the envelope",
     }
     for name, value in cases.items():
