@@ -30,7 +30,7 @@ from gatekeeper.ledger.checkpoint import (
     verify_checkpoint,
 )
 from gatekeeper.ledger.cosignature import cosign
-from gatekeeper.ledger.key_chain import follow_chain, named_key
+from gatekeeper.ledger.key_chain import KeyPeriods, follow_chain, stated_transition
 from gatekeeper.ledger.merkle_verify import verify_consistency
 from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
@@ -164,8 +164,9 @@ def _transition_entries(client: HttpClient, size: int) -> list[dict[str, Any]]:
         raise VerificationError(f"the service's key transitions cannot be read: {error}") from error
 
 
-def _check_in_log(entry: Any, size: int, root: bytes) -> Any:
-    """The envelope of a served transition, once its leaf and proof lead to `root`."""
+def _check_in_log(entry: Any, size: int, root: bytes) -> tuple[int, Any]:
+    """The log index and envelope of a served transition, once its leaf and proof lead to
+    `root`."""
     try:
         record, proof = entry["record"], entry["proof"]
         index = record["log_index"]
@@ -188,28 +189,35 @@ def _check_in_log(entry: Any, size: int, root: bytes) -> Any:
             f"the key transition at log index {index} is not in the log the checkpoint signs "
             f"({'; '.join(checked.sentences())}); not cosigned"
         )
-    return record["envelope"]
+    return index, record["envelope"]
 
 
 def follow_transitions(
     client: HttpClient, note: str, pinned: dict[str, VerifyingKey]
-) -> tuple[dict[str, VerifyingKey], list[str]]:
+) -> tuple[dict[str, VerifyingKey], KeyPeriods, list[str]]:
     """The pinned keys moved forward through the key transitions the service serves up to the
     checkpoint in `note` (each in the log that checkpoint signs, each signed by a key already
-    reached), and a line per key it moved to; VerificationError for a transition that does not
-    follow. The checkpoint's own signature is checked afterwards with the keys reached."""
+    reached), where the log retired each key, and a line per key it moved to;
+    VerificationError for a transition that does not follow. The checkpoint's own signature
+    is checked afterwards with the keys reached."""
     body, _signatures = parse_signed_note(note)
     _origin, size, root = parse_note(body)
-    envelopes = [_check_in_log(entry, size, root) for entry in _transition_entries(client, size)]
+    entries = [_check_in_log(entry, size, root) for entry in _transition_entries(client, size)]
+    periods = KeyPeriods({}, {}, 0)
     start = 0  # the history up to the newest transition to a key already pinned is not followed
-    for position, envelope in enumerate(envelopes, start=1):
-        if named_key(envelope) in pinned:
+    for position, (index, envelope) in enumerate(entries, start=1):
+        stated = stated_transition(envelope)
+        if stated is None:
+            continue
+        periods.retired[stated.previous_key_id] = index  # unchecked: it only limits a key
+        periods.started[stated.key_id] = index
+        if stated.key_id in pinned:
             start = position
-    chain = follow_chain(pinned, envelopes[start:])
+    chain = follow_chain(pinned, [envelope for _index, envelope in entries[start:]])
     for position, sentence in chain.refused:
         raise VerificationError(
-            f"the service's key transition {start + position} does not follow from the pinned keys "
-            f"({sentence}): someone else's key is signing this log; not cosigned"
+            f"the service's key transition {start + position} does not follow from the pinned "
+            f"keys ({sentence}): someone else's key is signing this log; not cosigned"
         )
     moved = [
         f"followed the log's key transition from {t.previous_key_id[:16]}... to "
@@ -217,7 +225,7 @@ def follow_transitions(
         for t in chain.transitions
         if t.key_id not in pinned
     ]
-    return dict(chain.keys), moved
+    return dict(chain.keys), periods, moved
 
 
 def witness_once(
@@ -240,7 +248,7 @@ def witness_once(
             "with the key the operator published (pass --service-key to pin it yourself)"
         )
     note = _get(client, "/v1/log/checkpoint/note").text
-    pinned, moved = follow_transitions(client, note, pinned)
+    pinned, periods, moved = follow_transitions(client, note, pinned)
     said.extend(moved)
     try:
         checkpoint = checkpoint_from_note(note, pinned.values())
@@ -251,6 +259,8 @@ def witness_once(
             f"the log's transitions lead to from it ({error}); if the operator published a "
             "new key, pin the new key with --service-key; not cosigned"
         ) from error
+    if (problem := periods.problem(checkpoint)) is not None:
+        raise VerificationError(f"the service's checkpoint is {problem}; not cosigned")
     _check_growth(client, state, checkpoint)
     line = cosign(checkpoint.note, name, key, int(time.time())).line()
     body: dict[str, Any] = {"checkpoint": checkpoint.note, "cosignature": line}

@@ -38,8 +38,8 @@ __all__ = [
     "KeyTransition",
     "follow_chain",
     "is_transition",
-    "named_key",
     "sign_transition",
+    "stated_transition",
     "transition_statement",
     "verify_transition",
 ]
@@ -113,11 +113,11 @@ def is_transition(envelope: Any) -> bool:
     )
 
 
-def named_key(envelope: Any) -> str | None:
-    """The key id a transition envelope names as the new key, its signatures unchecked (a
-    follower skips transitions to a key it already pins); None when it states no transition."""
+def stated_transition(envelope: Any) -> KeyTransition | None:
+    """What a transition envelope states, its signatures unchecked (a follower skips history to
+    a key it already pins, and takes its retirements as limits); None when it states none."""
     try:
-        return _read(_statement(envelope)).key_id
+        return _read(_statement(envelope))
     except VerificationError:
         return None
 

@@ -19,8 +19,8 @@ from gatekeeper.ledger.key_chain import (
     TRANSITION_PREDICATE_TYPE,
     follow_chain,
     is_transition,
-    named_key,
     sign_transition,
+    stated_transition,
     transition_statement,
     verify_transition,
 )
@@ -290,8 +290,11 @@ def test_a_checkpoint_signed_by_a_key_outside_its_period_fails(tmp_path: Path) -
     assert report.ok, report.failures  # the transition's own checkpoint is the old key's
 
 
-def test_named_key_reads_the_new_key_without_checking_signatures() -> None:
-    """A follower learns which key a transition names (to skip history it already pins); an
-    envelope that states no transition names none."""
-    assert named_key(_envelope(FIRST, SECOND)) == SECOND.key_id
-    assert named_key({**_envelope(), "payload": base64.b64encode(b"{nope").decode()}) is None
+def test_a_stated_transition_is_read_without_checking_signatures() -> None:
+    """A follower learns which keys a transition names (to skip history it already pins); an
+    envelope that states no transition states none."""
+    stated = stated_transition(_envelope(FIRST, SECOND))
+    assert stated is not None
+    assert (stated.previous_key_id, stated.key_id) == (FIRST.key_id, SECOND.key_id)
+    bad = {**_envelope(), "payload": base64.b64encode(b"{nope").decode()}
+    assert stated_transition(bad) is None

@@ -262,3 +262,32 @@ def test_a_transition_signed_by_a_foreign_key_is_refused(witnessed: Witnessed) -
     assert "someone else's key is signing this log; not cosigned" in str(refused.value)
     assert witnessed.state.read_bytes() == before
     assert witnessed.client.get("/v1/log/checkpoint").json()["cosignatures"] == []
+
+
+def test_a_checkpoint_signed_by_a_retired_key_is_refused(witnessed: Witnessed) -> None:
+    """Once the witness followed a rotation, a newer checkpoint signed by the key the log retired
+    (its owner made it current again) is exit 1 with a sentence, nothing cosigned."""
+    witnessed.append(1, 2)
+    witnessed.witness()
+    store: EvidenceStore = witnessed.app.state.gatekeeper.store
+    old = store.signing_key()
+    settings = witnessed.settings
+    new = rotate(store.engine, settings.data_dir, settings.log_origin)
+    witnessed.append(3)
+    witnessed.witness()
+    before = witnessed.state.read_bytes()
+    drop_triggers(store.engine)
+    swap = text("UPDATE signing_keys SET retired_at = :at WHERE key_id = :key")
+    with store.engine.begin() as connection:
+        connection.execute(swap, {"at": "2026-12-03T00:00:00Z", "key": new.key_id})
+        connection.execute(swap, {"at": None, "key": old.key_id})
+    EvidenceStore(store.engine, old, settings.log_origin).append(
+        "acme/widget", canonical_json(statement(4)), StatementMeta()
+    )
+    with pytest.raises(VerificationError) as refused:
+        witnessed.witness()
+    assert str(refused.value) == (
+        f"the service's checkpoint is signed by key {old.key_id[:16]}..., which the log retired "
+        "at index 2: a checkpoint of size 5 is its successor's to sign; not cosigned"
+    )
+    assert witnessed.state.read_bytes() == before
