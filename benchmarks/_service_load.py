@@ -22,7 +22,7 @@ from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.config import Settings
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash
 from gatekeeper.service.app import open_context
 from gatekeeper.service.database import is_sqlite
 from gatekeeper.service.store import StatementMeta
@@ -105,7 +105,7 @@ class Loaded:
 def _level_hashes(leaf: bytes, levels: int) -> list[bytes]:
     hashes = [leaf]
     for _ in range(levels):
-        hashes.append(merkle.node_hash(hashes[-1], hashes[-1]))
+        hashes.append(merkle_hash.node_hash(hashes[-1], hashes[-1]))
     return hashes
 
 
@@ -117,7 +117,7 @@ def bulk_load(data_dir: Path, count: int, database_url: str | None) -> Loaded:
     context = open_context(settings)
     key = context.store.signing_key()
     envelope = canonical_json(sign_envelope(canonical_json(statement(0)), key).to_json_dict())
-    leaf = merkle.leaf_hash(envelope)
+    leaf = merkle_hash.leaf_hash(envelope)
     levels = _level_hashes(leaf, count.bit_length())
     tables = {
         "records": (_RECORD_COLUMNS, _records(count, envelope, leaf, key.key_id, levels)),
@@ -225,7 +225,7 @@ def _checkpoints(origin: str, count: int, levels: list[bytes], key: SigningKey) 
         root = b""
         for bit in range(size.bit_length()):
             if (size >> bit) & 1:
-                root = levels[bit] if not root else merkle.node_hash(levels[bit], root)
+                root = levels[bit] if not root else merkle_hash.node_hash(levels[bit], root)
         note = f"{origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n"
         signature = base64.b64encode(key.sign(note.encode())).decode("ascii")
         yield (size, root.hex(), key.key_id, note, signature, "2026-01-01T00:00:00.000000Z")

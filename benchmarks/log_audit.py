@@ -2,7 +2,7 @@
 
 The log is written directly (not through the HTTP service, which would take hours here) with the
 service's own code for every value: a distinct statement per record in a DSSE envelope signed
-with Ed25519, RFC 6962 leaf and node hashes from `ledger.merkle`, the inclusion proof kept at
+with Ed25519, RFC 6962 leaf and node hashes from `ledger.merkle_hash`, the inclusion proof kept at
 integration, and one signed checkpoint per append, as the store writes them. Facet rows (what
 the auditor pages filter on) are left out: the audit does not read them.
 
@@ -34,7 +34,7 @@ from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey, VerifyingKey
 from gatekeeper.config import Settings
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_tree
 from gatekeeper.service.app import open_context
 from gatekeeper.service.records import envelope_dict
 from tests.service.live import statement
@@ -69,11 +69,11 @@ class _Log:
             index = self.size
             payload = canonical_json(statement(index, project=f"org/p{index % 100}"))
             envelope = canonical_json(envelope_dict(sign_envelope(payload, self.key)))
-            leaf = merkle.leaf_hash(envelope)
+            leaf = merkle_hash.leaf_hash(envelope)
             proof = " ".join(
                 self.frontier[b].hex() for b in range(index.bit_length()) if index >> b & 1
             )
-            new = merkle.nodes_for_append(index, leaf, lambda level, _i: self.frontier[level])
+            new = merkle_tree.nodes_for_append(index, leaf, lambda level, _i: self.frontier[level])
             for level, _node, digest in new:
                 self.frontier[level] = digest
             nodes.extend(new)
@@ -104,7 +104,7 @@ class _Log:
         for bit in range(size.bit_length()):
             if size >> bit & 1:
                 node = self.frontier[bit]
-                root = merkle.node_hash(node, root) if root else node
+                root = merkle_hash.node_hash(node, root) if root else node
         note = f"{self.origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n"
         signature = base64.b64encode(self.key.sign(note.encode())).decode("ascii")
         return (size, root.hex(), self.key.key_id, note, signature, at)

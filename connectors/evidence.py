@@ -31,8 +31,8 @@ from gatekeeper.errors import (
     UsageError,
     VerificationError,
 )
-from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 __all__ = [
     "EvidenceClient",
@@ -80,16 +80,19 @@ class Receipt(BaseModel):
 
         The checkpoint's signature is checked by whoever holds the service's public key.
         """
-        leaf = merkle.leaf_hash(canonical_json(self.envelope))
-        if leaf.hex() != self.leaf_hash:
-            raise VerificationError("the receipt's leaf hash does not match its envelope")
-        merkle.verify_inclusion(
-            leaf,
-            self.inclusion_proof.index,
-            self.inclusion_proof.size,
-            [bytes.fromhex(h) for h in self.inclusion_proof.hashes],
-            self.checkpoint.root(),
+        checked = check_record(
+            self.envelope,
+            leaf_hash=self.leaf_hash,
+            log_index=self.inclusion_proof.index,
+            keys=None,
+            inclusion=InclusionClaim(
+                self.inclusion_proof.size,
+                self.checkpoint.root(),
+                [bytes.fromhex(h) for h in self.inclusion_proof.hashes],
+            ),
         )
+        if not checked.ok:
+            raise VerificationError(f"the receipt: {'; '.join(checked.sentences())}")
 
 
 def _receipt(body: Any, created: bool) -> Receipt:

@@ -36,9 +36,9 @@ from typing import Any
 
 import httpx
 
-from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.ledger import checkpoint_from_json, leaf_hash, verify_checkpoint, verify_inclusion
+from gatekeeper.ledger import checkpoint_from_json, verify_checkpoint
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 PROJECT = "example/shop"
 FAILING_COMMIT = "c0ffee0000000000000000000000000000000001"
@@ -175,11 +175,19 @@ def _check_proof(url: str, read: str, record_id: str) -> None:
     record = get(f"/v1/evidence/{record_id}")
     checkpoint = checkpoint_from_json(get("/v1/log/checkpoint"))
     proof = get("/v1/log/proof/inclusion", index=record["log_index"], size=checkpoint.size)
-    [key] = [k for k in get("/v1/keys")["keys"] if k["key_id"] == checkpoint.key_id]
-    verify_checkpoint(checkpoint, VerifyingKey.from_public_pem(key["public_key_pem"]))
-    leaf = leaf_hash(canonical_json(record["envelope"]))
+    published = [VerifyingKey.from_public_pem(k["public_key_pem"]) for k in get("/v1/keys")["keys"]]
+    keys = {key.key_id: key for key in published}
+    verify_checkpoint(checkpoint, keys[checkpoint.key_id])
     hashes = [bytes.fromhex(h) for h in proof["hashes"]]
-    verify_inclusion(leaf, record["log_index"], checkpoint.size, hashes, checkpoint.root())
+    checked = check_record(
+        record["envelope"],
+        leaf_hash=record["leaf_hash"],
+        log_index=record["log_index"],
+        keys=keys,
+        inclusion=InclusionClaim(checkpoint.size, checkpoint.root(), hashes),
+    )
+    if not checked.ok:
+        raise DemoError(f"record {record_id}: {'; '.join(checked.sentences())}")
     statement = base64.b64decode(record["envelope"]["payload"]).decode()
     print(f"record {record_id}: log index {record['log_index']}, statement {len(statement)} B")
     print(f"checkpoint: tree size {checkpoint.size}, root {checkpoint.root_hash[:16]}...")

@@ -103,7 +103,7 @@ def test_very_verbose_adds_the_sdks_and_still_masks_the_token() -> None:
 
 def test_ledger_misuse_is_a_ledger_error_and_a_value_error() -> None:
     """A negative tree size is refused with a LedgerError, which old `except ValueError` catches."""
-    from gatekeeper.ledger.merkle import nodes_for_append
+    from gatekeeper.ledger.merkle_tree import nodes_for_append
 
     with pytest.raises(ValueError, match="cannot be negative") as caught:
         nodes_for_append(-1, bytes(32), lambda _start, _end: bytes(32))

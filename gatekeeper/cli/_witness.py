@@ -4,6 +4,8 @@ The state file (JSON, 0600, replaced atomically) keeps the log's origin, the siz
 of the last checkpoint this witness cosigned, and the service keys it pinned. A checkpoint that
 is not signed by a pinned key, is of another log, is smaller than the last one, or does not
 extend it (RFC 9162 consistency proof) is refused: exit 1, nothing cosigned, state unchanged.
+The pinned keys move forward only through the log's own key transitions (`/v1/keys/transitions`),
+each proven in the tree the checkpoint signs and signed by a key already pinned.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from gatekeeper.attest.keys import KeyFormatError, SigningKey, VerifyingKey
 from gatekeeper.cli._private_file import write_private
 from gatekeeper.errors import EvidenceNotStoredError, InputError, VerificationError
 from gatekeeper.ledger import pinned_keys
-from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_note, verify_checkpoint
+from gatekeeper.ledger.checkpoint import (
+    Checkpoint,
+    checkpoint_from_note,
+    parse_note,
+    parse_signed_note,
+    verify_checkpoint,
+)
 from gatekeeper.ledger.cosignature import cosign
-from gatekeeper.ledger.merkle import verify_consistency
+from gatekeeper.ledger.key_chain import KeyPeriods, follow_chain, stated_transition
+from gatekeeper.ledger.merkle_verify import verify_consistency
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 __all__ = ["HttpClient", "WitnessState", "read_key", "read_state", "witness_once", "write_state"]
 
@@ -144,6 +154,80 @@ def _check_growth(client: HttpClient, state: WitnessState, checkpoint: Checkpoin
         ) from error
 
 
+def _transition_entries(client: HttpClient, size: int) -> list[dict[str, Any]]:
+    try:
+        entries = _get(client, "/v1/keys/transitions", size=size).json()["transitions"]
+        if not isinstance(entries, list):
+            raise TypeError("transitions is not a list")
+        return entries
+    except (ValueError, KeyError, TypeError) as error:
+        raise VerificationError(f"the service's key transitions cannot be read: {error}") from error
+
+
+def _check_in_log(entry: Any, size: int, root: bytes) -> tuple[int, Any]:
+    """The log index and envelope of a served transition, once its leaf and proof lead to
+    `root`."""
+    try:
+        record, proof = entry["record"], entry["proof"]
+        index = record["log_index"]
+        hashes = [bytes.fromhex(h) for h in proof["hashes"]]
+        if proof["index"] != index or proof["size"] != size:
+            raise ValueError(f"its proof is not for log index {index} in a tree of size {size}")
+        checked = check_record(
+            record["envelope"],
+            leaf_hash=record["leaf_hash"],
+            log_index=index,
+            keys=None,
+            inclusion=InclusionClaim(size, root, hashes),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise VerificationError(
+            f"a key transition the service serves is unreadable ({error})"
+        ) from error
+    if not checked.ok:
+        raise VerificationError(
+            f"the key transition at log index {index} is not in the log the checkpoint signs "
+            f"({'; '.join(checked.sentences())}); not cosigned"
+        )
+    return index, record["envelope"]
+
+
+def follow_transitions(
+    client: HttpClient, note: str, pinned: dict[str, VerifyingKey]
+) -> tuple[dict[str, VerifyingKey], KeyPeriods, list[str]]:
+    """The pinned keys moved forward through the key transitions the service serves up to the
+    checkpoint in `note` (each in the log that checkpoint signs, each signed by a key already
+    reached), where the log retired each key, and a line per key it moved to;
+    VerificationError for a transition that does not follow. The checkpoint's own signature
+    is checked afterwards with the keys reached."""
+    body, _signatures = parse_signed_note(note)
+    _origin, size, root = parse_note(body)
+    entries = [_check_in_log(entry, size, root) for entry in _transition_entries(client, size)]
+    periods = KeyPeriods({}, {}, 0)
+    start = 0  # the history up to the newest transition to a key already pinned is not followed
+    for position, (index, envelope) in enumerate(entries, start=1):
+        stated = stated_transition(envelope)
+        if stated is None:
+            continue
+        periods.retired[stated.previous_key_id] = index  # unchecked: it only limits a key
+        periods.started[stated.key_id] = index
+        if stated.key_id in pinned:
+            start = position
+    chain = follow_chain(pinned, [envelope for _index, envelope in entries[start:]])
+    for position, sentence in chain.refused:
+        raise VerificationError(
+            f"the service's key transition {start + position} does not follow from the pinned "
+            f"keys ({sentence}): someone else's key is signing this log; not cosigned"
+        )
+    moved = [
+        f"followed the log's key transition from {t.previous_key_id[:16]}... to "
+        f"{t.key_id[:16]}...; pinned it"
+        for t in chain.transitions
+        if t.key_id not in pinned
+    ]
+    return dict(chain.keys), periods, moved
+
+
 def witness_once(
     client: HttpClient,
     key: SigningKey,
@@ -164,14 +248,19 @@ def witness_once(
             "with the key the operator published (pass --service-key to pin it yourself)"
         )
     note = _get(client, "/v1/log/checkpoint/note").text
+    pinned, periods, moved = follow_transitions(client, note, pinned)
+    said.extend(moved)
     try:
         checkpoint = checkpoint_from_note(note, pinned.values())
         verify_checkpoint(checkpoint, pinned[checkpoint.key_id])
     except VerificationError as error:
         raise VerificationError(
-            f"the service's checkpoint does not verify with the pinned service key ({error}); "
-            "after a key rotation pin the new key with --service-key; not cosigned"
+            f"the service's checkpoint does not verify with the pinned service key or a key "
+            f"the log's transitions lead to from it ({error}); if the operator published a "
+            "new key, pin the new key with --service-key; not cosigned"
         ) from error
+    if (problem := periods.problem(checkpoint)) is not None:
+        raise VerificationError(f"the service's checkpoint is {problem}; not cosigned")
     _check_growth(client, state, checkpoint)
     line = cosign(checkpoint.note, name, key, int(time.time())).line()
     body: dict[str, Any] = {"checkpoint": checkpoint.note, "cosignature": line}

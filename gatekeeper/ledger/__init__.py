@@ -3,10 +3,12 @@
 Pure code, no database: the service stores the nodes and hands them back through `get`.
 """
 
-from gatekeeper.ledger.bundle import BUNDLE_FORMAT, BundleWriter, Manifest
-from gatekeeper.ledger.bundle_verify import (
+from gatekeeper.ledger.bundle import (
+    BUNDLE_FORMAT,
     BundleFailure,
     BundleReport,
+    BundleWriter,
+    Manifest,
     bundle_checkpoint,
     bundle_keys,
     pinned_keys,
@@ -26,22 +28,21 @@ from gatekeeper.ledger.checkpoint import (
     verify_checkpoint,
     verify_signed_note,
 )
-from gatekeeper.ledger.merkle import (
-    EMPTY_ROOT,
-    HASH_SIZE,
+from gatekeeper.ledger.merkle_hash import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from gatekeeper.ledger.merkle_tree import (
     GetNode,
     MemoryTree,
     NodeKey,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
-    node_hash,
     nodes_for_append,
     required_nodes_for_consistency,
     required_nodes_for_inclusion,
     required_nodes_for_root,
-    root_from_inclusion_proof,
     root_hash,
+)
+from gatekeeper.ledger.merkle_verify import (
+    root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
 )

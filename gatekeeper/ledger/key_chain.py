@@ -39,6 +39,7 @@ __all__ = [
     "follow_chain",
     "is_transition",
     "sign_transition",
+    "stated_transition",
     "transition_statement",
     "verify_transition",
 ]
@@ -110,6 +111,15 @@ def is_transition(envelope: Any) -> bool:
     return isinstance(statement, dict) and (
         statement.get("predicateType") == TRANSITION_PREDICATE_TYPE
     )
+
+
+def stated_transition(envelope: Any) -> KeyTransition | None:
+    """What a transition envelope states, its signatures unchecked (a follower skips history to
+    a key it already pins, and takes its retirements as limits); None when it states none."""
+    try:
+        return _read(_statement(envelope))
+    except VerificationError:
+        return None
 
 
 def _read(statement: Any) -> KeyTransition:
@@ -198,6 +208,17 @@ class KeyPeriods:
     started: dict[str, int]
     retired: dict[str, int]
     followed: int
+
+    def record_problem(self, key_id: str, log_index: int) -> str | None:
+        """Why a record at `log_index` cannot carry a signature by `key_id`, or None: the
+        transition at index j is the retired key's last record."""
+        retired = self.retired.get(key_id)
+        if retired is None or log_index <= retired:
+            return None
+        return (
+            f"signed by key {key_id[:16]}..., which the log retired at index {retired}: a "
+            f"record at log index {log_index} is its successor's to sign"
+        )
 
     def problem(self, checkpoint: Checkpoint) -> str | None:
         """Why `checkpoint` cannot be signed by its key at its size, or None.

@@ -18,11 +18,12 @@ from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.attest.statement import build_statement, parse_statement, statement_bytes
 from gatekeeper.attest.vsa import VsaInput, sign_vsa
-from gatekeeper.ledger.bundle import BundleWriter
+from gatekeeper.ledger.bundle.writer import BundleWriter
 from gatekeeper.ledger.checkpoint import Checkpoint, sign_checkpoint
 from gatekeeper.ledger.cosignature import cosign
 from gatekeeper.ledger.key_chain import sign_transition, transition_statement
-from gatekeeper.ledger.merkle import MemoryTree, leaf_hash
+from gatekeeper.ledger.merkle_hash import leaf_hash
+from gatekeeper.ledger.merkle_tree import MemoryTree
 
 __all__ = [
     "ORIGIN",

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
 from gatekeeper.ledger.key_chain import KeyPeriods, is_transition, verify_transition
 from gatekeeper.service.database import driver_sql, is_sqlite
@@ -319,7 +319,7 @@ class _Audit:
             return
         left = self.lookup(stored, level - 1, 2 * index)
         right = self.lookup(stored, level - 1, 2 * index + 1)
-        if left is not None and right is not None and merkle.node_hash(left, right) != digest:
+        if left is not None and right is not None and merkle_hash.node_hash(left, right) != digest:
             self.found(AuditFinding("tree_nodes", _NODE, node=(level, index)))
 
     def lookup(self, stored: dict[tuple[int, int], bytes], level: int, index: int) -> bytes | None:
@@ -400,7 +400,7 @@ _INCONSISTENT = (
 
 def _root(size: int, nodes: dict[tuple[int, int], bytes]) -> bytes | None:
     """RFC 6962 root of the first `size` leaves folded from stored perfect subtrees (one per
-    set bit of `size`, the smallest first), or None when one is missing; `merkle.root_hash`
+    set bit of `size`, the smallest first), or None when one is missing; `merkle_tree.root_hash`
     computes the same, this is its inner loop without the calls (it runs once per checkpoint)."""
     sha256 = hashlib.sha256
     result = b""
@@ -410,7 +410,7 @@ def _root(size: int, nodes: dict[tuple[int, int], bytes]) -> bytes | None:
             if node is None:
                 return None
             result = sha256(b"\x01" + node + result).digest() if result else node
-    return result if result else merkle.EMPTY_ROOT
+    return result if result else merkle_hash.EMPTY_ROOT
 
 
 # checkpoint signatures, in worker processes for a large log -------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_tree
 from gatekeeper.service.records import (
     CheckpointOut,
     InclusionProofOut,
@@ -125,7 +125,7 @@ def receipts(
     reader.prefetch(
         pair
         for index in indices
-        for pair in merkle.required_nodes_for_inclusion(index, checkpoint.size)
+        for pair in merkle_tree.required_nodes_for_inclusion(index, checkpoint.size)
     )
     return [
         ReceiptOut(
@@ -135,7 +135,7 @@ def receipts(
                 size=checkpoint.size,
                 hashes=[
                     digest.hex()
-                    for digest in merkle.inclusion_proof(index, checkpoint.size, reader.get)
+                    for digest in merkle_tree.inclusion_proof(index, checkpoint.size, reader.get)
                 ],
             ),
         )

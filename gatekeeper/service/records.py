@@ -141,6 +141,20 @@ class KeysOut(_Wire):
     keys: list[KeyOut]
 
 
+class TransitionOut(_Wire):
+    """A key-transition record and its inclusion proof to the tree of the answer's size."""
+
+    record: RecordOut
+    proof: InclusionProofOut
+
+
+class TransitionsOut(_Wire):
+    """The log's key transitions before `size`, in log order, each proven to that tree."""
+
+    size: int = Field(description="The tree size every proof leads to (a signed checkpoint's).")
+    transitions: list[TransitionOut]
+
+
 class EvidenceIn(BaseModel):
     """Body of POST /v1/evidence."""
 

@@ -25,7 +25,7 @@ from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey, VerifyingKey
 from gatekeeper.errors import ServiceError
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_tree
 from gatekeeper.ledger.checkpoint import sign_checkpoint
 from gatekeeper.service._clock import utc_now
 from gatekeeper.service.database import driver_sql, is_sqlite
@@ -318,16 +318,16 @@ class EvidenceStore:
             item.key,
             item.meta,
         )
-        leaf_hash = merkle.leaf_hash(leaf)
+        leaf_hash = merkle_hash.leaf_hash(leaf)
         # the left siblings the new leaf completes, and its audit path, are the perfect
         # subtrees of the first `index` leaves: one node per set bit of index
-        reader.prefetch(merkle.required_nodes_for_root(index))
-        nodes = merkle.nodes_for_append(index, leaf_hash, reader.get)
+        reader.prefetch(merkle_tree.required_nodes_for_root(index))
+        nodes = merkle_tree.nodes_for_append(index, leaf_hash, reader.get)
         for level, node_index, node_hash in nodes:
             reader.add(level, node_index, node_hash)
-        root = merkle.root_hash(index + 1, reader.get)
+        root = merkle_tree.root_hash(index + 1, reader.get)
         checkpoint = sign_checkpoint(self.origin, index + 1, root, key)
-        proof = [h.hex() for h in merkle.inclusion_proof(index, index + 1, reader.get)]
+        proof = [h.hex() for h in merkle_tree.inclusion_proof(index, index + 1, reader.get)]
         row = {
             "id": str(uuid.uuid4()),
             "project": project,
@@ -401,15 +401,15 @@ class EvidenceStore:
     def inclusion_proof(self, index: int, size: int, connection: Connection) -> list[bytes]:
         """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves."""
         reader = NodeReader(connection)
-        reader.prefetch(merkle.required_nodes_for_inclusion(index, size))
-        return list(merkle.inclusion_proof(index, size, reader.get))
+        reader.prefetch(merkle_tree.required_nodes_for_inclusion(index, size))
+        return list(merkle_tree.inclusion_proof(index, size, reader.get))
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
         """The RFC 9162 proof that the tree of `old` leaves is a prefix of the one of `new`."""
         with self.engine.connect() as connection:
             reader = NodeReader(connection)
-            reader.prefetch(merkle.required_nodes_for_consistency(old, new))
-            return list(merkle.consistency_proof(old, new, reader.get))
+            reader.prefetch(merkle_tree.required_nodes_for_consistency(old, new))
+            return list(merkle_tree.consistency_proof(old, new, reader.get))
 
 
 def _log_size(connection: Connection) -> int:

@@ -18,13 +18,11 @@ from gatekeeper.errors import InputError
 from gatekeeper.ledger import (
     BundleFailure,
     BundleReport,
-    _bundle_records,
-    _bundle_state,
     bundle_checkpoint,
     sign_checkpoint,
     verify_bundle,
 )
-from gatekeeper.ledger.bundle import MANIFEST_PAYLOAD_TYPE
+from gatekeeper.ledger.bundle import MANIFEST_PAYLOAD_TYPE, _records, _state
 from gatekeeper.ledger.testing import ORIGIN, write_sample_bundle
 
 KEY = SigningKey.from_seed(b"\x41" * 32)
@@ -261,7 +259,7 @@ def test_many_chunks_in_two_workers_keep_their_order(
     members: dict[str, bytes], make: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With more chunks than workers in flight, results still come back in record order."""
-    monkeypatch.setattr(_bundle_records, "_CHUNK", 2)
+    monkeypatch.setattr(_records, "_CHUNK", 2)
     path = make(_with_line(members, "records.sha256", 8, b"00"))
     report = verify_bundle(path, workers=2)
     assert report.records == COUNT
@@ -326,9 +324,9 @@ def test_oversized_members_and_lines_are_refused(
     members: dict[str, bytes], make: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A huge keys.json or a huge line is refused before it is read into memory."""
-    monkeypatch.setattr(_bundle_state, "MAX_MEMBER_BYTES", 100)
-    monkeypatch.setattr(_bundle_records, "MAX_LINE_BYTES", 100)
-    monkeypatch.setattr(_bundle_records, "_BLOCK", 64)
+    monkeypatch.setattr(_state, "MAX_MEMBER_BYTES", 100)
+    monkeypatch.setattr(_records, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(_records, "_BLOCK", 64)
     report = verify_bundle(make(members))
     assert any(f.member == "keys.json" and "more than 100" in f.message for f in report.failures)
     assert any("a line is longer than 100 bytes" in f.message for f in report.failures)

@@ -13,7 +13,7 @@ import pytest
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import InputError
 from gatekeeper.ledger import verify_bundle
-from gatekeeper.ledger._bundle_state import MAX_JSON_DEPTH, MAX_MEMBERS
+from gatekeeper.ledger.bundle._state import MAX_JSON_DEPTH, MAX_MEMBERS
 from gatekeeper.ledger.testing import write_sample_bundle
 
 KEY = SigningKey.from_seed(b"\x42" * 32)

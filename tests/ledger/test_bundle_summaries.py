@@ -15,6 +15,7 @@ import pytest
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey
+from gatekeeper.attest.statement import Statement
 from gatekeeper.ledger import BundleReport, verify_bundle
 from gatekeeper.ledger.testing import write_sample_bundle
 
@@ -131,7 +132,7 @@ def test_a_bundle_without_summaries_still_verifies(tmp_path: Path) -> None:
 
 def test_a_threaded_process_never_forks_its_bundle_workers() -> None:
     """Forking a process with other threads can copy a held lock: spawn is used then."""
-    from gatekeeper.ledger._bundle_records import _context
+    from gatekeeper.ledger.bundle._records import _context
 
     release = threading.Event()
     worker = threading.Thread(target=release.wait)
@@ -144,19 +145,28 @@ def test_a_threaded_process_never_forks_its_bundle_workers() -> None:
 
 
 def test_only_a_record_with_a_gate_verdict_has_a_result_to_summarise() -> None:
-    """A record without pass/fail (e.g. a policy record) has no result a VSA could state."""
-    from gatekeeper.ledger._bundle_records import _gate_result
+    """A record without pass/fail (e.g. a policy record) has no result a VSA could state, and
+    the predicate is read by its own predicateType."""
+    from gatekeeper.attest.statement import build_statement
+    from gatekeeper.ledger.bundle._records import _gate_result
     from gatekeeper.ledger.testing import sample_predicate
 
-    assert _gate_result({"facts": {}}) is None
-    assert _gate_result(sample_predicate(1)) == "PASSED"
-    assert _gate_result(sample_predicate(7)) == "FAILED"
+    def statement(predicate: dict[str, object], predicate_type: str | None = None) -> Statement:
+        built = build_statement("acme/widgets", "a" * 40, predicate)
+        if predicate_type is None:
+            return built
+        return built.model_copy(update={"predicateType": predicate_type})
+
+    assert _gate_result(statement({"facts": {}})) is None
+    assert _gate_result(statement(sample_predicate(1))) == "PASSED"
+    assert _gate_result(statement(sample_predicate(7))) == "FAILED"
+    assert _gate_result(statement(sample_predicate(1), "https://example.test/other/v1")) is None
 
 
 def test_a_single_threaded_verifier_forks_its_workers() -> None:
     """`gatekeeper verify` as a plain process (one thread) uses fork: no re-import per worker."""
     code = (
-        "from gatekeeper.ledger._bundle_records import _context;"
+        "from gatekeeper.ledger.bundle._records import _context;"
         "print(_context().get_start_method())"
     )
     done = subprocess.run(

@@ -20,6 +20,7 @@ from gatekeeper.ledger.key_chain import (
     follow_chain,
     is_transition,
     sign_transition,
+    stated_transition,
     transition_statement,
     verify_transition,
 )
@@ -121,7 +122,9 @@ def test_a_transition_outside_the_signed_log_fails(tmp_path: Path) -> None:
     expected = {
         "proof-hashes": "the proof hashes are not 64 lowercase hex characters each",
         "proof-index": "the proof is not for this record in the tree of size 5",
-        "proof-root": "the inclusion proof does not lead to the signed root",
+        "proof-root": (
+            "inclusion proof: the inclusion proof of leaf 2 does not lead to the root of size 5"
+        ),
         "leaf": "leaf_hash is not the hash of the envelope",
     }
     for name, value in cases.items():
@@ -285,3 +288,13 @@ def test_a_checkpoint_signed_by_a_key_outside_its_period_fails(tmp_path: Path) -
         consistency_proof=tree.consistency_proof(3),
     )
     assert report.ok, report.failures  # the transition's own checkpoint is the old key's
+
+
+def test_a_stated_transition_is_read_without_checking_signatures() -> None:
+    """A follower learns which keys a transition names (to skip history it already pins); an
+    envelope that states no transition states none."""
+    stated = stated_transition(_envelope(FIRST, SECOND))
+    assert stated is not None
+    assert (stated.previous_key_id, stated.key_id) == (FIRST.key_id, SECOND.key_id)
+    bad = {**_envelope(), "payload": base64.b64encode(b"{nope").decode()}
+    assert stated_transition(bad) is None

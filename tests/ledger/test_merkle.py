@@ -9,20 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger.merkle import (
-    EMPTY_ROOT,
+from gatekeeper.ledger.merkle_hash import EMPTY_ROOT, leaf_hash
+from gatekeeper.ledger.merkle_tree import (
     MemoryTree,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     nodes_for_append,
     required_nodes_for_consistency,
     required_nodes_for_inclusion,
     required_nodes_for_root,
     root_hash,
-    verify_consistency,
-    verify_inclusion,
 )
+from gatekeeper.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 # The leaves, roots and proofs of the RFC 6962 test data, as transparency-dev/merkle publishes
 # them (testonly/constants.go and proof/verify_test.go).

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from gatekeeper.attest.dsse import Envelope, verify_envelope
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_tree, merkle_verify
 from gatekeeper.ledger.checkpoint import checkpoint_from_json, verify_checkpoint
 from gatekeeper.service.records import RecordPage
 from tests.service.conftest import Tokens, bearer
@@ -48,10 +48,10 @@ def test_record_and_receipt_verify_with_the_ledger_verifier(api: ApiClient, toke
     checkpoint = checkpoint_from_json(receipt["checkpoint"])
     verify_checkpoint(checkpoint, keys[checkpoint.key_id])
     leaf = json.dumps(record["envelope"], separators=(",", ":"), sort_keys=True).encode()
-    assert merkle.leaf_hash(leaf).hex() == record["leaf_hash"]
+    assert merkle_hash.leaf_hash(leaf).hex() == record["leaf_hash"]
     proof = [bytes.fromhex(h) for h in receipt["inclusion_proof"]["hashes"]]
-    merkle.verify_inclusion(
-        merkle.leaf_hash(leaf), record["log_index"], checkpoint.size, proof, checkpoint.root()
+    merkle_verify.verify_inclusion(
+        merkle_hash.leaf_hash(leaf), record["log_index"], checkpoint.size, proof, checkpoint.root()
     )
 
 
@@ -69,20 +69,20 @@ def test_same_content_again_answers_200_with_same_record(api: ApiClient, tokens:
 def test_proofs_from_the_api_verify(api: ApiClient, tokens: Tokens) -> None:
     """Inclusion and consistency proofs served by the API verify with the RFC 9162 procedures."""
     leaves = [_post(api, tokens.ingest, n)["leaf_hash"] for n in range(11)]
-    memory = merkle.MemoryTree()
+    memory = merkle_tree.MemoryTree()
     for leaf in leaves:
         memory.append_hash(bytes.fromhex(leaf))
     read = bearer(tokens.read)
     for index, size in ((0, 1), (3, 7), (10, 11), (5, 8)):
         proof = api.get(f"/v1/log/proof/inclusion?index={index}&size={size}", headers=read).json()
         hashes = [bytes.fromhex(h) for h in proof["hashes"]]
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             bytes.fromhex(leaves[index]), index, size, hashes, memory.root(size)
         )
     for old, new in ((1, 11), (4, 8), (7, 11), (11, 11)):
         proof = api.get(f"/v1/log/proof/consistency?old={old}&new={new}", headers=read).json()
         hashes = [bytes.fromhex(h) for h in proof["hashes"]]
-        merkle.verify_consistency(old, new, memory.root(old), memory.root(new), hashes)
+        merkle_verify.verify_consistency(old, new, memory.root(old), memory.root(new), hashes)
 
 
 def test_query_filters_and_cursor_pagination(api: ApiClient, tokens: Tokens) -> None:

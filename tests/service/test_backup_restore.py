@@ -15,7 +15,7 @@ from sqlalchemy import make_url
 
 from gatekeeper.cli.app import main
 from gatekeeper.config import Settings
-from gatekeeper.ledger.bundle_verify import verify_bundle
+from gatekeeper.ledger.bundle.verify import verify_bundle
 from gatekeeper.ledger.checkpoint import checkpoint_from_json
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token

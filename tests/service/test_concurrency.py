@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_tree
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
 from gatekeeper.service.database import make_engine
 from gatekeeper.service.keyring import load_signing_key
@@ -67,9 +67,9 @@ def test_eight_writer_processes_get_contiguous_unique_indices(app: FastAPI) -> N
         pem = connection.execute(text("SELECT public_key_pem FROM signing_keys")).scalar_one()
     assert [index for index, _ in leaves] == list(range(expected))
     assert [index for index, _ in envelopes] == list(range(expected))
-    memory = merkle.MemoryTree()
+    memory = merkle_tree.MemoryTree()
     for (_index, leaf), (_same, envelope) in zip(leaves, envelopes, strict=True):
-        assert merkle.leaf_hash(bytes(envelope)) == bytes(leaf)
+        assert merkle_hash.leaf_hash(bytes(envelope)) == bytes(leaf)
         memory.append_hash(bytes(leaf))
     assert [row.size for row in checkpoints] == list(range(1, expected + 1))
     key = VerifyingKey.from_public_pem(pem)

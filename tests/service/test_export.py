@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from gatekeeper.ledger.bundle_verify import verify_bundle
+from gatekeeper.ledger.bundle.verify import verify_bundle
 from gatekeeper.ledger.checkpoint import checkpoint_from_json
 from tests.service.conftest import Tokens, bearer
 from tests.service.live import ApiClient, statement

@@ -19,6 +19,7 @@ from gatekeeper.service import create_app
 from gatekeeper.service.keyring import rotate
 from gatekeeper.service.store import KEYS_PROJECT, EvidenceStore, StatementMeta
 from gatekeeper.service.tables import RecordRow, SigningKeyRow
+from tests.cli import run_gatekeeper
 from tests.service.attacker import drop_triggers
 from tests.service.conftest import bearer
 from tests.service.live import ApiClient, statement
@@ -190,3 +191,43 @@ def test_an_envelope_signed_before_a_rotation_is_signed_again_with_the_new_key(
     assert _signers(app)[-1] == (result.record.log_index, "acme/widget", new.key_id)
     assert result.receipt is not None
     assert result.receipt.checkpoint.key_id == new.key_id
+
+
+def test_a_record_signed_by_the_retired_key_after_the_rotation_fails_verify(
+    app: FastAPI, settings: Settings, tmp_path: Path
+) -> None:
+    """The database's owner drops the triggers, makes the retired key current again, appends a
+    record with it and restores the new key: `verify --key FIRST` gives one FAIL line naming
+    the record, its log index and the retired key."""
+    first = _store(app).signing_key()
+    _append(app, 1)
+    new = rotate(_store(app).engine, settings.data_dir, settings.log_origin)
+    engine = _store(app).engine
+    drop_triggers(engine)
+    swap = text("UPDATE signing_keys SET retired_at = :at WHERE key_id = :key")
+    with engine.begin() as connection:
+        connection.execute(swap, {"at": "2026-12-03T00:00:00Z", "key": new.key_id})
+        connection.execute(swap, {"at": None, "key": first.key_id})
+    forger = EvidenceStore(engine, first, settings.log_origin)
+    forged = forger.append("acme/widget", canonical_json(statement(2)), StatementMeta())
+    with engine.begin() as connection:
+        connection.execute(swap, {"at": "2026-12-03T00:00:00Z", "key": first.key_id})
+        connection.execute(swap, {"at": None, "key": new.key_id})
+    _append(app, 3)
+    assert [signer for _i, _p, signer in _signers(app)] == [
+        first.key_id,
+        first.key_id,
+        first.key_id,
+        new.key_id,
+    ]
+    bundle = _export(app, tmp_path / "forged.zip")
+    pinned = tmp_path / "first.pem"
+    pinned.write_text(first.public.public_pem())
+    done = run_gatekeeper("verify", str(bundle), "--key", str(pinned))
+    assert done.returncode == 1, done.stdout + done.stderr
+    failures = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert failures == [
+        f"FAIL record 3 (id {forged.record.id}, log index 2): signed by key "
+        f"{first.key_id[:16]}..., which the log retired at index 1: a record at log index 2 "
+        "is its successor's to sign"
+    ]

@@ -18,7 +18,7 @@ import pytest
 from lxml import html as lxml_html
 
 from gatekeeper.config import Settings
-from gatekeeper.ledger.bundle_verify import verify_bundle
+from gatekeeper.ledger.bundle.verify import verify_bundle
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
 from gatekeeper.service.report.table import CSV_COLUMNS

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from gatekeeper.attest.canonical import canonical_json
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_hash, merkle_tree, merkle_verify
 from gatekeeper.service.database import WRITER, is_sqlite
 from gatekeeper.service.store import AppendResult, EvidenceStore, StatementMeta
 from tests.service.live import statement
@@ -33,7 +33,7 @@ def test_indices_are_contiguous_and_root_matches_memory_tree(app: FastAPI) -> No
     store = _store(app)
     indices = [_append(store, n) for n in range(13)]
     assert indices == list(range(13))
-    memory = merkle.MemoryTree()
+    memory = merkle_tree.MemoryTree()
     with store.engine.connect() as connection:
         for (leaf,) in connection.execute(text("SELECT envelope FROM records ORDER BY log_index")):
             memory.append(bytes(leaf))
@@ -77,8 +77,8 @@ def test_concurrent_appends_commit_together_each_with_its_own_receipt(app: FastA
         receipt = result.receipt
         assert receipt is not None
         assert receipt.checkpoint.size == result.record.log_index + 1
-        merkle.verify_inclusion(
-            merkle.leaf_hash(result.record.envelope),
+        merkle_verify.verify_inclusion(
+            merkle_hash.leaf_hash(result.record.envelope),
             result.record.log_index,
             receipt.checkpoint.size,
             [bytes.fromhex(h) for h in receipt.inclusion_proof.hashes],
@@ -177,7 +177,7 @@ def test_append_failing_at_its_last_write_leaves_nothing_behind(app: FastAPI) ->
             "DROP TRIGGER inject_fault" + ("" if dialect == "sqlite" else " ON checkpoints")
         )
     assert _append(store, 3) == 2
-    memory = merkle.MemoryTree()
+    memory = merkle_tree.MemoryTree()
     with store.engine.connect() as connection:
         for (leaf,) in connection.execute(text("SELECT envelope FROM records ORDER BY log_index")):
             memory.append(bytes(leaf))

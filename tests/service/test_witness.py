@@ -12,16 +12,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.keys import SigningKey
-from gatekeeper.cli._witness import witness_once
+from gatekeeper.cli._witness import read_state, witness_once
 from gatekeeper.config import Settings
 from gatekeeper.errors import VerificationError
 from gatekeeper.ledger import verify_bundle
 from gatekeeper.ledger.cosignature import cosign
+from gatekeeper.ledger.key_chain import sign_transition, transition_statement
 from gatekeeper.service import create_app
 from gatekeeper.service.auth import create_token
+from gatekeeper.service.keyring import rotate
 from gatekeeper.service.store import EvidenceStore, StatementMeta
 from tests.service.attacker import drop_triggers, rewrite_tail
 from tests.service.conftest import bearer
@@ -243,3 +246,86 @@ def test_refused_cosignatures_block_their_address(settings: Settings, tmp_path: 
     finally:
         api.close()
         app.state.gatekeeper.engine.dispose()
+
+
+def _pinned_ids(state: Path) -> set[str]:
+    return set(read_state(state).keys())
+
+
+def test_the_witness_follows_a_key_rotation_and_pins_the_new_key(witnessed: Witnessed) -> None:
+    """After `keys rotate` the witness verifies the transition the service serves, moves its
+    pinned key forward in its state file and cosigns the checkpoint the new key signed."""
+    witnessed.append(1, 2)
+    witnessed.witness()
+    store: EvidenceStore = witnessed.app.state.gatekeeper.store
+    old = store.signing_key()
+    settings = witnessed.settings
+    new = rotate(store.engine, settings.data_dir, settings.log_origin)
+    witnessed.append(3)
+    said = witnessed.witness()
+    assert said[0] == (
+        f"followed the log's key transition from {old.key_id[:16]}... to "
+        f"{new.key_id[:16]}...; pinned it"
+    )
+    assert " at size 4 " in said[-1]
+    assert _pinned_ids(witnessed.state) == {old.key_id, new.key_id}
+    witnessed.append(4)
+    assert [line for line in witnessed.witness() if "followed" in line] == []
+
+
+def test_a_transition_signed_by_a_foreign_key_is_refused(witnessed: Witnessed) -> None:
+    """The database's owner makes a key of their own current and appends a transition from it:
+    the witness exits with a sentence, cosigns nothing and keeps its state."""
+    witnessed.append(1, 2)
+    witnessed.witness()
+    before = witnessed.state.read_bytes()
+    engine = witnessed.app.state.gatekeeper.engine
+    origin = witnessed.settings.log_origin
+    drop_triggers(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE signing_keys SET retired_at = '2026-12-03T00:00:00Z'"))
+        connection.execute(
+            text(
+                "INSERT INTO signing_keys (key_id, algorithm, public_key_pem, created_at,"
+                " retired_at) VALUES (:id, 'ed25519', :pem, '2026-12-03T00:00:00Z', NULL)"
+            ),
+            {"id": STRANGER.key_id, "pem": STRANGER.public.public_pem()},
+        )
+    successor = SigningKey.from_seed(b"\x23" * 32)
+    payload = transition_statement(origin, STRANGER.public, successor.public, "2026-12-03")
+    envelope = sign_transition(payload, STRANGER, successor).to_json_dict()
+    EvidenceStore(engine, STRANGER, origin).append_transition(payload, envelope, successor.public)
+    with pytest.raises(VerificationError, match="does not follow from the pinned keys") as refused:
+        witnessed.witness()
+    assert "someone else's key is signing this log; not cosigned" in str(refused.value)
+    assert witnessed.state.read_bytes() == before
+    assert witnessed.client.get("/v1/log/checkpoint").json()["cosignatures"] == []
+
+
+def test_a_checkpoint_signed_by_a_retired_key_is_refused(witnessed: Witnessed) -> None:
+    """Once the witness followed a rotation, a newer checkpoint signed by the key the log retired
+    (its owner made it current again) is exit 1 with a sentence, nothing cosigned."""
+    witnessed.append(1, 2)
+    witnessed.witness()
+    store: EvidenceStore = witnessed.app.state.gatekeeper.store
+    old = store.signing_key()
+    settings = witnessed.settings
+    new = rotate(store.engine, settings.data_dir, settings.log_origin)
+    witnessed.append(3)
+    witnessed.witness()
+    before = witnessed.state.read_bytes()
+    drop_triggers(store.engine)
+    swap = text("UPDATE signing_keys SET retired_at = :at WHERE key_id = :key")
+    with store.engine.begin() as connection:
+        connection.execute(swap, {"at": "2026-12-03T00:00:00Z", "key": new.key_id})
+        connection.execute(swap, {"at": None, "key": old.key_id})
+    EvidenceStore(store.engine, old, settings.log_origin).append(
+        "acme/widget", canonical_json(statement(4)), StatementMeta()
+    )
+    with pytest.raises(VerificationError) as refused:
+        witnessed.witness()
+    assert str(refused.value) == (
+        f"the service's checkpoint is signed by key {old.key_id[:16]}..., which the log retired "
+        "at index 2: a checkpoint of size 5 is its successor's to sign; not cosigned"
+    )
+    assert witnessed.state.read_bytes() == before

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gatekeeper.attest.canonical import canonical_json
-from gatekeeper.attest.dsse import verify_envelope_json
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.attest.predicate import (
     Confirmation,
@@ -28,8 +26,8 @@ from gatekeeper.attest.predicate import (
     read_predicate,
 )
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.ledger import merkle
 from gatekeeper.ledger.checkpoint import Checkpoint, verify_checkpoint
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 from gatekeeper.service.pages.facts import FactSection, fact_sections
 from gatekeeper.service.records import RecordOut
 
@@ -171,20 +169,24 @@ def check_receipt(record: RecordOut, keys: Mapping[str, VerifyingKey]) -> ProofS
     if receipt is None:
         return ProofStatus(False, "not verified: the log has no signed checkpoint yet")
     checkpoint = Checkpoint(**receipt.checkpoint.model_dump())
+    key = keys.get(checkpoint.key_id)
+    if key is None:
+        return ProofStatus(False, "not verified: the checkpoint's key is not published")
     try:
-        envelope = record.envelope.model_dump()
-        verify_envelope_json(envelope, keys)
-        leaf = merkle.leaf_hash(canonical_json(envelope))
-        if leaf.hex() != record.leaf_hash:
-            return ProofStatus(False, "not verified: the leaf hash differs from the envelope")
-        key = keys.get(checkpoint.key_id)
-        if key is None:
-            return ProofStatus(False, "not verified: the checkpoint's key is not published")
         verify_checkpoint(checkpoint, key)
         proof = [bytes.fromhex(h) for h in receipt.inclusion_proof.hashes]
-        merkle.verify_inclusion(leaf, record.log_index, checkpoint.size, proof, checkpoint.root())
+        inclusion = InclusionClaim(checkpoint.size, checkpoint.root(), proof)
     except (GatekeeperError, ValueError) as error:
         return ProofStatus(False, f"not verified: {error}")
+    checked = check_record(
+        record.envelope.model_dump(),
+        leaf_hash=record.leaf_hash,
+        log_index=record.log_index,
+        keys=keys,
+        inclusion=inclusion,
+    )
+    if not checked.ok:
+        return ProofStatus(False, f"not verified: {'; '.join(checked.sentences())}")
     return ProofStatus(
         True, f"verified against checkpoint of size {checkpoint.size}", checkpoint.size
     )

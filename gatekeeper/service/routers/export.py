@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.attest.vsa import VsaError
-from gatekeeper.ledger import merkle
+from gatekeeper.ledger import merkle_tree
 from gatekeeper.ledger.bundle import BundleWriter
 from gatekeeper.ledger.checkpoint import Checkpoint
 from gatekeeper.service._clock import format_time, utc_now
@@ -110,10 +110,12 @@ def _chunks(
             reader.prefetch(
                 pair
                 for record in records
-                for pair in merkle.required_nodes_for_inclusion(record.log_index, checkpoint.size)
+                for pair in merkle_tree.required_nodes_for_inclusion(
+                    record.log_index, checkpoint.size
+                )
             )
             for record in records:
-                proof = merkle.inclusion_proof(record.log_index, checkpoint.size, reader.get)
+                proof = merkle_tree.inclusion_proof(record.log_index, checkpoint.size, reader.get)
                 writer.write_record(record.to_json(), proof, _summary(record, base, key))
             last = records[-1].log_index
             yield sink.take()
@@ -143,8 +145,8 @@ def _write_transitions(
     reader = NodeReader(connection)
     for record in records:
         tree = size if record.log_index < size else latest
-        reader.prefetch(merkle.required_nodes_for_inclusion(record.log_index, tree))
-        proof = merkle.inclusion_proof(record.log_index, tree, reader.get)
+        reader.prefetch(merkle_tree.required_nodes_for_inclusion(record.log_index, tree))
+        proof = merkle_tree.inclusion_proof(record.log_index, tree, reader.get)
         writer.write_transition(record.to_json(), proof, tree)
 
 

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gatekeeper.attest.canonical import CanonicalJSONError, canonical_json, strict_json_loads
+from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import BundleState
-from gatekeeper.ledger.bundle import CHECKPOINT_MEMBER, RECORD_FIELDS, TRANSITIONS_MEMBER
+from gatekeeper.ledger.bundle._state import BundleState
+from gatekeeper.ledger.bundle.writer import CHECKPOINT_MEMBER, RECORD_FIELDS, TRANSITIONS_MEMBER
 from gatekeeper.ledger.key_chain import KeyPeriods, follow_chain
-from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 __all__ = [
     "Transition",
@@ -103,9 +103,6 @@ def _check_one(entry: Transition, size: int, root: bytes) -> None:
         # appended after the bundle's checkpoint (the manifest's key came later): not in the
         # tree this bundle proves, so it stands on its signatures alone
         return
-    leaf = leaf_hash(canonical_json(entry.record["envelope"]))  # strictly parsed: canonical
-    if leaf.hex() != entry.record["leaf_hash"]:
-        raise VerificationError("leaf_hash is not the hash of the envelope")
     proof = entry.proof
     hashes = proof["hashes"]
     if not isinstance(hashes, list) or not all(
@@ -114,9 +111,15 @@ def _check_one(entry: Transition, size: int, root: bytes) -> None:
         raise VerificationError("the proof hashes are not 64 lowercase hex characters each")
     if proof["index"] != entry.record["log_index"] or proof["size"] != size:
         raise VerificationError(f"the proof is not for this record in the tree of size {size}")
-    path = [bytes.fromhex(h) for h in hashes]
-    if root_from_inclusion_proof(leaf, proof["index"], size, path) != root:
-        raise VerificationError("the inclusion proof does not lead to the signed root")
+    checked = check_record(  # the signatures are follow_bundle_chain's
+        entry.record["envelope"],
+        leaf_hash=entry.record["leaf_hash"],
+        log_index=entry.record["log_index"],
+        keys=None,
+        inclusion=InclusionClaim(size, root, [bytes.fromhex(h) for h in hashes]),
+    )
+    if not checked.ok:
+        raise VerificationError("; ".join(checked.sentences()))
 
 
 def check_transition_proofs(state: BundleState, entries: list[Transition]) -> None:

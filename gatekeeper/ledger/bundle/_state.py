@@ -17,7 +17,7 @@ from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.attest.dsse import Envelope, verify_envelope
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
-from gatekeeper.ledger.bundle import (
+from gatekeeper.ledger.bundle.writer import (
     BUNDLE_FORMAT,
     CHECKPOINT_MEMBER,
     KEYS_MEMBER,

@@ -40,7 +40,7 @@ from gatekeeper.attest.canonical import canonical_json
 from gatekeeper.attest.dsse import sign_envelope
 from gatekeeper.attest.keys import SigningKey
 from gatekeeper.errors import LedgerError
-from gatekeeper.ledger.bundle_readme import readme_text
+from gatekeeper.ledger.bundle.readme import readme_text
 from gatekeeper.ledger.checkpoint import Checkpoint
 
 __all__ = [

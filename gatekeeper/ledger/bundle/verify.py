@@ -13,28 +13,28 @@ from pydantic import BaseModel, ConfigDict
 from gatekeeper.attest.canonical import CanonicalJSONError, strict_json_loads
 from gatekeeper.attest.keys import KeyFormatError, VerifyingKey
 from gatekeeper.errors import InputError, VerificationError
-from gatekeeper.ledger._bundle_chain import (
+from gatekeeper.ledger.bundle._chain import (
     check_key_periods,
     check_transition_proofs,
     follow_bundle_chain,
     load_transitions,
 )
-from gatekeeper.ledger._bundle_records import check_records
-from gatekeeper.ledger._bundle_state import (
+from gatekeeper.ledger.bundle._records import check_records
+from gatekeeper.ledger.bundle._state import (
     ZIP_ERRORS,
     BundleFailure,
     BundleState,
     check_member_count,
 )
-from gatekeeper.ledger._bundle_summaries import check_summaries
-from gatekeeper.ledger._bundle_witnesses import check_witnesses
-from gatekeeper.ledger.bundle import (
+from gatekeeper.ledger.bundle._summaries import check_summaries
+from gatekeeper.ledger.bundle._witnesses import check_witnesses
+from gatekeeper.ledger.bundle.writer import (
     CHECKPOINT_MEMBER,
     CONSISTENCY_MEMBER,
     RECORDS_MEMBER,
 )
 from gatekeeper.ledger.checkpoint import Checkpoint, checkpoint_from_json, parse_verifier_key
-from gatekeeper.ledger.merkle import verify_consistency
+from gatekeeper.ledger.merkle_verify import verify_consistency
 
 __all__ = [
     "BundleFailure",
@@ -214,7 +214,7 @@ def verify_bundle(
         check_key_periods(state, periods)
         check_transition_proofs(state, transitions)
         manifest = state.load_manifest()
-        check_records(state, _workers(archive, workers))
+        check_records(state, _workers(archive, workers), periods)
         check_summaries(state)
         if old_checkpoint is not None:
             _check_consistency(state, old_checkpoint, consistency_proof)

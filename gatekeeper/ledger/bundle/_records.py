@@ -13,17 +13,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
-from gatekeeper.attest.canonical import (
-    CanonicalJSONError,
-    canonical_json,
-    canonical_json_of_strings,
-)
-from gatekeeper.attest.dsse import envelope_json_parts, verify_envelope_json
+from gatekeeper.attest.canonical import CanonicalJSONError
 from gatekeeper.attest.keys import VerifyingKey
-from gatekeeper.attest.statement import StatementError, parse_statement
+from gatekeeper.attest.statement import Statement
 from gatekeeper.attest.vsa import VsaError, decision_of
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import (
+from gatekeeper.ledger.bundle._state import (
     MAX_LINE_BYTES,
     ZIP_ERRORS,
     BundleFailure,
@@ -31,14 +26,15 @@ from gatekeeper.ledger._bundle_state import (
     RecordSummary,
     bounded_json,
 )
-from gatekeeper.ledger.bundle import (
+from gatekeeper.ledger.bundle.writer import (
     DIGESTS_MEMBER,
     PROOFS_MEMBER,
     RECORD_FIELDS,
     RECORDS_MEMBER,
     SUMMARIES_MEMBER,
 )
-from gatekeeper.ledger.merkle import leaf_hash, root_from_inclusion_proof
+from gatekeeper.ledger.key_chain import KeyPeriods
+from gatekeeper.ledger.record_check import InclusionClaim, check_record
 
 __all__ = ["check_records", "lines_of"]
 
@@ -80,9 +76,9 @@ def _record_problem(record: Any) -> str | None:
     return None
 
 
-def _gate_result(predicate: dict[str, Any]) -> str | None:
+def _gate_result(statement: Statement) -> str | None:
     try:
-        return decision_of(predicate).result
+        return decision_of(statement.predicate, statement.predicateType).result
     except VsaError:
         return None
 
@@ -119,6 +115,8 @@ class RecordContext:
     root: bytes | None
     summaries: bool = True
     """Whether to keep what each VSA must agree with (only when the bundle has vsa.jsonl)."""
+    periods: KeyPeriods | None = None
+    """Where the followed key transitions retired each key."""
 
 
 @dataclass
@@ -184,45 +182,38 @@ class _RecordChecker:
         if problem is not None:
             self.fail(RECORDS_MEMBER, problem, **where)
             return
-        leaf = self.check_envelope(record, where)
-        if leaf is not None:
-            self.check_proof(leaf, record["log_index"], proof, where)
-
-    def check_envelope(self, record: dict[str, Any], where: dict[str, Any]) -> bytes | None:
-        """Verify the DSSE envelope and the leaf hash; return the leaf hash."""
-        envelope = record["envelope"]
-        try:
-            envelope_json_parts(envelope)
-        except VerificationError:
-            encode = canonical_json  # the general walk; the failure is reported just below
-        else:
-            encode = canonical_json_of_strings
-        result: str | None = None
-        try:
-            statement = parse_statement(verify_envelope_json(envelope, self.keys))
-        except (VerificationError, StatementError) as error:
-            self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
-        else:
-            result = _gate_result(statement.predicate)
-        try:
-            encoded = encode(envelope)
-        except CanonicalJSONError as error:
-            self.fail(RECORDS_MEMBER, f"envelope: {error}", **where)
-            return None
-        leaf = leaf_hash(encoded)
-        if self.context.summaries:
-            digest = hashlib.sha256(encoded).hexdigest()
-            self.summaries[record["log_index"]] = RecordSummary(record["id"], digest, result)
-        if leaf.hex() != record["leaf_hash"]:
-            self.fail(RECORDS_MEMBER, "leaf_hash is not the hash of the envelope", **where)
-        return leaf
-
-    def check_proof(
-        self, leaf: bytes, log_index: int, proof: bytes | None, where: dict[str, Any]
-    ) -> None:
-        if proof is None:
-            self.fail(PROOFS_MEMBER, "no inclusion proof for this record", **where)
+        inclusion, proof_problem = self.read_proof(record["log_index"], proof)
+        checked = check_record(
+            record["envelope"],
+            leaf_hash=record["leaf_hash"],
+            log_index=record["log_index"],
+            keys=self.keys,
+            inclusion=inclusion,
+            periods=self.context.periods,
+        )
+        for found in checked.problems:
+            if found.part != "proof":
+                self.fail(RECORDS_MEMBER, found.sentence, **where)
+        if checked.encoded is not None and self.context.summaries:
+            statement = checked.statement
+            result = _gate_result(statement) if statement is not None else None
+            encoded_digest = hashlib.sha256(checked.encoded).hexdigest()
+            summary = RecordSummary(record["id"], encoded_digest, result)
+            self.summaries[record["log_index"]] = summary
+        if checked.encoded is None:
             return
+        if proof_problem is not None:
+            self.fail(PROOFS_MEMBER, proof_problem, **where)
+        for found in checked.problems:
+            if found.part == "proof":
+                self.fail(PROOFS_MEMBER, found.sentence, **where)
+
+    def read_proof(
+        self, log_index: int, proof: bytes | None
+    ) -> tuple[InclusionClaim | None, str | None]:
+        """The record's inclusion proof to the bundle's checkpoint, or why it is unusable."""
+        if proof is None:
+            return None, "no inclusion proof for this record"
         size, root = self.context.size, self.context.root
         try:
             index, proof_size, hashes = _parse_proof(proof)
@@ -230,13 +221,11 @@ class _RecordChecker:
                 raise VerificationError(f"the proof is for log index {index}")
             if size is not None and proof_size != size:
                 raise VerificationError(f"the proof is to tree size {proof_size}, not {size}")
-            if (
-                size is not None
-                and root_from_inclusion_proof(leaf, log_index, size, hashes) != root
-            ):
-                raise VerificationError("the inclusion proof does not lead to the signed root")
         except (VerificationError, CanonicalJSONError) as error:
-            self.fail(PROOFS_MEMBER, f"inclusion proof: {error}", **where)
+            return None, f"inclusion proof: {error}"
+        if size is None or root is None:
+            return None, None
+        return InclusionClaim(size, root, hashes), None
 
 
 def check_chunk(context: RecordContext, chunk: Chunk) -> ChunkResult:
@@ -325,13 +314,15 @@ def _parallel(
             yield pending.popleft().result()
 
 
-def check_records(state: BundleState, workers: int) -> None:
-    """Check every record of the bundle, in `workers` processes when more than one."""
+def check_records(state: BundleState, workers: int, periods: KeyPeriods | None = None) -> None:
+    """Check every record of the bundle, in `workers` processes when more than one; none may
+    carry a signature by a key `periods` says the log had retired before it."""
     context = RecordContext(
         raw_keys=tuple(key.raw() for key in state.envelope_keys.values()),
         size=state.checkpoint.size if state.checkpoint is not None else None,
         root=state.root,
         summaries=SUMMARIES_MEMBER in state.archive.namelist(),
+        periods=periods,
     )
     chunks = _chunks(state)
     if workers > 1:

@@ -7,8 +7,8 @@ from typing import Any
 
 from gatekeeper.attest.keys import VerifyingKey
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_state import BundleState
-from gatekeeper.ledger.bundle import WITNESSES_MEMBER
+from gatekeeper.ledger.bundle._state import BundleState
+from gatekeeper.ledger.bundle.writer import WITNESSES_MEMBER
 from gatekeeper.ledger.cosignature import Cosignature, parse_cosignature, witnessed_by
 
 __all__ = ["check_witnesses"]

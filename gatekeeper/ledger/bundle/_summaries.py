@@ -10,9 +10,9 @@ from gatekeeper.attest.dsse import verify_envelope_json
 from gatekeeper.attest.statement import StatementError, parse_statement
 from gatekeeper.attest.vsa import VSA_PREDICATE_TYPE, read_vsa
 from gatekeeper.errors import VerificationError
-from gatekeeper.ledger._bundle_records import lines_of
-from gatekeeper.ledger._bundle_state import BundleState, RecordSummary, bounded_json
-from gatekeeper.ledger.bundle import SUMMARIES_MEMBER
+from gatekeeper.ledger.bundle._records import lines_of
+from gatekeeper.ledger.bundle._state import BundleState, RecordSummary, bounded_json
+from gatekeeper.ledger.bundle.writer import SUMMARIES_MEMBER
 
 __all__ = ["check_summaries"]
 

@@ -1,58 +1,37 @@
-"""RFC 6962 / RFC 9162 Merkle tree hashing, proofs and their verifiers.
+"""The service-side RFC 6962 Merkle tree: which subtree nodes to store, roots and RFC 9162 proofs.
 
 Storage model: only the hashes of complete (perfect) subtrees are stored, keyed `(level, index)`;
 node `(level, index)` covers leaves `[index * 2**level, (index + 1) * 2**level)`. Appending leaf
 number `size` adds the leaf node and every perfect subtree it completes: at most log2(n) + 1 new
 nodes, computed from at most log2(n) stored ones. Any other hash (a root, a proof element) is
 folded from at most log2(n) stored nodes; the `required_nodes_*` functions name them so a
-database can fetch them in one query and hand them back through a dict-backed `get`.
+database can fetch them in one query and hand them back through a dict-backed `get`. Checking a
+proof is `merkle_verify`'s job, hashing `merkle_hash`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 
-from gatekeeper.errors import LedgerError, VerificationError
+from gatekeeper.errors import LedgerError
+from gatekeeper.ledger.merkle_hash import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 
 __all__ = [
-    "EMPTY_ROOT",
-    "HASH_SIZE",
     "GetNode",
     "MemoryTree",
     "NodeKey",
     "consistency_proof",
     "inclusion_proof",
-    "leaf_hash",
-    "node_hash",
     "nodes_for_append",
     "required_nodes_for_consistency",
     "required_nodes_for_inclusion",
     "required_nodes_for_root",
-    "root_from_inclusion_proof",
     "root_hash",
-    "verify_consistency",
-    "verify_inclusion",
 ]
-
-HASH_SIZE = 32
-EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 NodeKey = tuple[int, int]
 GetNode = Callable[[int, int], bytes]
 _Range = tuple[int, int]
-
-_sha256 = hashlib.sha256
-
-
-def leaf_hash(data: bytes) -> bytes:
-    """RFC 6962 leaf hash: SHA-256(0x00 || data)."""
-    return _sha256(b"\x00" + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """RFC 6962 interior node hash: SHA-256(0x01 || left || right)."""
-    return _sha256(b"\x01" + left + right).digest()
 
 
 def nodes_for_append(size: int, leaf_hash: bytes, get: GetNode) -> list[tuple[int, int, bytes]]:
@@ -178,100 +157,6 @@ def consistency_proof(old: int, new: int, get: GetNode) -> list[bytes]:
     """The RFC 9162 consistency proof that the tree of size `old` is a prefix of size `new`."""
     _check_consistency_args(old, new)
     return [_range_hash(start, end, get) for start, end in _consistency_ranges(old, new)]
-
-
-def _check_hashes(what: str, hashes: Sequence[bytes]) -> None:
-    for number, value in enumerate(hashes):
-        if len(value) != HASH_SIZE:
-            raise VerificationError(f"{what} hash {number} has {len(value)} bytes, not {HASH_SIZE}")
-
-
-def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
-    """The root implied by an inclusion proof (RFC 9162 §2.1.3.2 steps 1-5 without the compare)."""
-    if not 0 <= index < size:
-        raise VerificationError(f"leaf index {index} is not in a tree of size {size}")
-    inner = (index ^ (size - 1)).bit_length()
-    expected = inner + (index >> inner).bit_count()
-    if len(proof) != expected:
-        raise VerificationError(
-            f"the inclusion proof has {len(proof)} hashes; leaf {index} of a tree of size "
-            f"{size} needs {expected}"
-        )
-    _check_hashes("inclusion proof", [leaf, *proof])
-    fn, sn, r = index, size - 1, leaf
-    for p in proof:
-        if sn == 0:  # pragma: no cover - the exact length check above excludes it
-            raise VerificationError("the inclusion proof is longer than the path")
-        if fn & 1 or fn == sn:
-            r = _sha256(b"\x01" + p + r).digest()
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn, sn = fn >> 1, sn >> 1
-        else:
-            r = _sha256(b"\x01" + r + p).digest()
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:  # pragma: no cover - the exact length check above excludes it
-        raise VerificationError("the inclusion proof is shorter than the path")
-    return r
-
-
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
-    """RFC 9162 §2.1.3.2: raise VerificationError unless `leaf` is at `index` under `root`."""
-    if root_from_inclusion_proof(leaf, index, size, proof) != root:
-        raise VerificationError(
-            f"the inclusion proof of leaf {index} does not lead to the root of size {size}"
-        )
-
-
-def _consistency_checks(
-    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
-    """Handle the trivial cases; True when the proof still needs the RFC 9162 walk."""
-    if not 0 <= old <= new:
-        raise VerificationError(f"a tree of size {new} cannot extend one of size {old}")
-    expected = len(_consistency_ranges(old, new))
-    if len(proof) != expected:
-        raise VerificationError(
-            f"the consistency proof has {len(proof)} hashes; sizes {old} to {new} need {expected}"
-        )
-    _check_hashes("consistency proof", [old_root, new_root, *proof])
-    if old == new and old_root != new_root:
-        raise VerificationError(f"two different roots for the same tree size {old}")
-    return 0 < old < new
-
-
-def verify_consistency(
-    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
-    """RFC 9162 §2.1.4.2: raise VerificationError unless tree `old` is a prefix of tree `new`."""
-    if not _consistency_checks(old, new, old_root, new_root, proof):
-        return
-    path = [old_root, *proof] if old & (old - 1) == 0 else list(proof)
-    fn, sn = old - 1, new - 1
-    while fn & 1:
-        fn, sn = fn >> 1, sn >> 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:  # pragma: no cover - the exact length check excludes it
-            raise VerificationError("the consistency proof is longer than the path")
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while fn and not fn & 1:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            sr = node_hash(sr, c)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0 or fr != old_root:
-        raise VerificationError(
-            f"the consistency proof does not lead to the signed root of size {old}"
-        )
-    if sr != new_root:
-        raise VerificationError(
-            f"the consistency proof does not lead to the signed root of size {new}"
-        )
 
 
 class MemoryTree:
