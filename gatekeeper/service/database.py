@@ -31,6 +31,9 @@ _log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 30.0
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
+SQLITE_POOL_SIZE = 16
+"""SQLite connections kept open: enough for the requests a process serves at once (a new one
+pays for its PRAGMAs and a cold page cache)."""
 WRITER = {"gatekeeper_writer": True}
 """Execution options for a connection that appends (SQLite: `BEGIN IMMEDIATE`)."""
 
@@ -95,7 +98,10 @@ def make_engine(url: str, *, pool_size: int = 5, busy_timeout: float = BUSY_TIME
     try:
         if url.startswith("sqlite"):
             _private_sqlite_file(url)
-            engine = create_engine(url, connect_args={"timeout": busy_timeout})
+            # connections are kept, not opened per request: each new one runs the PRAGMAs below
+            engine = create_engine(
+                url, connect_args={"timeout": busy_timeout}, pool_size=SQLITE_POOL_SIZE
+            )
             _install_sqlite_hooks(engine, busy_timeout)
         else:
             # pre-ping: a connection the server dropped (restart, failover, idle kill) is

@@ -23,6 +23,11 @@ __all__ = ["SharedRateLimiter"]
 _KEY_MAX = 200  # the column's width
 _SWEEP_EVERY = 1000
 """Events of one process between two deletions of full buckets (they hold no state)."""
+OPEN_FOR_S = 1.0
+"""How long a key found with events left is taken as open without reading it again: the check
+before every request then costs a read per address a second, not one per request; events
+spent by another process reach this one at most that late."""
+_OPEN_KEYS_MAX = 10_000
 
 _LEVEL = (
     "CASE WHEN {t}.tokens + (CASE WHEN :now > {t}.updated_at THEN :now - {t}.updated_at"
@@ -70,6 +75,7 @@ class SharedRateLimiter:
         self._sqlite = is_sqlite(engine)
         self._events = 0
         self._lock = threading.Lock()
+        self._open: dict[str, float] = {}  # key -> when (monotonic) it was read with events left
 
     def _params(self, key: str, now: float) -> dict[str, object]:
         return {
@@ -82,6 +88,7 @@ class SharedRateLimiter:
 
     def take(self, key: str) -> float | None:
         """Spends one event of `key`: None when allowed, else seconds until one is free."""
+        self._open.pop(key, None)
         now = self._clock()
         params = self._params(key, now)
         with (
@@ -100,9 +107,17 @@ class SharedRateLimiter:
 
     def wait(self, key: str) -> float | None:
         """None when `key` has an event left (none is spent), else seconds until it has."""
+        read_at = self._open.get(key)
+        if read_at is not None and time.monotonic() - read_at < OPEN_FOR_S:
+            return None
+        read_at = time.monotonic()
         with self.engine.connect() as connection:
             level = connection.execute(_READ, self._params(key, self._clock())).scalar()
         if level is None or float(level) >= 1:
+            with self._lock:
+                if len(self._open) >= _OPEN_KEYS_MAX:
+                    self._open.clear()
+                self._open[key] = read_at
             return None
         return (1 - float(level)) / self.rate
 

@@ -11,10 +11,12 @@ judged by any other digest, so a pull request cannot weaken the gate that judges
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +25,7 @@ from gatekeeper.attest.predicate import VerdictPredicate, policy_digest
 from gatekeeper.errors import PolicyError
 from gatekeeper.policy.recompute import load_document
 from gatekeeper.service._clock import utc_now
+from gatekeeper.service.database import driver_sql
 from gatekeeper.service.problems import ApiError
 from gatekeeper.service.store import EvidenceStore, StatementMeta
 from gatekeeper.service.tables import PolicyRow
@@ -37,6 +40,13 @@ __all__ = [
 
 POLICY_PREDICATE_TYPE = "https://github.com/gatekeeper-evidence/gatekeeper/predicates/policy/v1"
 _STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+
+
+@dataclass(frozen=True)
+class _Publication:
+    digest: str
+    name: str
+    published_at: str
 
 
 @dataclass(frozen=True)
@@ -148,16 +158,36 @@ def publish_policy(
     return PublishedPolicy(**{**row, "document": document}), True
 
 
+_PUBLISHED = text(
+    "SELECT digest, name, published_at FROM policies WHERE project = :project ORDER BY published_at"
+)  # built once: every verdict statement's ingest runs it
+_accepted: weakref.WeakKeyDictionary[Engine, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+_accepted_lock = threading.Lock()
+
+
 def check_published(engine: Engine, project: str, predicate: VerdictPredicate) -> None:
-    """422 when `project` has published policies and the statement was judged by another."""
-    table = PolicyRow.__table__
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(table.c.digest, table.c.name, table.c.published_at)
-            .where(table.c.project == project)
-            .order_by(table.c.published_at)
-        ).all()
-    if not rows or any(row.digest == predicate.policy.digest for row in rows):
+    """422 when `project` has published policies and the statement was judged by another.
+
+    A digest once found published stays accepted without a query (publications are
+    append-only, so it can never stop being published); any other is looked up each time, as
+    another instance may have published a policy since."""
+    digest = predicate.policy.digest
+    with _accepted_lock:
+        if (project, digest) in _accepted.get(engine, ()):
+            return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(driver_sql(engine, _PUBLISHED), {"project": project})
+        rows = [_Publication(*row) for row in cursor.fetchall()]
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool, which ends the read transaction
+    if any(row.digest == digest for row in rows):
+        with _accepted_lock:
+            _accepted.setdefault(engine, set()).add((project, digest))
+        return
+    if not rows:
         return
     accepted = "; ".join(
         f"{row.name} sha256:{row.digest[:12]} (published {row.published_at[:10]})" for row in rows
