@@ -51,6 +51,7 @@ def _backup_and_restore(
         monkeypatch.setenv("GATEKEEPER_DATA_DIR", str(settings.data_dir))
         code, said = _gatekeeper(monkeypatch, capsys, "db", "backup", str(backup))
         assert code == 0, said
+        assert backup.stat().st_mode & 0o777 == 0o600  # the copy holds the whole log
         restored = tmp_path / "restored"
         restored.mkdir(mode=0o700)
         shutil.copyfile(backup, restored / "gatekeeper.db")
