@@ -55,9 +55,11 @@ class GitLabReleaseRepo:
             }
         )
 
-    def merged_mr(self, iid: int, sha: str, *, author: str = "dev") -> None:
-        """MR !iid merged (squash) as commit `sha` on the branch."""
-        self.commit(sha, "Dev", f"Merge branch 'feature-{iid}' into 'main'")
+    def _merged_mr(
+        self, iid: int, author: str, *, head: str, merge: str | None, squash: str | None
+    ) -> None:
+        """Lists MR !iid as merged (newest first), with the head, merge and squash commits
+        GitLab reports for how it was merged."""
         self.mrs.insert(
             0,
             {
@@ -67,15 +69,21 @@ class GitLabReleaseRepo:
                 "title": f"Change {iid}",
                 "state": "merged",
                 "author": user(author),
-                "sha": sha,
-                "merge_commit_sha": None,
-                "squash_commit_sha": sha,
+                "sha": head,
+                "merge_commit_sha": merge,
+                "squash_commit_sha": squash,
+                "squash": squash is not None,
                 "updated_at": "2026-02-01T00:00:00Z",
                 "merged_at": "2026-02-01T00:00:00Z",
                 "target_branch": "main",
                 "web_url": f"{self.fake.server_url}/{self.fake.repo}/-/merge_requests/{iid}",
             },
         )
+
+    def merged_mr(self, iid: int, sha: str, *, author: str = "dev") -> None:
+        """MR !iid merged (squash) as commit `sha` on the branch."""
+        self.commit(sha, "Dev", f"Merge branch 'feature-{iid}' into 'main'")
+        self._merged_mr(iid, author, head=sha, merge=None, squash=sha)
 
     def merged_mr_by_merge_commit(
         self, iid: int, branch: list[str], merge: str, *, author: str = "dev"
@@ -87,25 +95,7 @@ class GitLabReleaseRepo:
             self.commit(sha, "Dev", f"work on feature-{iid}")
         self.commit(merge, "Dev", f"Merge branch 'feature-{iid}' into 'main'")
         self.history[-1]["parent_ids"] = [mainline, branch[-1]]
-        self.mrs.insert(
-            0,
-            {
-                "id": 90000 + iid,
-                "iid": iid,
-                "project_id": 1,
-                "title": f"Change {iid}",
-                "state": "merged",
-                "author": user(author),
-                "sha": branch[-1],
-                "merge_commit_sha": merge,
-                "squash_commit_sha": None,
-                "squash": False,
-                "updated_at": "2026-02-01T00:00:00Z",
-                "merged_at": "2026-02-01T00:00:00Z",
-                "target_branch": "main",
-                "web_url": f"{self.fake.server_url}/{self.fake.repo}/-/merge_requests/{iid}",
-            },
-        )
+        self._merged_mr(iid, author, head=branch[-1], merge=merge, squash=None)
 
     def merged_mr_by_fast_forward(
         self, iid: int, branch: list[str], *, author: str = "dev"
@@ -117,25 +107,7 @@ class GitLabReleaseRepo:
             self.commit(sha, "Dev", f"work on feature-{iid}")
         own = self.history[-len(branch) :]
         self.mr_commits[iid] = [dict(c) for c in reversed(own)]  # newest first, as GitLab lists
-        self.mrs.insert(
-            0,
-            {
-                "id": 90000 + iid,
-                "iid": iid,
-                "project_id": 1,
-                "title": f"Change {iid}",
-                "state": "merged",
-                "author": user(author),
-                "sha": branch[-1],
-                "merge_commit_sha": None,
-                "squash_commit_sha": None,
-                "squash": False,
-                "updated_at": "2026-02-01T00:00:00Z",
-                "merged_at": "2026-02-01T00:00:00Z",
-                "target_branch": "main",
-                "web_url": f"{self.fake.server_url}/{self.fake.repo}/-/merge_requests/{iid}",
-            },
-        )
+        self._merged_mr(iid, author, head=branch[-1], merge=None, squash=None)
 
     def tag(self, name: str) -> None:
         """Tags the newest commit of the branch."""

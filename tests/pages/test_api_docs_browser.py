@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.pages.test_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 from tests.service.live import RunningService, start_service
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="install Debian's chromium: apt-get install chromium"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra (playwright)")
 

@@ -30,13 +30,15 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 _WIDTHS = (1280, 390)
 
-pytestmark = [
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="install Debian's chromium: apt-get install chromium",
     ),
 ]
+"""The marks of every test that drives Chromium (here, the report, /docs and the comment)."""
+pytestmark = BROWSER_MARKS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra (playwright)")
 

@@ -17,15 +17,10 @@ from gatekeeper.config import Settings
 from gatekeeper.service.app import engine_for
 from gatekeeper.service.auth import create_token
 from tests.pages.evidence import HOSTILE_TITLE, verdict_statement
-from tests.pages.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.pages.test_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.service.live import RunningService, start_service
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="install Debian's chromium: apt-get install chromium"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra (playwright)")
 
